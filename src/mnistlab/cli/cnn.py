@@ -1,0 +1,5 @@
+"""`mnistlab cnn` commands (being built)."""
+
+from __future__ import annotations
+
+COMMANDS: list = []

@@ -1,0 +1,5 @@
+"""`mnistlab env` commands (being built)."""
+
+from __future__ import annotations
+
+COMMANDS: list = []

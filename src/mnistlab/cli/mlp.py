@@ -1,0 +1,5 @@
+"""`mnistlab mlp` commands (being built)."""
+
+from __future__ import annotations
+
+COMMANDS: list = []
