@@ -32,11 +32,15 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from mnistlab.cli import bench, cnn, data, demo, env, mlp, runs
+    from mnistlab.cli import bench, cnn, data, demo, env, insight, mlp, runs
 
     for module in (data, mlp, cnn, bench, runs, env, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
+    cnn_group = cli.commands.get("cnn")
+    if isinstance(cnn_group, click.Group):
+        for command in insight.CNN_SUBCOMMANDS:
+            cnn_group.add_command(command)
 
 
 _register_commands()
