@@ -1,5 +1,104 @@
-"""`mnistlab bench` commands (being built)."""
+"""`mnistlab bench`: the MLP engine sweep (`bench mlp`) and the CNN backend comparison (`bench cnn`)."""
 
 from __future__ import annotations
 
-COMMANDS: list = []
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from mnistlab.errors import ConfigError
+
+
+def _int_list(text: str | None, option: str) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{option} takes comma-separated integers like 500,20000, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise ConfigError(f"{option} needs positive integers, got {text!r}")
+    return values
+
+
+def _progress(quiet: bool):
+    return (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
+
+
+@click.group("bench")
+def bench_group() -> None:
+    """Benchmarks you can rerun: mnistlab's NumPy MLP against the frameworks, CNN backends."""
+
+
+@bench_group.command("mlp")
+@click.option("--quick", is_flag=True, help="Smoke run: batch 500 and 20000, all cores, 3 epochs, one round (< 2 min).")
+@click.option("--engines", help="Comma-separated subset of: mnistlab, keras-jax, keras-tensorflow, keras-torch, torch, sklearn.")
+@click.option("--batch-sizes", help="Comma-separated batch sizes (default 100,500,2000,10000,20000,60000).")
+@click.option("--threads", "threads_text", help="Comma-separated thread counts (default: 1 and all cores).")
+@click.option("--epochs", type=int, help="Epochs per training run (default 35, the seed's; --quick: 3).")
+@click.option("--repeats", type=int, help="Interleaved repeats; the median is reported (default 3; --quick: 1).")
+@click.option("--budget", type=float, help="Minutes allowed; rounds after the first stop when the next would not fit (default 25).")
+@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default="mnist", show_default=True)
+@click.option("--n-train", type=int, help="Use only the first N training images (smoke tests).")
+@click.option("--learning-rate", type=float, default=0.1, show_default=True, help="SGD learning rate (all engines).")
+@click.option("--momentum", type=float, default=0.9, show_default=True, help="SGD momentum (all engines).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--no-targets", is_flag=True, help="Skip the evaluation-overhead and peak-memory run of mnistlab.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write mlp.json, mlp.csv and mlp.png here.")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path),
+              help="Update the results section of this Markdown file (e.g. benchmarks/README.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of the table.")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget, dataset, n_train, learning_rate,
+              momentum, seed, no_targets, out, markdown, as_json, quiet) -> int:
+    """Train 784-70-30-10 (sigmoid) in every installed engine, interleaved; time, GFLOP/s, accuracy.
+
+    Each engine runs in its own worker process with its threads bounded before its framework
+    loads. Example: `mnistlab bench mlp --quick`; the full sweep for benchmarks/README.md:
+    `mnistlab bench mlp --out benchmarks --markdown benchmarks/README.md`.
+    """
+    from mnistlab.bench.report import (
+        csv_text, mlp_document, mlp_markdown, pool_threads_lines, replace_section, table_lines, targets_lines,
+        time_figure, write_figure_atomic, write_text_atomic,
+    )
+    from mnistlab.bench.sweep import SweepConfig, run_sweep, summarize
+
+    overrides = {
+        "engines": tuple(e.strip() for e in engines.split(",") if e.strip()) if engines else None,
+        "batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "threads": _int_list(threads_text, "--threads"),
+        "epochs": epochs, "repeats": repeats, "budget_seconds": budget * 60 if budget is not None else None,
+        "n_train": n_train, "targets": False if no_targets else None,
+    }
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    common = {"dataset": dataset, "learning_rate": learning_rate, "momentum": momentum, "random_state": seed}
+    config = SweepConfig.quick(**common, **overrides) if quick else SweepConfig(**common, **overrides)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    result = run_sweep(config, progress=_progress(quiet))
+    rows = summarize(result)
+    command = "mnistlab bench " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] \
+        else "mnistlab bench mlp"
+    document = mlp_document(result, rows, command)
+    if out is not None:
+        write_text_atomic(out / "mlp.json", json.dumps(document, indent=2, default=str) + "\n")
+        write_text_atomic(out / "mlp.csv", csv_text(rows))
+        if rows:
+            write_figure_atomic(time_figure(rows), out / "mlp.png")
+    if markdown is not None:
+        figure = os.path.relpath(out / "mlp.png", markdown.parent) if out is not None and rows else None
+        old = markdown.read_text() if markdown.exists() else ""
+        label = "quick run" if quick else ""
+        write_text_atomic(markdown, replace_section(old, "bench-mlp", mlp_markdown(document, figure, label)))
+    if as_json:
+        click.echo(json.dumps(document, default=str))
+    else:
+        lines = table_lines(rows) + [""] + targets_lines(result.targets) + pool_threads_lines(rows) + result.notes
+        click.echo("\n".join(lines))
+    return 0
+
+
+COMMANDS: list[click.Command] = [bench_group]

@@ -1,0 +1,92 @@
+"""The parent's handle on a worker process: start it, send jobs, read results, stop it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from mnistlab.errors import BackendError
+
+
+class Worker:
+    """A running ``python -m mnistlab.bench.worker`` for one engine at one thread count.
+
+    Its stderr (framework chatter) goes to a temporary log, quoted when the worker fails.
+    """
+
+    def __init__(self, engine: str, threads: int, data_dir: Path | None = None, *,
+                 dataset: str = "mnist", n_train: int | None = None) -> None:
+        self.engine = engine
+        self.threads = threads
+        cmd = [sys.executable, "-m", "mnistlab.bench.worker", "--engine", engine, "--threads", str(threads)]
+        if data_dir is not None:
+            cmd += ["--data", str(data_dir)]
+        else:
+            cmd += ["--dataset", dataset] + (["--n-train", str(n_train)] if n_train else [])
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+        self._log = tempfile.TemporaryFile(mode="w+")
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                                      text=True, env=env)
+        self.ready_info: dict[str, Any] | None = None
+
+    def wait_ready(self) -> dict[str, Any]:
+        """Block until the worker has imported its framework and loaded the data; return its hello."""
+        if self.ready_info is None:
+            hello = self._read()
+            if not hello.get("ready"):
+                self.close()
+                raise BackendError(f"engine {self.engine} failed to start: {hello.get('error')}")
+            self.ready_info = hello
+        return self.ready_info
+
+    def run(self, job: Any) -> dict[str, Any]:
+        """Send one job (a dataclass or dict) and return the worker's measured result."""
+        self.wait_ready()
+        fields = asdict(job) if is_dataclass(job) else dict(job)
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(json.dumps(fields) + "\n")
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            pass  # _read reports the exit with the log
+        result = self._read()
+        if not result.get("ok"):
+            raise BackendError(f"engine {self.engine} failed: {result.get('error')}")
+        return result
+
+    def _read(self) -> dict[str, Any]:
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            code = self._proc.wait()
+            raise BackendError(f"engine {self.engine} worker exited with code {code}: {self._tail()}")
+        return json.loads(line)
+
+    def _tail(self) -> str:
+        self._log.seek(0)
+        lines = [ln for ln in self._log.read().splitlines() if ln.strip()]
+        return lines[-1] if lines else "(no output)"
+
+    def close(self) -> None:
+        """Close stdin so the worker exits; kill it if it does not within 30 s."""
+        if self._proc.poll() is None:
+            try:
+                assert self._proc.stdin is not None
+                self._proc.stdin.close()
+                self._proc.wait(timeout=30)
+            except (subprocess.TimeoutExpired, BrokenPipeError):
+                self._proc.kill()
+                self._proc.wait()
+        self._log.close()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

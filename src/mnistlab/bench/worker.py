@@ -1,0 +1,103 @@
+"""One engine in its own process: ``python -m mnistlab.bench.worker --engine E --threads N --data DIR``.
+
+Thread limits (and, for Keras, the backend) are applied before any framework is imported,
+which is the only way they are guaranteed to hold. The worker then reads one JSON job per
+line on stdin and answers one JSON result per line; anything the frameworks print goes to
+stderr, so the protocol stream stays clean. Each result carries the measured threads
+(process CPU seconds / wall seconds of the job) and the process's peak RSS so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+
+def _measure(engine: Any, data: Any, job: Any) -> dict[str, Any]:
+    import resource
+
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    outcome = engine.train(data, job)
+    wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
+    return {
+        "epoch_seconds": outcome.epoch_seconds,
+        "train_seconds": outcome.train_seconds,
+        "warmup_seconds": outcome.warmup_seconds,
+        "test_accuracy": outcome.test_accuracy,
+        "cpu_wall_ratio": cpu / wall if wall > 0 else None,
+        "pool_threads": engine.threads_used(),
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        **outcome.extra,
+    }
+
+
+def _pin_threads(threads: int) -> None:
+    """Make the thread bound hold for every pool: keep XLA_FLAGS parseable, pin to `threads` CPUs.
+
+    XLA aborts on XLA_FLAGS tokens without a leading ``--`` (it reads them as a flags file),
+    and has no flag for "n threads" between one and all cores; pinning the process to
+    `threads` CPUs bounds what any framework's pools can use.
+    """
+    flags = [tok for tok in os.environ.get("XLA_FLAGS", "").split() if tok.startswith("--")]
+    os.environ["XLA_FLAGS"] = " ".join(flags)
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if 0 < threads < len(cpus):
+        os.sched_setaffinity(0, cpus[:threads])
+
+
+def serve(engine_name: str, threads: int, data_dir: str | None, dataset: str, n_train: int | None,
+          stdin: Any, out: Any) -> None:
+    """Set up `engine_name` on `threads` threads, announce readiness, then answer jobs until stdin closes."""
+    from mnistlab.threads import configure_threads
+
+    configure_threads(threads)
+    _pin_threads(threads)
+    from mnistlab.bench.dataset import load_bench_data, read_bench_data
+    from mnistlab.bench.engines import get_engine
+
+    def send(payload: dict[str, Any]) -> None:
+        out.write(json.dumps(payload) + "\n")
+        out.flush()
+
+    try:
+        start = time.perf_counter()
+        engine = get_engine(engine_name)
+        engine.setup(threads)
+        data = read_bench_data(data_dir) if data_dir else load_bench_data(dataset, n_train)
+        send({"ready": True, "setup_seconds": time.perf_counter() - start, "pool_threads": engine.threads_used()})
+    except Exception as exc:  # reported to the parent, which prints one line
+        send({"ready": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+        return
+    for line in stdin:
+        if not line.strip():
+            continue
+        try:
+            job = engine.make_job(json.loads(line))
+            send({"ok": True, **_measure(engine, data, job)})
+        except Exception as exc:
+            send({"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, move framework chatter off stdout, and serve jobs."""
+    parser = argparse.ArgumentParser(prog="python -m mnistlab.bench.worker")
+    parser.add_argument("--engine", required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--data", help="directory with the .npy arrays the parent wrote")
+    parser.add_argument("--dataset", default="mnist", help="load and scale this dataset when --data is absent")
+    parser.add_argument("--n-train", type=int)
+    args = parser.parse_args(argv)
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(args.engine, args.threads, args.data, args.dataset, args.n_train, sys.stdin, protocol)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
