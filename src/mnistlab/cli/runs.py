@@ -1,5 +1,102 @@
-"""`mnistlab runs` commands (being built)."""
+"""`mnistlab report`, `mnistlab runs` and `mnistlab rerun`: look at, list and repeat recorded runs."""
 
 from __future__ import annotations
 
-COMMANDS: list = []
+import json
+from pathlib import Path
+
+import click
+
+from mnistlab.runs.catalog import KINDS, RunDirError, RunRecord, list_runs, load_run
+
+
+@click.command("report")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the page (default: RUN_DIR/report.html for one run, "
+                   "compare-<date-time>.html beside the runs for several).")
+def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> int:
+    """Write one self-contained HTML page showing RUN_DIR (or comparing several) and print its path.
+
+    The page embeds every image (no network needed): config, environment, final metrics, curves,
+    confusion matrix, misclassified images, weights and any other figure in the run directory.
+    Open it in a browser. Missing or partial pieces (an interrupted run) are listed on the page.
+    """
+    from mnistlab.runs.report import write_report
+
+    path = write_report(list(run_dirs), out)
+    click.echo(str(path))
+    return 0
+
+
+def _format_row(row: dict) -> list[str]:
+    accuracy = row["test_accuracy"]
+    seconds = row["train_seconds"]
+    return [row["name"], str(row["model"] or "?"), str(row["dataset"] or "?"),
+            str(row["epochs"] if row["epochs"] is not None else "?"),
+            f"{accuracy:.4f}" if accuracy is not None else "-",
+            f"{seconds:.1f}" if seconds is not None else "-", row["status"]]
+
+
+@click.command("runs")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
+              show_default=True, help="The directory training commands write their runs into.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list instead of a table.")
+def runs_command(runs_dir: Path, as_json: bool) -> int:
+    """List the recorded runs, oldest first: name, model, dataset, epochs, test accuracy, time, status."""
+    rows = [record.row() for record in list_runs(runs_dir)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        click.echo(f"no runs in {runs_dir}; train one with `mnistlab mlp train` or `mnistlab cnn train`")
+        return 0
+    header = ["name", "model", "dataset", "epochs", "test_acc", "seconds", "status"]
+    table = [header] + [_format_row(row) for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    right = {3, 4, 5}
+    for line in table:
+        click.echo("  ".join(cell.rjust(w) if i in right else cell.ljust(w)
+                             for i, (cell, w) in enumerate(zip(line, widths))).rstrip())
+    return 0
+
+
+def _has_option(argv: tuple[str, ...], option: str) -> bool:
+    return any(arg == option or arg.startswith(option + "=") for arg in argv)
+
+
+def rerun_argv(record: RunRecord, extra: tuple[str, ...]) -> list[str]:
+    """The `mnistlab` arguments that repeat `record`: `<kind> train --config RUN_DIR/config.json ...`."""
+    kind = record.kind
+    if kind not in KINDS:
+        raise RunDirError(f"{record.path} cannot be rerun: run.json names no known model kind ({kind!r}); "
+                          f"expected one of {', '.join(KINDS)}")
+    config = record.path / "config.json"
+    if record.config is None:
+        raise RunDirError(f"{record.path} cannot be rerun: {config.name} is missing or unreadable; "
+                          f"train again with `mnistlab {kind} train`")
+    argv = [kind, "train", "--config", str(config)]
+    if not _has_option(extra, "--runs-dir"):
+        argv += ["--runs-dir", str(record.path.parent)]
+    if not _has_option(extra, "--name") and record.info.get("name"):
+        argv += ["--name", f"{record.info['name']}-rerun"]
+    return argv + list(extra)
+
+
+@click.command("rerun", context_settings={"ignore_unknown_options": True})
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("train_options", nargs=-1, type=click.UNPROCESSED)
+def rerun_command(run_dir: Path, train_options: tuple[str, ...]) -> int:
+    """Train again from RUN_DIR/config.json, as a new run beside the old one (name: <name>-rerun).
+
+    Further options go to `mnistlab <kind> train`, e.g. `mnistlab rerun RUN_DIR --quiet --json`
+    or `--runs-dir DIR --name NAME`.
+    """
+    from mnistlab.cli import main
+
+    argv = rerun_argv(load_run(run_dir), train_options)
+    click.echo("mnistlab " + " ".join(argv), err=True)
+    return main(argv)
+
+
+COMMANDS: list[click.Command] = [report_command, runs_command, rerun_command]

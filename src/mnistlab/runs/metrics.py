@@ -74,3 +74,15 @@ def last_value(metrics: Metrics, name: str) -> float | None:
         return None
     finite = values[np.isfinite(values)]
     return float(finite[-1]) if finite.size else None
+
+
+def last_row_cut_off(path: str | os.PathLike) -> bool:
+    """Whether metrics.csv ends without a line break: the writer stopped in the middle of a row."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            fh.seek(max(0, size - 1))
+            return size > 0 and fh.read(1) != b"\n"
+    except OSError:
+        return False

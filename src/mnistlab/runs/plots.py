@@ -15,16 +15,16 @@ True
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from mnistlab.errors import ConfigError
 from mnistlab.runs.metrics import Metrics, epochs_axis, read_metrics
-from mnistlab.runs.rundir import RunDir
+from mnistlab.runs.rundir import RunDir, atomic_open
 
 LOSS_SERIES = (("loss", "train"), ("train_loss", "train (full pass)"), ("val_loss", "validation"),
                ("test_loss", "test"))
@@ -60,6 +60,7 @@ def _draw_series(ax, metrics: Metrics, series, *, color: str | None = None, run_
 
 
 def _finish_panel(ax, drawn: int, ylabel: str) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
@@ -224,14 +225,8 @@ def weights_figure(weights: np.ndarray, *, max_units: int = 64) -> Figure:
 def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
     """Save `fig` as PNG to `path` through a temporary file and a rename (never half a file)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=DPI)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=DPI)
     return path
 
 
