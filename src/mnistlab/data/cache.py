@@ -42,10 +42,9 @@ def split_path(cache_dir: Path, name: str, split: str) -> Path:
 def read_split(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read (images, labels) from a cached archive; DataError if it is unreadable."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        # Opened here so the file is closed even when NumPy rejects its contents.
+        with open(path, "rb") as stream, np.load(stream, allow_pickle=False) as archive:
             return archive["images"], archive["labels"]
-    except FileNotFoundError:
-        raise
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"cache file {path} is unreadable ({exc}); delete it and run `mnistlab data fetch`") from None
 

@@ -42,13 +42,13 @@ def _stamp(path: Path) -> tuple[str, int, int]:
 def read_cached(cache_dir: Path, name: str, split: str) -> Fetched | None:
     """The verified cached split, or None if it is absent; a corrupt cache file is removed."""
     path = cache.split_path(cache_dir, name, split)
+    if not path.is_file():
+        return None
     try:
         images, labels = cache.read_split(path)
         if _stamp(path) not in _verified:
             verify_split(images, labels, name, split, source=str(path), fix="it was removed from the cache")
             _verified.add(_stamp(path))
-    except FileNotFoundError:
-        return None
     except DataError:
         path.unlink(missing_ok=True)
         return None
