@@ -1,5 +1,198 @@
-"""`mnistlab cnn` commands (being built)."""
+"""`mnistlab cnn train|eval`: the seed's Keras convnet from the command line.
+
+The insight commands (maps, patterns, oip, compare) are added to this group by cli/insight.py.
+Keras is imported only inside the commands, after --backend/--threads/--device are applied.
+"""
 
 from __future__ import annotations
 
-COMMANDS: list = []
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mnistlab.cnn.config import DATASETS, OPTIMIZERS, SCHEDULES, CNNConfig, parse_layers
+from mnistlab.errors import ConfigError, MnistlabError, TrainingDiverged
+
+_ARCH_OPTIONS = ("conv", "dense", "kernel", "stride", "padding", "pool", "pool_size", "dropout", "batch_norm")
+_FIELD_OPTIONS = {"dataset": "dataset", "epochs": "epochs", "batch_size": "batch_size", "optimizer": "optimizer",
+                  "lr": "learning_rate", "momentum": "momentum", "schedule": "schedule",
+                  "step_epochs": "step_epochs", "decay_rate": "decay_rate", "l2": "l2",
+                  "validation_split": "validation_split", "early_stopping": "early_stopping", "seed": "seed",
+                  "threads": "threads", "device": "device", "backend": "backend",
+                  "gpu_memory_fraction": "gpu_memory_fraction", "train_size": "train_size"}
+
+
+@click.group("cnn")
+def cnn_group() -> None:
+    """The Keras 3 convnet of the seed's CNN series: train, evaluate, look inside."""
+
+
+def resolve_config(options: dict[str, Any]) -> CNNConfig:
+    """The config from --config FILE (or the defaults), overridden by the options given explicitly."""
+    config = CNNConfig.from_json(options["config"]) if options.get("config") else CNNConfig()
+    changes = {field: options[opt] for opt, field in _FIELD_OPTIONS.items() if options.get(opt) is not None}
+    arch = {k: options[k] for k in _ARCH_OPTIONS if options.get(k) not in (None, False)}
+    if arch:
+        arch.setdefault("padding", "valid")
+        changes["layers"] = parse_layers(**arch)
+    return config.replace(**changes)
+
+
+@cnn_group.command("train")
+@click.option("--dataset", type=click.Choice(DATASETS), help="Dataset to train on [default: mnist].")
+@click.option("--epochs", type=int, help="Number of epochs [default: 5].")
+@click.option("--batch-size", type=int, help="Mini-batch size [default: 64].")
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), help="Optimiser [default: sgd, with momentum].")
+@click.option("--lr", type=float, help="Initial learning rate [default: 0.05].")
+@click.option("--momentum", type=float, help="Momentum of sgd/rmsprop [default: 0.9].")
+@click.option("--schedule", type=click.Choice(SCHEDULES),
+              help="Learning-rate schedule [default: cosine]: step (x decay-rate every step-epochs), "
+                   "exponential (x decay-rate per epoch), cosine (to 0 at the end), plateau (on val_loss).")
+@click.option("--step-epochs", type=int, help="Epochs between steps of the step schedule [default: 2].")
+@click.option("--decay-rate", type=float, help="Factor of step/exponential/plateau schedules [default: 0.5].")
+@click.option("--l2", type=float, help="L2 kernel regularisation factor [default: 0].")
+@click.option("--validation-split", type=float, help="Share of training images held out [default: 0.1].")
+@click.option("--early-stopping", type=int, metavar="PATIENCE",
+              help="Stop after PATIENCE epochs without a better val_loss (0: off) [default: 0].")
+@click.option("--seed", type=int, help="Seed of weights, hold-out and batch order [default: 0].")
+@click.option("--threads", type=int, help="Bound on CPU threads (BLAS and the backend) [default: all cores].")
+@click.option("--device", type=click.Choice(["cpu", "gpu"]), help="Where to train [default: cpu].")
+@click.option("--backend", help="Keras backend: torch, jax or tensorflow [default: $KERAS_BACKEND or torch].")
+@click.option("--gpu-memory-fraction", type=float, help="Cap on the GPU memory share (torch, jax).")
+@click.option("--conv", help="Filters per conv layer, comma-separated [default: 32,64,64].")
+@click.option("--dense", help="Units per hidden dense layer, comma-separated [default: 64].")
+@click.option("--kernel", type=int, help="Conv kernel size [default: 3].")
+@click.option("--stride", type=int, help="Conv stride [default: 1].")
+@click.option("--padding", type=click.Choice(["valid", "same"]), help="Conv/pool padding [default: valid].")
+@click.option("--pool", type=click.Choice(["max", "avg", "none"]), help="Pooling after each conv but the last.")
+@click.option("--pool-size", type=int, help="Pooling window [default: 2].")
+@click.option("--dropout", type=float, help="Dropout rate before the output layer [default: none].")
+@click.option("--batch-norm", is_flag=True, default=False, help="Batch normalisation after each conv layer.")
+@click.option("--train-size", type=int, help="Use only the first N training images (quick trials).")
+@click.option("--config", type=click.Path(dir_okay=False), help="JSON config (e.g. a run's config.json).")
+@click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
+@click.option("--name", help="Run name [default: cnn-DATASET].")
+@click.option("--quiet", is_flag=True, help="No progress bars or per-epoch lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout.")
+def train_command(**options: Any) -> None:
+    """Train the CNN and record a run (metrics.csv, model.keras, figures, summary.json).
+
+    Example: mnistlab cnn train --dataset fashion-mnist --epochs 5 --threads 2
+    """
+    from mnistlab.cnn.backend import resolve_backend
+
+    config = resolve_config(options)
+    config = config.replace(backend=resolve_backend(config.backend))
+    quiet, as_json = options["quiet"], options["as_json"]
+    if not quiet and not as_json:
+        click.echo(f"config: {json.dumps(config.to_dict(), default=str)}")
+    summary = run_training(config, runs_dir=options["runs_dir"], name=options["name"] or f"cnn-{config.dataset}",
+                           quiet=quiet or as_json, progress=not quiet)
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+    else:
+        click.echo(f"test accuracy {summary['test_accuracy']:.2%} after {summary['epochs']} epochs "
+                   f"({summary['train_seconds']:.0f} s, {summary['backend']}); run: {summary['run_dir']}")
+
+
+def run_training(config: CNNConfig, *, runs_dir: str, name: str, quiet: bool, progress: bool) -> dict[str, Any]:
+    """Train `config` inside a run directory and return the summary (also written as summary.json)."""
+    from mnistlab.cnn.evaluate import evaluate
+    from mnistlab.cnn.io import save_model
+    from mnistlab.cnn.train import save_history, train
+    from mnistlab.data import load
+    from mnistlab.runs.plots import write_run_figures
+    from mnistlab.runs.rundir import RunDir
+
+    train_set, test_set = load(config.dataset, "train"), load(config.dataset, "test")
+    run = RunDir.create(runs_dir, name, "cnn", config.to_dict())
+    history: list[dict[str, float]] = []
+    summary: dict[str, Any] = {"model": "cnn", "dataset": config.dataset, "epochs": 0, "test_accuracy": None,
+                               "train_seconds": 0.0, "backend": config.backend, "run_dir": str(run.path)}
+    start = time.perf_counter()
+
+    def on_epoch(row: dict[str, float]) -> None:
+        history.append(row)
+        run.log_epoch(row)
+        if not quiet:
+            val = f", val_accuracy {row['val_accuracy']:.4f}" if "val_accuracy" in row else ""
+            click.echo(f"epoch {row['epoch']}: loss {row['loss']:.4f}, accuracy {row['accuracy']:.4f}{val} "
+                       f"({row['epoch_seconds']:.1f} s)", err=True)
+
+    try:
+        result = train(config, train_set.images, train_set.labels, on_epoch=on_epoch, progress=progress)
+    except (KeyboardInterrupt, TrainingDiverged) as exc:
+        summary.update(epochs=len(history), train_seconds=time.perf_counter() - start)
+        run.finish(summary, status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+        raise
+    scores = evaluate(result.model, test_set.images, test_set.labels)
+    save_model(result.model, run.path / "model.keras")
+    save_history(result.history, run.path / "history.json")
+    write_run_figures(run, images=test_set.images, y_true=test_set.labels, y_pred=scores.y_pred,
+                      class_names=test_set.class_names, first_layer_weights=None)
+    last = result.history[-1] if result.history else {}
+    summary.update(epochs=len(result.history), test_accuracy=scores.accuracy, train_seconds=result.train_seconds,
+                   backend=result.backend, stopped_early=result.stopped_early,
+                   val_accuracy=last.get("val_accuracy"), train_accuracy=last.get("accuracy"),
+                   per_class_accuracy=scores.to_dict(test_set.class_names)["per_class_accuracy"],
+                   model_path=str(run.path / "model.keras"))
+    run.finish(summary)
+    return summary
+
+
+def _model_path_and_dataset(model: str, dataset: str | None) -> tuple[Path, str]:
+    path = Path(model)
+    if path.is_dir():
+        config_file = path / "config.json"
+        if dataset is None and config_file.is_file():
+            dataset = json.loads(config_file.read_text()).get("dataset")
+        path = path / "model.keras"
+    if dataset is None:
+        raise ConfigError("--dataset is required when MODEL is a file; e.g. --dataset mnist")
+    return path, dataset
+
+
+@cnn_group.command("eval")
+@click.argument("model")
+@click.option("--dataset", type=click.Choice(DATASETS), help="Dataset [default: the run's, when MODEL is a run].")
+@click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True)
+@click.option("--backend", help="Keras backend to load the model with [default: $KERAS_BACKEND or torch].")
+@click.option("--threads", type=int, help="Bound on CPU threads [default: all cores].")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def eval_command(model: str, dataset: str | None, split: str, backend: str | None, threads: int | None,
+                 as_json: bool) -> None:
+    """Score a trained CNN: accuracy, per-class accuracy and confusion matrix.
+
+    MODEL is a model.keras file or a run directory of `mnistlab cnn train`.
+    """
+    from mnistlab.cnn.backend import import_keras
+    from mnistlab.cnn.evaluate import evaluate
+    from mnistlab.cnn.io import load_model
+    from mnistlab.data import load
+
+    path, dataset = _model_path_and_dataset(model, dataset)
+    import_keras(backend, threads=threads)
+    keras_model = load_model(path, backend=backend)
+    data = load(dataset, split)
+    try:
+        scores = evaluate(keras_model, data.images, data.labels)
+    except ValueError as exc:
+        raise MnistlabError(f"{path} does not take 28x28 images ({str(exc).splitlines()[0]})") from None
+    result = {"model": str(path), "dataset": dataset, "split": split, "n_images": len(data.labels),
+              **scores.to_dict(data.class_names)}
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"{dataset} {split}: accuracy {scores.accuracy:.2%} on {len(data.labels)} images")
+    width = max(len(n) for n in data.class_names)
+    for name, acc in zip(data.class_names, scores.per_class_accuracy):
+        click.echo(f"  {name:<{width}}  {acc:.2%}")
+    click.echo("confusion matrix (rows: true class, columns: predicted):")
+    for row in scores.confusion:
+        click.echo("  " + " ".join(f"{v:5d}" for v in row))
+
+
+COMMANDS = [cnn_group]

@@ -1,0 +1,176 @@
+"""Choose the Keras backend and the device before Keras loads; check what was asked for exists.
+
+Keras 3 reads ``KERAS_BACKEND`` once, when ``keras`` is first imported, and each framework fixes
+its devices and thread pools when it initialises. So everything here runs *before* the import:
+``import_keras(backend, device=..., threads=...)`` is the one door through which mnistlab code
+gets ``keras``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from typing import Any
+
+from mnistlab.errors import BackendError, ConfigError
+
+BACKENDS = ("torch", "jax", "tensorflow")
+# Chosen by measurement on the project machine; the numbers are in docs/cnn.md.
+DEFAULT_BACKEND = "torch"
+DEVICES = ("cpu", "gpu")
+
+_BACKEND_MODULES = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow"}
+
+
+def installed_backends() -> list[str]:
+    """The Keras backends whose framework is importable here, in order of preference."""
+    return [name for name in BACKENDS if importlib.util.find_spec(_BACKEND_MODULES[name]) is not None]
+
+
+def resolve_backend(name: str | None = None) -> str:
+    """The backend to use: `name`, else $KERAS_BACKEND, else the default (or the first installed).
+
+    Raises BackendError when the named backend is unknown or its framework is not installed.
+    """
+    if importlib.util.find_spec("keras") is None:
+        raise BackendError("Keras is not installed; install the CNN extra: pip install 'mnistlab[cnn]'")
+    installed = installed_backends()
+    requested = name or os.environ.get("KERAS_BACKEND")
+    if requested is None:
+        if DEFAULT_BACKEND in installed:
+            return DEFAULT_BACKEND
+        if not installed:
+            raise BackendError("no Keras backend is installed; install one: pip install 'mnistlab[cnn]' (torch)")
+        return installed[0]
+    requested = requested.strip().lower()
+    if requested not in BACKENDS:
+        raise BackendError(f"unknown Keras backend {requested!r}; choose one of {', '.join(BACKENDS)}")
+    if requested not in installed:
+        pkg = "tensorflow-cpu" if requested == "tensorflow" else requested
+        have = ", ".join(installed) or "none"
+        raise BackendError(f"Keras backend {requested!r} is not installed (installed: {have}); "
+                           f"install it with pip install {pkg}, or pick an installed one with --backend")
+    return requested
+
+
+def _hide_gpus(backend: str) -> None:
+    """Make the framework see only the CPU (must run before it is imported)."""
+    os.environ["CUDA_VISIBLE_DEVICES"] = "-1" if backend == "tensorflow" else ""
+    if backend == "jax":
+        os.environ["JAX_PLATFORMS"] = "cpu"
+
+
+def _set_gpu_memory_fraction_env(backend: str, fraction: float) -> None:
+    if backend == "jax":
+        os.environ["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{fraction:.3f}"
+    elif backend == "tensorflow":
+        raise BackendError("--gpu-memory-fraction is not supported on the tensorflow backend here; "
+                           "use --backend torch or jax, or leave the cap off")
+
+
+def import_keras(backend: str | None = None, *, device: str = "cpu", threads: int | None = None,
+                 gpu_memory_fraction: float | None = None) -> Any:
+    """Set up backend, device and threads, import Keras and return the module.
+
+    Parameters
+    ----------
+    backend : "torch" | "jax" | "tensorflow" | None
+        None: $KERAS_BACKEND, else the measured default.
+    device : "cpu" | "gpu"
+        "gpu" raises BackendError when the backend finds no GPU.
+    threads : int or None
+        Bound on the CPU threads of BLAS and the framework (None: all cores).
+    gpu_memory_fraction : float or None
+        Share of the GPU's memory the process may take (torch, jax).
+
+    Examples
+    --------
+    >>> keras = import_keras("torch", device="cpu", threads=1)  # doctest: +SKIP
+    """
+    name = resolve_backend(backend)
+    if device not in DEVICES:
+        raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if gpu_memory_fraction is not None and not 0.0 < gpu_memory_fraction <= 1.0:
+        raise ConfigError(f"--gpu-memory-fraction must be in (0, 1], got {gpu_memory_fraction}")
+    if "keras" in sys.modules:
+        import keras
+
+        loaded = keras.backend.backend()
+        if loaded != name:
+            raise BackendError(f"Keras is already loaded with the {loaded!r} backend in this process; "
+                               f"start a new process with KERAS_BACKEND={name} to use {name!r}")
+        if threads is not None:
+            _bound_framework_threads(name, threads)
+        _check_device(name, device, gpu_memory_fraction)
+        return keras
+    from mnistlab.threads import configure_threads
+
+    if threads is not None:
+        configure_threads(threads)
+    if device == "cpu":
+        _hide_gpus(name)
+    elif gpu_memory_fraction is not None:
+        _set_gpu_memory_fraction_env(name, gpu_memory_fraction)
+    os.environ["KERAS_BACKEND"] = name
+    import keras
+
+    if threads is not None:
+        _bound_framework_threads(name, threads)
+    _check_device(name, device, gpu_memory_fraction)
+    return keras
+
+
+def _bound_framework_threads(backend: str, threads: int) -> None:
+    """Apply the thread bound to pools that are only reachable once the framework is loaded."""
+    if backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError:
+            pass  # already initialised: the TF_NUM_* variables set before import apply
+
+
+def gpu_devices(backend: str) -> list[str]:
+    """Names of the GPUs the (already selected) backend can see; empty on a CPU-only machine."""
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] \
+            if torch.cuda.is_available() else []
+    if backend == "jax":
+        import jax
+
+        try:
+            return [str(d) for d in jax.devices("gpu")]
+        except RuntimeError:
+            return []
+    import tensorflow as tf
+
+    return [d.name for d in tf.config.list_physical_devices("GPU")]
+
+
+def _check_device(backend: str, device: str, gpu_memory_fraction: float | None) -> None:
+    if device == "cpu":
+        return
+    gpus = gpu_devices(backend)
+    if not gpus:
+        hint = " (this torch is a CPU-only build)" if backend == "torch" and _torch_is_cpu_build() else ""
+        raise BackendError(f"--device gpu: the {backend} backend finds no GPU{hint}; "
+                           f"train on the CPU with --device cpu")
+    if backend == "torch" and gpu_memory_fraction is not None:
+        import torch
+
+        torch.cuda.set_per_process_memory_fraction(gpu_memory_fraction, 0)
+
+
+def _torch_is_cpu_build() -> bool:
+    import torch
+
+    return torch.version.cuda is None

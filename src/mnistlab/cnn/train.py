@@ -1,0 +1,186 @@
+"""Train a `CNNConfig`'s model: optimiser, learning-rate schedule, validation hold-out, early stopping.
+
+`train(config, images, labels)` is the library entry point (the CLI adds the run directory):
+one seed (`config.seed`) fixes weights, hold-out split and batch order, so the same seed on the
+same backend gives the same history.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mnistlab.cnn.config import CNNConfig
+from mnistlab.cnn.model import build_model, to_model_input
+from mnistlab.errors import ConfigError, TrainingDiverged
+
+EpochHook = Callable[[dict[str, float]], None]
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns: the fitted Keras model and one history row per epoch."""
+
+    model: Any
+    history: list[dict[str, float]] = field(default_factory=list)
+    train_seconds: float = 0.0
+    stopped_early: bool = False
+    backend: str = ""
+
+
+def split_validation(images: np.ndarray, labels: np.ndarray, fraction: float,
+                     random_state: int) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
+    """A seeded hold-out: ((train_images, train_labels), (val_images, val_labels) or None)."""
+    if fraction == 0:
+        return (images, labels), None
+    n_val = int(round(len(images) * fraction))
+    if n_val < 1 or n_val >= len(images):
+        raise ConfigError(f"validation_split {fraction} leaves {n_val} of {len(images)} images for validation; "
+                          f"use a fraction that keeps at least one image on each side")
+    order = np.random.default_rng(random_state).permutation(len(images))
+    val, fit = order[:n_val], order[n_val:]
+    return (images[fit], labels[fit]), (images[val], labels[val])
+
+
+def make_optimizer(keras: Any, config: CNNConfig, steps_per_epoch: int) -> Any:
+    """The Keras optimiser of `config`, its learning rate a per-step schedule where one applies."""
+    lr: Any = config.learning_rate
+    if config.schedule == "step":
+        lr = keras.optimizers.schedules.ExponentialDecay(lr, config.step_epochs * steps_per_epoch,
+                                                         config.decay_rate, staircase=True)
+    elif config.schedule == "exponential":
+        lr = keras.optimizers.schedules.ExponentialDecay(lr, steps_per_epoch, config.decay_rate)
+    elif config.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(lr, config.epochs * steps_per_epoch)
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=config.momentum)
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=lr, momentum=config.momentum)
+    return keras.optimizers.Adam(learning_rate=lr)
+
+
+def _current_lr(optimizer: Any) -> float:
+    return float(np.asarray(optimizer.learning_rate))
+
+
+def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], on_epoch: EpochHook | None,
+               progress: bool, steps_per_epoch: int, diverged: list[int]) -> list[Any]:
+    """Keras callbacks: epoch rows (+ divergence check), a tqdm bar, the plateau schedule, early stopping."""
+
+    class EpochRecorder(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+            self.lr = _current_lr(self.model.optimizer)
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            row = {"epoch": epoch + 1, "loss": float(logs.get("loss", math.nan)),
+                   "accuracy": float(logs.get("accuracy", math.nan))}
+            if "val_loss" in logs:
+                row.update(val_loss=float(logs["val_loss"]), val_accuracy=float(logs["val_accuracy"]))
+            row.update(learning_rate=self.lr, epoch_seconds=time.perf_counter() - self.start)
+            if not math.isfinite(row["loss"]):
+                diverged.append(epoch + 1)
+                self.model.stop_training = True
+                return
+            history.append(row)
+            if on_epoch is not None:
+                on_epoch(row)
+
+    class TqdmProgress(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
+                            leave=False, dynamic_ncols=True)
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.bar.update(1)
+            if logs and batch % 20 == 0:
+                self.bar.set_postfix(loss=f"{float(logs.get('loss', math.nan)):.4f}", refresh=False)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.bar.close()
+
+    callbacks = [EpochRecorder()]
+    if progress:
+        callbacks.append(TqdmProgress())
+    if config.schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=config.decay_rate,
+                                                           patience=config.plateau_patience, verbose=0))
+    if config.early_stopping:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.early_stopping,
+                                                       restore_best_weights=True))
+    return callbacks
+
+
+def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch: EpochHook | None = None,
+          progress: bool = True) -> TrainResult:
+    """Fit the model of `config` on uint8 `images` (n, 28, 28) with integer `labels` (n,).
+
+    A `config.validation_split` share is held out (seeded by `config.seed`); `on_epoch(row)` is
+    called after each epoch with the metrics row (epoch, loss, accuracy, val_loss, val_accuracy,
+    learning_rate, epoch_seconds). Raises TrainingDiverged if the loss becomes NaN/inf.
+
+    Examples
+    --------
+    >>> from mnistlab.data import load  # doctest: +SKIP
+    >>> ds = load("mnist", "train")  # doctest: +SKIP
+    >>> result = train(CNNConfig(epochs=1), ds.images[:512], ds.labels[:512])  # doctest: +SKIP
+    """
+    from mnistlab.cnn.backend import import_keras
+
+    config = config.validate()
+    labels = np.asarray(labels)
+    x = to_model_input(images)  # (n, 28, 28, 1) float32
+    if labels.shape != (len(x),):
+        raise ConfigError(f"labels must have shape ({len(x)},) to match the images, got {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= config.n_classes):
+        raise ConfigError(f"labels must be class indices 0..{config.n_classes - 1}")
+    if config.train_size is not None:
+        x, labels = x[:config.train_size], labels[:config.train_size]
+    (x_fit, y_fit), validation = split_validation(x, labels.astype(np.int64), config.validation_split, config.seed)
+    keras = import_keras(config.backend, device=config.device, threads=config.threads,
+                         gpu_memory_fraction=config.gpu_memory_fraction)
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(config, keras=keras)
+    steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
+    model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history: list[dict[str, float]] = []
+    diverged: list[int] = []
+    start = time.perf_counter()
+    model.fit(x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs, validation_data=validation,
+              shuffle=True, verbose=0,
+              callbacks=_callbacks(keras, config, history, on_epoch, progress, steps_per_epoch, diverged))
+    seconds = time.perf_counter() - start
+    if diverged:
+        raise TrainingDiverged(f"the loss became NaN/inf in epoch {diverged[0]}; lower --lr "
+                               f"(now {config.learning_rate}) or add --l2 / batch norm")
+    return TrainResult(model=model, history=history, train_seconds=seconds,
+                       stopped_early=len(history) < config.epochs, backend=keras.backend.backend())
+
+
+def save_history(history: list[dict[str, float]], path: str | Path) -> Path:
+    """Write the per-epoch history as CSV (path ending .csv) or JSON (anything else), atomically."""
+    from mnistlab.runs.rundir import write_json_atomic
+
+    path = Path(path)
+    if path.suffix != ".csv":
+        write_json_atomic(path, history)
+        return path
+    tmp = path.with_name(f".{path.name}.tmp")
+    columns = list(dict.fromkeys(key for row in history for key in row))
+    with tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(history)
+    tmp.replace(path)
+    return path
