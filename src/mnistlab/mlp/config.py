@@ -1,0 +1,184 @@
+"""MLPConfig: every option of the MLP in one typed dataclass, its validation, and the presets.
+
+The fields are exactly `MLPClassifier`'s constructor parameters (a test keeps them equal).
+`docs/mlp.md` maps each of the seed's parameter names to these.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from mnistlab.errors import ConfigError
+from mnistlab.mlp.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from mnistlab.mlp.init import INIT_METHODS
+from mnistlab.mlp.losses import LOSSES
+from mnistlab.mlp.optimizers import MOMENTUM_TYPES, SOLVERS
+
+
+@dataclass
+class MLPConfig:
+    """Architecture, loss, optimiser and training schedule of one MLP.
+
+    Attributes
+    ----------
+    hidden_sizes : units per hidden layer, e.g. (70, 30) (seed: ay_nodes_layers).
+    activation : hidden activation: "sigmoid", "tanh", "relu" or "leaky_relu".
+    output : output activation: "softmax" or "sigmoid" (the seed's).
+    loss : "cross_entropy" (categorical), "logloss" (the seed's LogLoss) or "mse".
+    loss_reduction : "mean" over the batch (scikit-learn, Keras) or "sum" (the seed's cost).
+    solver : "sgd", "rmsprop" or "adam".
+    learning_rate : initial step size; with SGD and "sum", the seed's learn_rate.
+    decrease_const : decay lr_t = learning_rate / (1 + decrease_const * t), t in epochs.
+    momentum, momentum_type : SGD momentum rate and form ("seed", "classical", "nesterov").
+    rho : RMSprop decay; beta_1, beta_2 : Adam decays; epsilon : RMSprop/Adam denominator.
+    l2, l1 : regularisation strengths (weights only, never biases), scaled like the loss.
+    batch_size, epochs, shuffle : mini-batch size, passes over the data, reshuffle per epoch.
+    init, init_first : weight initialiser of all layers / of the first layer only (None: same).
+    init_factor : scales the sqrt_nodes and const intervals; init_intervals : (lo, hi) per layer.
+    leaky_slope : slope of leaky_relu for negative inputs.
+    early_stopping, validation_fraction, patience, min_delta : stop when the validation
+        accuracy has not improved by min_delta for `patience` epochs; keep the best weights.
+    eval_train_every : full-training-set accuracy every k epochs (0: never).
+    eval_test_every : accuracy on `fit(..., eval_set=...)` every k epochs (0: never).
+    random_state : seed of the initialisation, shuffles and validation split.
+    """
+
+    hidden_sizes: tuple[int, ...] = (256, 128)
+    activation: str = "relu"
+    output: str = "softmax"
+    loss: str = "cross_entropy"
+    loss_reduction: str = "mean"
+    solver: str = "adam"
+    learning_rate: float = 0.001
+    decrease_const: float = 0.0
+    momentum: float = 0.0
+    momentum_type: str = "classical"
+    rho: float = 0.9
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-7
+    l2: float = 0.0
+    l1: float = 0.0
+    batch_size: int = 128
+    epochs: int = 20
+    shuffle: bool = True
+    init: str = "sqrt_nodes"
+    init_first: str | None = None
+    init_factor: float = 1.0
+    init_intervals: tuple[tuple[float, float], ...] | None = None
+    leaky_slope: float = 0.01
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    patience: int = 5
+    min_delta: float = 0.0
+    eval_train_every: int = 0
+    eval_test_every: int = 0
+    random_state: int | None = None
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> MLPConfig:
+        """Build from a dict (e.g. config.json), rejecting unknown keys; tuples restored from lists."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown MLP option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(known))}")
+        values = dict(values)
+        if values.get("hidden_sizes") is not None and not isinstance(values["hidden_sizes"], numbers.Number):
+            values["hidden_sizes"] = tuple(values["hidden_sizes"])
+        if values.get("init_intervals") is not None:
+            values["init_intervals"] = tuple(tuple(iv) for iv in values["init_intervals"])
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        return asdict(self)
+
+
+def _choice(name: str, value: Any, options: tuple[str, ...]) -> None:
+    if value not in options:
+        raise ConfigError(f"{name}={value!r} is not valid; choose one of {', '.join(options)}")
+
+
+def _number(name: str, value: Any, *, low: float, high: float = float("inf"), low_open: bool = False,
+            integer: bool = False, hint: str = "") -> None:
+    kind = numbers.Integral if integer else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool)
+    if ok:
+        ok = (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        bound = f"> {low}" if low_open else f">= {low}"
+        upper = f" and <= {high}" if high != float("inf") else ""
+        what = "an integer" if integer else "a number"
+        raise ConfigError(f"{name}={value!r} is not valid; it must be {what} {bound}{upper}{hint}")
+
+
+def validate_config(cfg: MLPConfig) -> None:
+    """Raise ConfigError naming the first invalid option and what would be valid."""
+    sizes = cfg.hidden_sizes
+    if isinstance(sizes, numbers.Integral):
+        sizes = (sizes,)
+    if not isinstance(sizes, (tuple, list)) or not all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in sizes):
+        raise ConfigError(f"hidden_sizes={cfg.hidden_sizes!r} is not valid; give a tuple of positive integers, "
+                          "e.g. (70, 30), or () for no hidden layer")
+    if any(s < 1 for s in sizes):
+        raise ConfigError(f"hidden_sizes={tuple(cfg.hidden_sizes)!r} has a layer of size < 1; "
+                          "every hidden layer needs at least one unit")
+    _choice("activation", cfg.activation, HIDDEN_ACTIVATIONS)
+    _choice("output", cfg.output, OUTPUT_ACTIVATIONS)
+    _choice("loss", cfg.loss, LOSSES)
+    _choice("loss_reduction", cfg.loss_reduction, ("mean", "sum"))
+    _choice("solver", cfg.solver, SOLVERS)
+    _choice("momentum_type", cfg.momentum_type, MOMENTUM_TYPES)
+    _choice("init", cfg.init, INIT_METHODS)
+    if cfg.init_first is not None:
+        _choice("init_first", cfg.init_first, INIT_METHODS)
+    _number("learning_rate", cfg.learning_rate, low=0, low_open=True)
+    _number("decrease_const", cfg.decrease_const, low=0)
+    _number("momentum", cfg.momentum, low=0, high=1, hint=" (momentum must stay below 1)")
+    if cfg.momentum >= 1:
+        raise ConfigError(f"momentum={cfg.momentum!r} is not valid; it must be in [0, 1)")
+    for name in ("rho", "beta_1", "beta_2"):
+        _number(name, getattr(cfg, name), low=0, high=1)
+        if getattr(cfg, name) >= 1:
+            raise ConfigError(f"{name}={getattr(cfg, name)!r} is not valid; it must be in [0, 1)")
+    _number("epsilon", cfg.epsilon, low=0, low_open=True)
+    _number("l2", cfg.l2, low=0)
+    _number("l1", cfg.l1, low=0)
+    _number("batch_size", cfg.batch_size, low=1, integer=True)
+    _number("epochs", cfg.epochs, low=1, integer=True)
+    _number("init_factor", cfg.init_factor, low=0, low_open=True)
+    _number("leaky_slope", cfg.leaky_slope, low=0, high=1)
+    _number("validation_fraction", cfg.validation_fraction, low=0, high=1, low_open=True)
+    if cfg.validation_fraction >= 1:
+        raise ConfigError(f"validation_fraction={cfg.validation_fraction!r} is not valid; it must be in (0, 1)")
+    _number("patience", cfg.patience, low=1, integer=True)
+    _number("min_delta", cfg.min_delta, low=0)
+    _number("eval_train_every", cfg.eval_train_every, low=0, integer=True)
+    _number("eval_test_every", cfg.eval_test_every, low=0, integer=True)
+    if not isinstance(cfg.shuffle, (bool, numbers.Integral)) or not isinstance(cfg.early_stopping, (bool, numbers.Integral)):
+        raise ConfigError("shuffle and early_stopping must be True or False")
+    if cfg.init_intervals is not None:
+        n_layers = len(sizes) + 1
+        ivs = cfg.init_intervals
+        if len(ivs) != n_layers or any(len(iv) != 2 or not iv[0] < iv[1] for iv in ivs):
+            raise ConfigError(f"init_intervals={ivs!r} is not valid; give one (low, high) pair with low < high "
+                              f"for each of the {n_layers} weight layers")
+    if cfg.random_state is not None and not isinstance(cfg.random_state, numbers.Integral):
+        raise ConfigError(f"random_state={cfg.random_state!r} is not valid; give an integer seed or None")
+
+
+SEED_PRESET = MLPConfig(
+    hidden_sizes=(70, 30), activation="sigmoid", output="sigmoid", loss="logloss", loss_reduction="sum",
+    solver="sgd", learning_rate=0.001, decrease_const=1e-6, momentum=0.00005, momentum_type="seed",
+    l2=0.01, batch_size=500, epochs=35, shuffle=True, init="sqrt_nodes", init_factor=2.0,
+    eval_train_every=1, eval_test_every=1, random_state=0,
+)
+"""The seed's configuration (Step I article), translated option by option; see docs/mlp.md."""
+
+DEFAULT_PRESET = MLPConfig(random_state=0, eval_train_every=1, eval_test_every=1)
+"""The documented default: 784-256-128-10 ReLU, softmax, Adam, batch 128, 20 epochs."""
+
+PRESETS = {"seed": SEED_PRESET, "default": DEFAULT_PRESET}

@@ -1,0 +1,222 @@
+"""The MLP's maths: forward and backward passes on buffers allocated once and reused.
+
+Conventions: batch-major data, `X` (n, n_in); weights `W[l]` (fan_in, fan_out) and separate
+bias vectors `b[l]` (fan_out,), so `Z = A @ W + b` and no column of ones is ever built
+(the seed's Step II: appending bias rows cost more than the matmul itself). The backward pass
+takes derivatives from the stored activations (Step III) and never propagates a delta into
+the input layer (Step I). Every array is C-contiguous in one dtype (float32 in training), so
+each product is a single BLAS sgemm with no hidden copy or transpose.
+
+`mnistlab.mlp.reference` holds the same maths written plainly in float64; the tests hold
+this module to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from mnistlab.mlp.activations import ACTIVATIONS, DERIVATIVES
+from mnistlab.mlp.losses import loss_value, output_delta
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """What the layers compute: hidden activation, output activation, loss, leaky slope."""
+
+    activation: str = "sigmoid"
+    output: str = "softmax"
+    loss: str = "cross_entropy"
+    slope: float = 0.01
+
+
+@dataclass
+class Params:
+    """The learned arrays: `weights[l]` (fan_in, fan_out) and `biases[l]` (fan_out,)."""
+
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        """Units per layer, inputs first: [n_in, hidden..., n_out]."""
+        return [self.weights[0].shape[0]] + [w.shape[1] for w in self.weights]
+
+    def arrays(self) -> list[np.ndarray]:
+        """Weights then biases, the flat list optimizers update."""
+        return [*self.weights, *self.biases]
+
+    def copy(self) -> Params:
+        """A deep copy."""
+        return Params([w.copy() for w in self.weights], [b.copy() for b in self.biases])
+
+
+class Workspace:
+    """Every buffer one training step needs, for batches of up to `batch_size` rows.
+
+    acts[0] (batch, n_in) receives the gathered input batch; acts[l] (batch, units_l) the
+    activations; deltas[l] and tmp[l] have the same shapes (deltas[0] is never needed);
+    grads mirror Params.arrays().
+    """
+
+    def __init__(self, layer_sizes: Sequence[int], batch_size: int, dtype: np.dtype = np.float32) -> None:
+        self.batch_size = batch_size
+        self.dtype = np.dtype(dtype)
+        self.acts = [np.empty((batch_size, s), dtype) for s in layer_sizes]
+        self.deltas = [np.empty((0, 0), dtype)] + [np.empty((batch_size, s), dtype) for s in layer_sizes[1:]]
+        self.tmp = [np.empty((0, 0), dtype)] + [np.empty((batch_size, s), dtype) for s in layer_sizes[1:]]
+        self.targets = np.empty((batch_size, layer_sizes[-1]), dtype)
+        pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
+        self.grad_weights = [np.empty((i, o), dtype) for i, o in pairs]
+        self.grad_biases = [np.empty(o, dtype) for _, o in pairs]
+        self.reg_scratch = [np.empty((i, o), dtype) for i, o in pairs]
+
+    @property
+    def grads(self) -> list[np.ndarray]:
+        """Gradients in the order of Params.arrays()."""
+        return [*self.grad_weights, *self.grad_biases]
+
+
+def forward(spec: NetSpec, params: Params, X: np.ndarray, acts: list[np.ndarray]) -> np.ndarray:
+    """Propagate X (n, n_in) and write activations into acts[1:][:n]; return the outputs (n, n_out).
+
+    `acts` are buffers with at least n rows (a Workspace's); X itself serves as layer 0.
+    """
+    n, last = X.shape[0], len(params.weights) - 1
+    A = X
+    for l, (W, b) in enumerate(zip(params.weights, params.biases)):
+        Z = acts[l + 1][:n]
+        np.matmul(A, W, out=Z)  # (n, fan_in) @ (fan_in, fan_out)
+        Z += b
+        if l < last:
+            ACTIVATIONS[spec.activation](Z, spec.slope)
+        else:
+            ACTIVATIONS[spec.output](Z)
+        A = Z
+    return A
+
+
+def backward(spec: NetSpec, params: Params, X: np.ndarray, Y: np.ndarray, ws: Workspace, *,
+             scale: float = 1.0, l2: float = 0.0, l1: float = 0.0) -> None:
+    """Write the gradient of scale * (loss + l2/2 |W|^2 + l1 |W|_1) into ws.grad_weights/grad_biases.
+
+    Call right after `forward(spec, params, X, ws.acts)`: it reads the stored activations.
+    X (n, n_in) is the same input; Y (n, n_out) the one-hot targets. Biases are never
+    regularised. scale is 1/n for mean reduction, 1 for the seed's summed cost.
+    """
+    n, L = X.shape[0], len(params.weights)
+    acts = [X] + [a[:n] for a in ws.acts[1:]]
+    delta = output_delta(spec.loss, spec.output, acts[L], Y, out=ws.deltas[L][:n])
+    if scale != 1.0:
+        delta *= ws.dtype.type(scale)
+    for l in range(L - 1, -1, -1):
+        np.matmul(acts[l].T, delta, out=ws.grad_weights[l])  # (fan_in, n) @ (n, fan_out)
+        np.sum(delta, axis=0, out=ws.grad_biases[l])
+        if l > 0:  # no delta for the input layer: nothing learns from it
+            prev = ws.deltas[l][:n]
+            np.matmul(delta, params.weights[l].T, out=prev)  # (n, fan_out) @ (fan_out, fan_in)
+            DERIVATIVES[spec.activation](acts[l], prev, ws.tmp[l][:n], spec.slope)
+            delta = prev
+    _add_regularisation(params, ws, scale * l2, scale * l1)
+
+
+def _add_regularisation(params: Params, ws: Workspace, l2: float, l1: float) -> None:
+    f = ws.dtype.type
+    for W, G, tmp in zip(params.weights, ws.grad_weights, ws.reg_scratch):
+        if l2:
+            np.multiply(W, f(l2), out=tmp)
+            G += tmp
+        if l1:
+            np.sign(W, out=tmp)
+            tmp *= f(l1)
+            G += tmp
+
+
+def regularisation_cost(params: Params, l2: float, l1: float) -> float:
+    """l2/2 * sum(W**2) + l1 * sum(|W|) over all weight matrices (biases excluded)."""
+    cost = 0.0
+    for W in params.weights:
+        flat = W.ravel()
+        if l2:
+            cost += 0.5 * l2 * float(np.dot(flat, flat))
+        if l1:
+            cost += l1 * float(np.abs(flat).sum())
+    return cost
+
+
+def batch_cost(spec: NetSpec, outputs: np.ndarray, Y: np.ndarray) -> float:
+    """The data term of the cost for one batch, summed over samples."""
+    return loss_value(spec.loss, outputs, Y)
+
+
+class Evaluator:
+    """Large-batch forward passes for predictions and accuracy, with buffers kept between calls.
+
+    Evaluating the whole training and test sets every epoch must stay cheap (the seed's
+    Step II problem): chunks of `chunk_size` rows go through preallocated buffers; X is never
+    copied when it already has the evaluator's dtype; accuracy skips the output activation
+    (argmax of Z equals argmax of sigmoid or softmax of Z). With dtype float64 the products
+    run in double precision, so a row's result does not depend on its neighbours (float32
+    BLAS kernels may round a row differently by its position in the block).
+    """
+
+    def __init__(self, layer_sizes: Sequence[int], chunk_size: int = 8192, dtype: np.dtype = np.float32) -> None:
+        self.layer_sizes = list(layer_sizes)
+        self.chunk_size = chunk_size
+        self.dtype = np.dtype(dtype)
+        self._acts: list[np.ndarray] | None = None
+
+    def __getstate__(self) -> dict:
+        # Buffers are scratch: never pickled (a memory-mapped, read-only copy would break them).
+        return {**self.__dict__, "_acts": None}
+
+    def _buffers(self) -> list[np.ndarray]:
+        if self._acts is None:
+            self._acts = [np.empty((0, 0), self.dtype)] + [np.empty((self.chunk_size, s), self.dtype)
+                                                            for s in self.layer_sizes[1:]]
+        return self._acts
+
+    def _cast(self, params: Params) -> Params:
+        if params.weights[0].dtype == self.dtype:
+            return params
+        return Params([w.astype(self.dtype) for w in params.weights], [b.astype(self.dtype) for b in params.biases])
+
+    def _logits(self, spec: NetSpec, params: Params, X: np.ndarray) -> np.ndarray:
+        n, last, acts = X.shape[0], len(params.weights) - 1, self._buffers()
+        A = X if X.dtype == self.dtype else X.astype(self.dtype)
+        for l, (W, b) in enumerate(zip(params.weights, params.biases)):
+            Z = acts[l + 1][:n]
+            np.matmul(A, W, out=Z)
+            Z += b
+            if l < last:
+                ACTIVATIONS[spec.activation](Z, spec.slope)
+            A = Z
+        return A
+
+    def outputs(self, spec: NetSpec, params: Params, X: np.ndarray) -> np.ndarray:
+        """The network's outputs (n, n_out) for X (n, n_in), as a new array."""
+        params = self._cast(params)
+        out = np.empty((X.shape[0], params.weights[-1].shape[1]), dtype=self.dtype)
+        for start in range(0, X.shape[0], self.chunk_size):
+            stop = start + self.chunk_size
+            Z = self._logits(spec, params, X[start:stop])
+            ACTIVATIONS[spec.output](Z)
+            out[start:stop] = Z
+        return out
+
+    def predict_index(self, spec: NetSpec, params: Params, X: np.ndarray) -> np.ndarray:
+        """The winning output unit per row, (n,) int64."""
+        params = self._cast(params)
+        out = np.empty(X.shape[0], dtype=np.int64)
+        for start in range(0, X.shape[0], self.chunk_size):
+            stop = start + self.chunk_size
+            out[start:stop] = self._logits(spec, params, X[start:stop]).argmax(axis=1)
+        return out
+
+    def accuracy(self, spec: NetSpec, params: Params, X: np.ndarray, y_index: np.ndarray) -> float:
+        """Share of rows of X whose winning unit equals y_index (n,)."""
+        if X.shape[0] == 0:
+            return float("nan")
+        return float(np.count_nonzero(self.predict_index(spec, params, X) == y_index) / X.shape[0])

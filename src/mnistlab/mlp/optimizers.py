@@ -1,0 +1,163 @@
+"""Gradient-descent update rules on plain lists of arrays; they know nothing about networks.
+
+`update(params, grads)` changes `params` in place and may overwrite `grads` (scratch).
+State (velocities, moments) is allocated once, at the first update, in the params' dtype.
+The learning rate is an attribute the trainer sets each epoch (decay schedule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+SOLVERS = ("sgd", "rmsprop", "adam")
+MOMENTUM_TYPES = ("seed", "classical", "nesterov")
+
+
+def decayed_learning_rate(learning_rate: float, decrease_const: float, t: int) -> float:
+    """The seed's decay lr_t = lr / (1 + decrease_const * t), t = epochs completed."""
+    return learning_rate / (1.0 + decrease_const * t)
+
+
+class Optimizer:
+    """Base class: holds the learning rate; subclasses write `update`."""
+
+    def __init__(self, learning_rate: float) -> None:
+        self.learning_rate = float(learning_rate)
+
+    def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+        """Apply one step to `params` in place using `grads` (which may be overwritten)."""
+        raise NotImplementedError
+
+    def state(self) -> list[np.ndarray]:
+        """The optimizer's arrays, for checkpoints and tests."""
+        return []
+
+
+class SGD(Optimizer):
+    """Mini-batch gradient descent, optionally with momentum.
+
+    momentum_type:
+    - "seed": the seed's one-step form, p -= lr*g + momentum * (lr*g of the previous step);
+    - "classical": v = momentum*v - lr*g; p += v (heavy ball);
+    - "nesterov": v = momentum*v - lr*g; p += momentum*v - lr*g (look-ahead form).
+    """
+
+    def __init__(self, learning_rate: float, momentum: float = 0.0, momentum_type: str = "classical") -> None:
+        super().__init__(learning_rate)
+        self.momentum = float(momentum)
+        self.momentum_type = momentum_type
+        self._velocity: list[np.ndarray] | None = None
+
+    def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+        mu = self.momentum
+        if mu == 0.0:
+            for p, g in zip(params, grads):
+                g *= p.dtype.type(self.learning_rate)
+                p -= g
+            return
+        if self._velocity is None:
+            self._velocity = [np.zeros_like(p) for p in params]
+        lr, kind = self.learning_rate, self.momentum_type
+        for p, g, v in zip(params, grads, self._velocity):
+            g *= p.dtype.type(lr)  # g is now the plain step lr*g
+            if kind == "seed":
+                v *= p.dtype.type(mu)
+                p -= v
+                p -= g
+                np.copyto(v, g)
+            else:
+                v *= p.dtype.type(mu)
+                v -= g
+                if kind == "nesterov":
+                    p -= g
+                    g[...] = v
+                    g *= p.dtype.type(mu)
+                    p += g
+                else:
+                    p += v
+
+    def state(self) -> list[np.ndarray]:
+        return list(self._velocity or [])
+
+
+class RMSprop(Optimizer):
+    """RMSprop as in Keras: s = rho*s + (1-rho)*g**2; p -= lr * g / (sqrt(s) + eps)."""
+
+    def __init__(self, learning_rate: float, rho: float = 0.9, epsilon: float = 1e-7) -> None:
+        super().__init__(learning_rate)
+        self.rho, self.epsilon = float(rho), float(epsilon)
+        self._square: list[np.ndarray] | None = None
+        self._scratch: list[np.ndarray] | None = None
+
+    def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+        if self._square is None:
+            self._square = [np.zeros_like(p) for p in params]
+            self._scratch = [np.empty_like(p) for p in params]
+        for p, g, s, tmp in zip(params, grads, self._square, self._scratch):
+            f = p.dtype.type
+            np.multiply(g, g, out=tmp)
+            tmp *= f(1 - self.rho)
+            s *= f(self.rho)
+            s += tmp
+            np.sqrt(s, out=tmp)
+            tmp += f(self.epsilon)
+            g *= f(self.learning_rate)
+            g /= tmp
+            p -= g
+
+    def state(self) -> list[np.ndarray]:
+        return list(self._square or [])
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias-corrected step size, as in scikit-learn and Keras."""
+
+    def __init__(self, learning_rate: float, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7) -> None:
+        super().__init__(learning_rate)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.t = 0
+        self._m: list[np.ndarray] | None = None
+        self._v: list[np.ndarray] | None = None
+        self._scratch: list[np.ndarray] | None = None
+
+    def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+        if self._m is None:
+            self._m = [np.zeros_like(p) for p in params]
+            self._v = [np.zeros_like(p) for p in params]
+            self._scratch = [np.empty_like(p) for p in params]
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        step = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        for p, g, m, v, tmp in zip(params, grads, self._m, self._v, self._scratch):
+            f = p.dtype.type
+            m *= f(b1)
+            np.multiply(g, f(1 - b1), out=tmp)
+            m += tmp
+            g *= g
+            g *= f(1 - b2)
+            v *= f(b2)
+            v += g
+            np.sqrt(v, out=tmp)
+            tmp += f(self.epsilon)
+            np.divide(m, tmp, out=tmp)
+            tmp *= f(step)
+            p -= tmp
+
+    def state(self) -> list[np.ndarray]:
+        return list(self._m or []) + list(self._v or [])
+
+
+def make_optimizer(solver: str, learning_rate: float, *, momentum: float = 0.0,
+                   momentum_type: str = "classical", rho: float = 0.9, beta_1: float = 0.9,
+                   beta_2: float = 0.999, epsilon: float = 1e-7) -> Optimizer:
+    """Build the optimizer called `solver` ("sgd", "rmsprop" or "adam")."""
+    if solver == "sgd":
+        return SGD(learning_rate, momentum, momentum_type)
+    if solver == "rmsprop":
+        return RMSprop(learning_rate, rho, epsilon)
+    if solver == "adam":
+        return Adam(learning_rate, beta_1, beta_2, epsilon)
+    raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")

@@ -1,0 +1,151 @@
+"""The epoch loop: shuffled mini-batches gathered into reused buffers, history, early stopping.
+
+`Trainer` owns the mutable state of one training (params, optimizer, workspace, random
+generator, history); the maths it calls live in `network` and `optimizers`. The estimator
+wraps it; the CLI drives it through the estimator with progress callbacks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mnistlab.errors import TrainingDiverged
+from mnistlab.mlp.config import MLPConfig
+from mnistlab.mlp.history import History
+from mnistlab.mlp.network import (Evaluator, NetSpec, Params, Workspace, backward, forward,
+                                  loss_value, regularisation_cost)
+from mnistlab.mlp.optimizers import decayed_learning_rate, make_optimizer
+
+BatchCallback = Callable[[int, int], None]
+EpochCallback = Callable[[dict], None]
+
+
+@dataclass
+class EvalData:
+    """A labelled set to score during training: X (n, features) float, y_index (n,) class indices."""
+
+    X: np.ndarray
+    y_index: np.ndarray
+
+
+def one_hot(y_index: np.ndarray, n_classes: int, dtype: np.dtype = np.float32) -> np.ndarray:
+    """One-hot rows (n, n_classes) for class indices (n,)."""
+    Y = np.zeros((y_index.shape[0], n_classes), dtype=dtype)
+    Y[np.arange(y_index.shape[0]), y_index] = 1
+    return Y
+
+
+class Trainer:
+    """Mini-batch training of `params` under config `cfg`."""
+
+    def __init__(self, cfg: MLPConfig, spec: NetSpec, params: Params, rng: np.random.Generator) -> None:
+        self.cfg, self.spec, self.params, self.rng = cfg, spec, params, rng
+        self.optimizer = make_optimizer(cfg.solver, cfg.learning_rate, momentum=cfg.momentum,
+                                        momentum_type=cfg.momentum_type, rho=cfg.rho, beta_1=cfg.beta_1,
+                                        beta_2=cfg.beta_2, epsilon=cfg.epsilon)
+        dtype = params.weights[0].dtype
+        self.workspace: Workspace | None = None
+        self.predictor = Evaluator(params.layer_sizes, chunk_size=4096, dtype=np.float64)
+        self.evaluator = Evaluator(params.layer_sizes, dtype=dtype)
+        self.history = History(len(params.weights))
+        self.epochs_done = 0
+
+    def __getstate__(self) -> dict:
+        # The workspace is scratch and is rebuilt on demand; never pickle it.
+        return {**self.__dict__, "workspace": None}
+
+    def _workspace(self, n: int) -> Workspace:
+        size = min(self.cfg.batch_size, n)
+        if self.workspace is None or self.workspace.batch_size < size:
+            self.workspace = Workspace(self.params.layer_sizes, size, self.params.weights[0].dtype)
+        return self.workspace
+
+    def run_epoch(self, X: np.ndarray, Y: np.ndarray, y_index: np.ndarray,
+                  on_batch_end: BatchCallback | None = None) -> dict[str, float]:
+        """One pass over X (n, features) with one-hot Y (n, classes); returns the batch-averaged metrics."""
+        cfg, spec, params = self.cfg, self.spec, self.params
+        n = X.shape[0]
+        ws = self._workspace(n)
+        B = ws.batch_size
+        n_batches = math.ceil(n / B)
+        order = self.rng.permutation(n) if cfg.shuffle else None
+        self.optimizer.learning_rate = decayed_learning_rate(cfg.learning_rate, cfg.decrease_const, self.epochs_done)
+        arrays = params.arrays()
+        total_cost = total_reg_share = total_error = 0.0
+        correct = 0
+        for k in range(n_batches):
+            start, stop = k * B, min((k + 1) * B, n)
+            m = stop - start
+            if order is None:
+                Xb, Yb, yb = X[start:stop], Y[start:stop], y_index[start:stop]
+            else:  # gather the batch into reused buffers; the dataset itself is never copied
+                idx = order[start:stop]
+                Xb = np.take(X, idx, axis=0, out=ws.acts[0][:m], mode="clip")
+                Yb = np.take(Y, idx, axis=0, out=ws.targets[:m], mode="clip")
+                yb = y_index[idx]
+            outputs = forward(spec, params, Xb, ws.acts)
+            scale = 1.0 / m if cfg.loss_reduction == "mean" else 1.0
+            data_cost = loss_value(spec.loss, outputs, Yb)
+            reg_cost = regularisation_cost(params, cfg.l2, cfg.l1)
+            cost = scale * (data_cost + reg_cost)
+            total_cost += cost
+            total_reg_share += (reg_cost / (data_cost + reg_cost)) if reg_cost else 0.0
+            correct += int(np.count_nonzero(outputs.argmax(axis=1) == yb))
+            total_error += float(np.abs(outputs - Yb).mean())
+            backward(spec, params, Xb, Yb, ws, scale=scale, l2=cfg.l2, l1=cfg.l1)
+            self.optimizer.update(arrays, ws.grads)
+            if on_batch_end is not None:
+                on_batch_end(k + 1, n_batches)
+        return {"loss": total_cost / n_batches, "accuracy": correct / n, "error": total_error / n_batches,
+                "reg_share": total_reg_share / n_batches, "learning_rate": self.optimizer.learning_rate}
+
+    def fit(self, X: np.ndarray, y_index: np.ndarray, epochs: int, *, validation: EvalData | None = None,
+            test: EvalData | None = None, on_batch_end: BatchCallback | None = None,
+            on_epoch_end: EpochCallback | None = None) -> None:
+        """Train for up to `epochs` epochs (early stopping on `validation` if configured)."""
+        cfg = self.cfg
+        Y = one_hot(y_index, self.params.weights[-1].shape[1], X.dtype)
+        best_score, best_params, waited = -math.inf, None, 0
+        for _ in range(epochs):
+            snapshot = self.params.copy()
+            t0 = time.perf_counter()
+            row = self.run_epoch(X, Y, y_index, on_batch_end)
+            t1 = time.perf_counter()
+            epoch = self.epochs_done + 1
+            if not (math.isfinite(row["loss"]) and all(np.isfinite(a).all() for a in self.params.weights)):
+                self.params.weights[:], self.params.biases[:] = snapshot.weights, snapshot.biases
+                raise TrainingDiverged(
+                    f"the loss became {row['loss']} in epoch {epoch}; lower the learning rate "
+                    f"(now {cfg.learning_rate:g}) or the regularisation, or standardise the inputs")
+            row["epoch"] = epoch
+            row["epoch_seconds"] = t1 - t0
+            if cfg.eval_train_every and epoch % cfg.eval_train_every == 0:
+                row["train_accuracy"] = self.evaluator.accuracy(self.spec, self.params, X, y_index)
+            if test is not None and cfg.eval_test_every and epoch % cfg.eval_test_every == 0:
+                row["test_accuracy"] = self.evaluator.accuracy(self.spec, self.params, test.X, test.y_index)
+            if validation is not None:
+                outputs = self.evaluator.outputs(self.spec, self.params, validation.X)
+                Yv = one_hot(validation.y_index, outputs.shape[1], outputs.dtype)
+                row["val_loss"] = loss_value(self.spec.loss, outputs, Yv) / max(len(Yv), 1)
+                row["val_accuracy"] = float(np.mean(outputs.argmax(axis=1) == validation.y_index))
+            for l, W in enumerate(self.params.weights):
+                row[f"mean_abs_weight_{l}"] = float(np.abs(W).mean())
+            row["eval_seconds"] = time.perf_counter() - t1
+            self.history.append(row)
+            self.epochs_done = epoch
+            if on_epoch_end is not None:
+                on_epoch_end(dict(row))
+            if validation is not None and cfg.early_stopping:
+                if row["val_accuracy"] > best_score + cfg.min_delta:
+                    best_score, best_params, waited = row["val_accuracy"], self.params.copy(), 0
+                else:
+                    waited += 1
+                    if waited >= cfg.patience:
+                        break
+        if best_params is not None:
+            self.params.weights[:], self.params.biases[:] = best_params.weights, best_params.biases
