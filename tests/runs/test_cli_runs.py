@@ -1,0 +1,93 @@
+"""`mnistlab report`, `mnistlab runs` and `mnistlab rerun` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import mnistlab.cli
+from mnistlab.cli import ExitCode, main
+
+
+def test_report_prints_the_path_of_the_page(run_factory, capsys):
+    run = run_factory("shown")
+    assert main(["report", str(run.path)]) == ExitCode.OK
+    out = capsys.readouterr().out.strip()
+    assert out == str(run.path / "report.html")
+    assert (run.path / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_report_with_out_compares_several_runs(run_factory, tmp_path, capsys):
+    out = tmp_path / "both.html"
+    paths = [str(run_factory(n).path) for n in ("a", "b")]
+    assert main(["report", *paths, "--out", str(out)]) == ExitCode.OK
+    assert capsys.readouterr().out.strip() == str(out)
+    assert "Comparison of 2 runs" in out.read_text()
+
+
+def test_report_on_a_directory_that_is_not_a_run_is_one_clear_line(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == ExitCode.ERROR
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path} is not a run directory") and err.count("\n") == 1
+    assert "mnistlab runs" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_runs_lists_a_table(run_factory, runs_dir, capsys):
+    run_factory("first", epochs=3)
+    run_factory("second", status="running", epochs=1)
+    assert main(["runs", "--runs-dir", str(runs_dir)]) == ExitCode.OK
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "model", "dataset", "epochs", "test_acc", "seconds", "status"]
+    first, second = (line.split() for line in lines[1:])
+    assert first[0].endswith("-first") and first[1:] == ["mlp", "mnist", "3", "0.8500", "0.8", "completed"]
+    assert second[0].endswith("-second") and second[1:] == ["mlp", "mnist", "1", "0.5500", "-", "running"]
+
+
+def test_runs_json_is_machine_readable(run_factory, runs_dir, capsys):
+    run = run_factory("only", epochs=2)
+    assert main(["runs", "--runs-dir", str(runs_dir), "--json"]) == ExitCode.OK
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["path"] == str(run.path) and row["epochs"] == 2
+    assert row["test_accuracy"] == pytest.approx(0.775) and row["status"] == "completed"
+
+
+def test_runs_on_an_empty_or_missing_directory(runs_dir, tmp_path, capsys):
+    assert main(["runs", "--runs-dir", str(runs_dir)]) == ExitCode.OK
+    assert "no runs in" in capsys.readouterr().out
+    assert main(["runs", "--runs-dir", str(tmp_path / "none")]) == ExitCode.ERROR
+    assert "error: no runs directory" in capsys.readouterr().err
+
+
+def test_rerun_calls_train_with_the_stored_config(run_factory, runs_dir, monkeypatch, capsys):
+    run = run_factory("orig", kind="cnn")
+    calls = []
+    real_main = mnistlab.cli.main
+
+    def fake_main(argv=None):
+        if argv and argv[0] == "rerun":
+            return real_main(argv)
+        calls.append(list(argv))
+        return 0
+
+    monkeypatch.setattr(mnistlab.cli, "main", fake_main)
+    assert real_main(["rerun", str(run.path), "--quiet", "--json"]) == ExitCode.OK
+    assert calls == [["cnn", "train", "--config", str(run.path / "config.json"),
+                      "--runs-dir", str(runs_dir), "--name", "orig-rerun", "--quiet", "--json"]]
+    calls.clear()
+    assert real_main(["rerun", str(run.path), "--runs-dir", "elsewhere", "--name=x"]) == ExitCode.OK
+    assert calls == [["cnn", "train", "--config", str(run.path / "config.json"),
+                      "--runs-dir", "elsewhere", "--name=x"]]
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda p: (p / "config.json").unlink(), "config.json is missing or unreadable"),
+    (lambda p: (p / "run.json").write_text('{"kind": "svm"}'), "no known model kind ('svm')"),
+])
+def test_rerun_refuses_a_run_it_cannot_repeat(run_factory, capsys, damage, message):
+    run = run_factory("damaged")
+    damage(run.path)
+    assert main(["rerun", str(run.path)]) == ExitCode.ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
