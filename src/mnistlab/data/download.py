@@ -49,8 +49,6 @@ def download_file(url: str, target: Path, *, timeout: float = DEFAULT_TIMEOUT, p
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"HTTP {exc.code}"
     if isinstance(exc, urllib.error.URLError):
         return str(exc.reason)
     return str(exc) or type(exc).__name__
@@ -74,14 +72,21 @@ def download_split(
     failures = []
     for base in mirror_urls(name, mirrors):
         workdir = Path(tempfile.mkdtemp(prefix="mnistlab-download-"))
+        url = base + filenames[0]
         try:
-            paths = [download_file(base + filename, workdir / filename, timeout=timeout, progress=progress) for filename in filenames]
+            paths = []
+            for filename in filenames:
+                url = base + filename
+                paths.append(download_file(url, workdir / filename, timeout=timeout, progress=progress))
             found = read_idx_pair(*paths)
             return Found(found.images, found.labels, base + filenames[0])
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            failures.append(f"{url}: HTTP {exc.code}")
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            failures.append(f"{base}: {_reason(exc)}")
+            failures.append(f"{url}: {_reason(exc)}")
         except DataError as exc:
-            failures.append(f"{base}: {exc}".split("; run ")[0])
+            failures.append(f"{base}: {str(exc).split('; ')[0]}")
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     raise DataError(f"could not download {spec.title} {split} ({'; '.join(failures)})")

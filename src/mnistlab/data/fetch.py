@@ -8,7 +8,7 @@ copies that package registries ship, then the public mirrors. Every split is ver
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +62,10 @@ def _store(cache_dir: Path, name: str, split: str, found: sources.Found, fix: st
     return Fetched(found.images, found.labels, path, found.source)
 
 
+def _missing(splits: Sequence[str], result: dict[str, Fetched]) -> tuple[str, ...]:
+    return tuple(split for split in splits if split not in result)
+
+
 def fetch(
     name: str,
     splits: Sequence[str] = catalog.SPLITS,
@@ -99,41 +103,39 @@ def fetch(
         catalog.check_split(split, catalog.SPLITS)
     cache_dir = cache_dir if cache_dir is not None else cache.default_cache_dir()
     result = {split: hit for split in splits if (hit := read_cached(cache_dir, name, split))}
-    missing = tuple(split for split in splits if split not in result)
     problems: list[str] = []
-    local: list[tuple[str, Callable[[], dict[str, sources.Found]], str]] = []
-    if data_dir is not None:
-        local.append((f"--data-dir {data_dir}", lambda: sources.from_directory(Path(data_dir), name, missing), DIR_FIX))
-    local.append(("the registry copy", lambda: sources.from_registry_copy(name, missing), DIR_FIX))
-    for label, read, fix in local:
-        if not missing:
-            break
+    if data_dir is not None and len(result) < len(splits):
+        # The user named this directory: a broken file there is an error, not a reason to look elsewhere.
+        found = sources.from_directory(Path(data_dir), name, _missing(splits, result))
+        result.update({split: _store(cache_dir, name, split, item, DIR_FIX) for split, item in found.items() if split in splits})
+    if len(result) < len(splits):
         try:
-            found = read()
-            for split in missing:
-                if split in found:
-                    result[split] = _store(cache_dir, name, split, found[split], fix)
+            found = sources.from_registry_copy(name, _missing(splits, result))
+            result.update({split: _store(cache_dir, name, split, item, DIR_FIX) for split, item in found.items() if split in splits})
+        except cache.CacheWriteError:
+            raise
         except DataError as exc:
-            if label.startswith("--data-dir") or isinstance(exc, cache.CacheWriteError):
-                raise
-            problems.append(f"{label}: {exc}".split("; ")[0])
-        missing = tuple(split for split in splits if split not in result)
-    for split in missing:
+            problems.append(f"the offline copy: {str(exc).split('; ')[0]}")
+    for split in _missing(splits, result):
         if not allow_download:
             problems.append("downloading is off")
             break
         try:
-            found = download.download_split(name, split, mirrors=mirrors, progress=progress)
-            result[split] = _store(cache_dir, name, split, found, "the mirror serves a different file; try another mirror")
+            found_split = download.download_split(name, split, mirrors=mirrors, progress=progress)
+            result[split] = _store(cache_dir, name, split, found_split, "the mirror serves other data; try another mirror")
+        except cache.CacheWriteError:
+            raise
         except DataError as exc:
-            if isinstance(exc, cache.CacheWriteError):
-                raise
-            problems.append(str(exc))
+            problems.append(str(exc).split("; the mirror")[0])
             break
-    missing = tuple(split for split in splits if split not in result)
+    missing = _missing(splits, result)
     if missing:
-        title = catalog.get_spec(name).title
-        raise DataError(f"no source has {title} {'/'.join(missing)} ({'; '.join(problems)}); {DIR_FIX}")
+        spec = catalog.get_spec(name)
+        raise DataError(
+            f"no source has {spec.title} {'/'.join(missing)} ({'; '.join(problems)}); install the offline copy "
+            f"(`{spec.offline_install}`), pass --data-dir a directory with the official IDX files, "
+            "or run `mnistlab data fetch` when online"
+        )
     return result
 
 
