@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import json
 import math
 from collections.abc import Iterable, Mapping
 from html import escape
@@ -26,7 +25,8 @@ h1 { margin-bottom: .2rem; } h2 { margin-top: 2.5rem; border-bottom: 1px solid #
 h3 { margin-top: 1.5rem; }
 nav a { margin-right: 1rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
-th, td { border: 1px solid #d0d7de; padding: .25rem .6rem; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #d0d7de; padding: .25rem .6rem; text-align: left; vertical-align: top;
+         white-space: pre-line; }
 th { background: #f6f8fa; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.diff td, tr.diff th { background: #fff3bf; }
@@ -96,15 +96,22 @@ def image(png: bytes, caption: str, *, alt: str | None = None) -> str:
 
 
 def format_value(value: Any) -> str:
-    """A compact, readable text for a config or metric value (floats to 6 significant digits)."""
+    """A compact, readable text for a config or metric value (floats to 6 significant digits).
+
+    Dicts read as "key: value, ..."; a list of dicts (e.g. a CNN's layers) gets one line per item.
+    """
     if value is None:
         return "—"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.6g}"
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, Mapping) for v in value):
+            return "\n".join(format_value(v) for v in value)
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
     return str(value)
 
 

@@ -133,7 +133,7 @@ def compare_section(records: Sequence[RunRecord]) -> str:
     if with_metrics:
         parts.append(html.image(html.png_bytes(overlay_curves_figure(with_metrics)),
                                 "Cost and accuracy per epoch, all runs overlaid "
-                                "(solid: train, dashed: validation, dash-dot: test)",
+                                "(solid: train, dotted: train batch average, dashed: validation, dash-dot: test)",
                                 alt="overlaid curves"))
     missing = [n for n in labels if n not in with_metrics]
     if missing:
