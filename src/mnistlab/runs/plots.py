@@ -150,6 +150,17 @@ def _as_square_images(images: np.ndarray) -> np.ndarray:
     return images.reshape(len(images), side, side)
 
 
+def _tile_grid(n: int, *, max_cols: int, tile_size: tuple[float, float]) -> tuple[Figure, np.ndarray]:
+    """A figure with a grid of at least `n` (and at least one) axes without frames; the axes flattened."""
+    cols = min(max(n, 1), max_cols)
+    rows = max(1, -(-n // cols))
+    fig = Figure(figsize=(tile_size[0] * cols + 0.4, tile_size[1] * rows + 0.6), dpi=DPI, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax in axes:
+        ax.set_axis_off()
+    return fig, axes
+
+
 def misclassified_indices(y_true: np.ndarray, y_pred: np.ndarray, limit: int = 24) -> np.ndarray:
     """Indices of the first `limit` samples whose prediction differs from the label, shape (<= limit,)."""
     return np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:limit]
@@ -170,12 +181,7 @@ def misclassified_figure(images: np.ndarray, y_true: np.ndarray, y_pred: np.ndar
     """
     pictures = _as_square_images(images)
     k = len(indices)
-    cols = min(max(k, 1), 6)
-    rows = max(1, -(-k // cols))
-    fig = Figure(figsize=(1.5 * cols + 0.4, 1.7 * rows + 0.6), dpi=DPI, layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
-    for ax in axes:
-        ax.set_axis_off()
+    fig, axes = _tile_grid(k, max_cols=6, tile_size=(1.5, 1.7))
     for ax, i in zip(axes, indices):
         ax.imshow(pictures[i], cmap="binary", interpolation="nearest")
         ax.set_title(f"true: {class_names[int(y_true[i])]}\npred: {class_names[int(y_pred[i])]}",
@@ -207,12 +213,7 @@ def weights_figure(weights: np.ndarray, *, max_units: int = 64) -> Figure:
                           "pass the input layer's (784, n_hidden) matrix")
     n_units = weights.shape[1]
     shown = min(n_units, max_units)
-    cols = min(max(shown, 1), 10)
-    rows = max(1, -(-shown // cols))
-    fig = Figure(figsize=(1.2 * cols + 0.4, 1.2 * rows + 0.6), dpi=DPI, layout="constrained")
-    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
-    for ax in axes:
-        ax.set_axis_off()
+    fig, axes = _tile_grid(shown, max_cols=10, tile_size=(1.2, 1.2))
     for unit, ax in zip(range(shown), axes):
         picture = weights[:, unit].reshape(side, side)  # (28, 28)
         limit = float(np.max(np.abs(picture))) or 1.0
