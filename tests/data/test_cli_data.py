@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import write_idx_dir
+from idxfiles import write_idx_dir
 
 from mnistlab.cli import main
 from mnistlab.data import catalog

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import REAL_CACHE_DIR
+from idxfiles import REAL_CACHE_DIR
 
 from mnistlab.data import Dataset, catalog, load
 from mnistlab.data.dataset import holdout_mask

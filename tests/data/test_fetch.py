@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_split, write_idx_dir
+from idxfiles import make_split, write_idx_dir
 
 from mnistlab.data import cache, catalog, load, sources
 from mnistlab.data.fetch import cache_report, fetch

@@ -9,7 +9,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import make_split, write_idx_dir
+from idxfiles import make_split, write_idx_dir
 
 from mnistlab.data import sources
 from mnistlab.data.idx import write_idx

@@ -160,20 +160,17 @@ def cache_report(cache_dir: Path | None = None) -> list[SplitStatus]:
     for name in catalog.DATASETS:
         for split in catalog.SPLITS:
             path = cache.split_path(cache_dir, name, split)
-            entry = SplitStatus(name, split, str(path), "missing", 0, 0, "", "")
-            if path.is_file():
-                size = path.stat().st_size
-                try:
-                    images, labels = cache.read_split(path)
-                    verify_split(images, labels, name, split, source=str(path), fix="")
-                    status = "ok"
-                except DataError:
-                    images, labels, status = None, None, "corrupt"
-                if images is None:
-                    entry = SplitStatus(name, split, str(path), status, size, 0, "", "")
-                else:
-                    entry = SplitStatus(
-                        name, split, str(path), status, size, len(images), array_sha256(images), array_sha256(labels)
-                    )
-            report.append(entry)
+            if not path.is_file():
+                report.append(SplitStatus(name, split, str(path), "missing", 0, 0, "", ""))
+                continue
+            size = path.stat().st_size
+            try:
+                images, labels = cache.read_split(path)
+                verify_split(images, labels, name, split, source=str(path), fix="")
+            except DataError:
+                report.append(SplitStatus(name, split, str(path), "corrupt", size, 0, "", ""))
+                continue
+            report.append(
+                SplitStatus(name, split, str(path), "ok", size, len(labels), array_sha256(images), array_sha256(labels))
+            )
     return report
