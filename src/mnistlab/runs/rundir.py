@@ -57,6 +57,15 @@ def write_json_atomic(path: Path, payload: Any) -> None:
         fh.write("\n")
 
 
+def _csv_header(path: Path) -> list[str] | None:
+    """The column names in the first line of a CSV file, or None when it does not exist or is empty."""
+    try:
+        with path.open(newline="") as fh:
+            return next(csv.reader(fh), None)
+    except FileNotFoundError:
+        return None
+
+
 def _json_default(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
@@ -99,12 +108,25 @@ class RunDir:
         write_json_atomic(self.path / "run.json", info)
 
     def log_epoch(self, row: dict[str, Any]) -> None:
-        """Append one epoch's metrics to metrics.csv (header written with the first row)."""
+        """Append one epoch's metrics to metrics.csv (header written with the first row).
+
+        Rows may differ in their keys: a missing value is left empty, and a key the header lacks
+        rewrites the file (atomically) with the column added, so columns never shift.
+        """
         metrics = self.path / "metrics.csv"
-        new = not metrics.exists()
+        header = _csv_header(metrics)
+        if header is not None and not set(row) <= set(header):
+            with metrics.open(newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            header += [key for key in row if key not in header]
+            with atomic_open(metrics, "w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=header, restval="")
+                writer.writeheader()
+                writer.writerows(rows + [row])
+            return
         with metrics.open("a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(row))
-            if new:
+            writer = csv.DictWriter(fh, fieldnames=header or list(row), restval="")
+            if header is None:
                 writer.writeheader()
             writer.writerow(row)
 
