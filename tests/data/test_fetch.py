@@ -126,13 +126,16 @@ def test_corrupt_cache_file_is_replaced_from_a_source(tmp_path, tiny, isolated_c
     np.testing.assert_array_equal(load("mnist", "test").labels, tiny["test"][1])
 
 
-def test_registry_copy_is_used_when_there_is_no_data_dir(tmp_path, tiny, monkeypatch):
+def test_registry_copy_is_used_when_there_is_no_data_dir(tmp_path, tiny, monkeypatch, isolated_cache):
     debian = write_idx_dir(tmp_path / "debian", tiny)
     monkeypatch.setattr(sources, "DEBIAN_FASHION_DIR", debian)
     for split in ("train", "test"):
         monkeypatch.setitem(catalog.EXPECTED, ("fashion-mnist", split), catalog.EXPECTED[("mnist", split)])
-    fetched = fetch("fashion-mnist")
-    assert fetched["train"].source.startswith(str(debian))
+    fetched = fetch("fashion-mnist", ("test",))
+    assert list(fetched) == ["test"] and fetched["test"].source.startswith(str(debian))
+    # The other split of the offline copy is cached on the way.
+    assert cache_files(isolated_cache) == ["fashion-mnist/test.npz", "fashion-mnist/train.npz"]
+    assert fetch("fashion-mnist")["train"].source == "cache"
 
 
 def test_download_from_local_mirror(tiny, local_mirror, monkeypatch, isolated_cache):
