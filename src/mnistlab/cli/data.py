@@ -60,7 +60,9 @@ def info_command(as_json: bool) -> int:
         datasets: dict[str, dict] = {}
         for entry in report:
             spec = catalog.DATASETS[entry.name]
-            item = datasets.setdefault(entry.name, {"title": spec.title, "class_names": list(spec.class_names), "splits": {}})
+            item = datasets.setdefault(
+                entry.name, {"title": spec.title, "class_names": list(spec.class_names), "splits": {}}
+            )
             item["splits"][entry.split] = {
                 "status": entry.status,
                 "path": entry.path,

@@ -55,7 +55,8 @@ def write_split(path: Path, images: np.ndarray, labels: np.ndarray) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise CacheWriteError(f"cannot write the dataset cache at {path.parent} ({exc.strerror or exc}); {WRITABLE_FIX}") from None
+        reason = exc.strerror or exc
+        raise CacheWriteError(f"cannot write the dataset cache at {path.parent} ({reason}); {WRITABLE_FIX}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
             np.savez(stream, images=images, labels=labels)
@@ -64,7 +65,8 @@ def write_split(path: Path, images: np.ndarray, labels: np.ndarray) -> Path:
         os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; the cache is meant to be shared like any other
         os.replace(tmp_name, path)
     except OSError as exc:
-        raise CacheWriteError(f"cannot write the dataset cache file {path} ({exc.strerror or exc}); {WRITABLE_FIX}") from None
+        reason = exc.strerror or exc
+        raise CacheWriteError(f"cannot write the dataset cache file {path} ({reason}); {WRITABLE_FIX}") from None
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)

@@ -50,14 +50,18 @@ def holdout_size(validation_size: int | float, n_samples: int) -> int:
     if isinstance(validation_size, numbers.Integral):
         size = int(validation_size)
         if not 0 < size < n_samples:
-            raise ConfigError(f"validation_size={size} must be between 1 and {n_samples - 1} (the training set has {n_samples})")
+            raise ConfigError(
+                f"validation_size={size} must be between 1 and {n_samples - 1} (the training set has {n_samples})"
+            )
         return size
     if not 0.0 < validation_size < 1.0:
         raise ConfigError(f"validation_size={validation_size!r} as a fraction must lie strictly between 0 and 1")
     return min(max(1, round(validation_size * n_samples)), n_samples - 1)
 
 
-def holdout_mask(n_samples: int, validation_size: int | float, random_state: int | np.random.Generator = 0) -> np.ndarray:
+def holdout_mask(
+    n_samples: int, validation_size: int | float, random_state: int | np.random.Generator = 0
+) -> np.ndarray:
     """Boolean mask (n_samples,) marking a seeded random hold-out; the same seed gives the same mask."""
     size = holdout_size(validation_size, n_samples)
     rng = np.random.default_rng(random_state)

@@ -19,6 +19,7 @@ from mnistlab.data.verify import array_sha256, verify_split
 from mnistlab.errors import DataError
 
 DIR_FIX = "pass --data-dir a directory with the official IDX files, or run `mnistlab data fetch` online"
+MIRROR_FIX = "the mirror serves other data; try another mirror"
 
 # Cache files verified in this process, keyed by (path, size, mtime): saves re-hashing on every load.
 _verified: set[tuple[str, int, int]] = set()
@@ -107,7 +108,9 @@ def fetch(
     if data_dir is not None and len(result) < len(splits):
         # The user named this directory: a broken file there is an error, not a reason to look elsewhere.
         found = sources.from_directory(Path(data_dir), name, _missing(splits, result))
-        result.update({split: _store(cache_dir, name, split, item, DIR_FIX) for split, item in found.items() if split in splits})
+        for split in _missing(splits, result):
+            if split in found:
+                result[split] = _store(cache_dir, name, split, found[split], DIR_FIX)
     if len(result) < len(splits):
         try:
             # Cache every split the copy holds: reading MNIST's pickle costs the same for one split or two.
@@ -129,11 +132,11 @@ def fetch(
             break
         try:
             found_split = download.download_split(name, split, mirrors=mirrors, progress=progress)
-            result[split] = _store(cache_dir, name, split, found_split, "the mirror serves other data; try another mirror")
+            result[split] = _store(cache_dir, name, split, found_split, MIRROR_FIX)
         except cache.CacheWriteError:
             raise
         except DataError as exc:
-            problems.append(str(exc).split("; the mirror")[0])
+            problems.append(str(exc).removesuffix(f"; {MIRROR_FIX}"))
             break
     missing = _missing(splits, result)
     if missing:

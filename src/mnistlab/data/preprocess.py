@@ -57,7 +57,8 @@ class PreprocessConfig:
             if not (is_count or is_fraction):
                 raise ConfigError(f"pca_components={pca!r} must be a count >= 1 or a variance fraction in (0, 1)")
         clusters = self.kmeans_clusters
-        if clusters is not None and (isinstance(clusters, bool) or not isinstance(clusters, numbers.Integral) or clusters < 2):
+        is_integer = isinstance(clusters, numbers.Integral) and not isinstance(clusters, bool)
+        if clusters is not None and not (is_integer and clusters >= 2):
             raise ConfigError(f"kmeans_clusters={clusters!r} must be an integer >= 2 (the seed used 40 to 70)")
 
 

@@ -108,7 +108,8 @@ def _pixels_to_uint8(pixels: np.ndarray, part: str, source: str) -> np.ndarray:
     """Float pixels value/256 (N, 784) -> uint8 images (N, 28, 28), exactly."""
     pixels = np.asarray(pixels)
     if pixels.ndim != 2 or pixels.shape[1] != 28 * 28 or pixels.dtype.kind != "f":
-        raise DataError(f"{source}: {part} pixels are {pixels.dtype} {pixels.shape}, expected float (N, 784); {PICKLE_FIX}")
+        got = f"{pixels.dtype} {pixels.shape}"
+        raise DataError(f"{source}: {part} pixels are {got}, expected float (N, 784); {PICKLE_FIX}")
     # x * 256 is exact in floating point (a power of two); working in place avoids 400 MB of copies.
     scaled = pixels if pixels.flags.writeable else pixels.copy()
     scaled *= 256
@@ -129,7 +130,9 @@ def parse_mnist_pickle(compressed: bytes, source: str) -> dict[str, Found]:
         (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = parts
     except (OSError, EOFError, zlib.error, pickle.UnpicklingError, ValueError, TypeError, AttributeError) as exc:
         raise DataError(f"{source} is not a readable MNIST pickle ({exc}); {PICKLE_FIX}") from None
-    train_images = np.concatenate([_pixels_to_uint8(train_x, "train", source), _pixels_to_uint8(valid_x, "valid", source)])
+    train_images = np.concatenate(
+        [_pixels_to_uint8(train_x, "train", source), _pixels_to_uint8(valid_x, "valid", source)]
+    )
     train_labels = np.concatenate([np.asarray(train_y), np.asarray(valid_y)]).astype(np.uint8)
     return {
         "train": Found(train_images, train_labels, source),

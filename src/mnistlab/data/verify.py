@@ -47,9 +47,11 @@ def verify_split(
     expected = catalog.EXPECTED[(name, split)]
     what = f"{spec.title} {split} from {source}"
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != catalog.IMAGE_SHAPE:
-        raise DataError(f"{what}: images have shape {images.shape} and dtype {images.dtype}, expected uint8 (N, 28, 28); {fix}")
+        got = f"shape {images.shape} and dtype {images.dtype}"
+        raise DataError(f"{what}: images have {got}, expected uint8 (N, 28, 28); {fix}")
     if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise DataError(f"{what}: labels have shape {labels.shape} and dtype {labels.dtype}, expected uint8 (N,); {fix}")
+        got = f"shape {labels.shape} and dtype {labels.dtype}"
+        raise DataError(f"{what}: labels have {got}, expected uint8 (N,); {fix}")
     if len(images) != len(labels):
         raise DataError(f"{what}: {len(images)} images but {len(labels)} labels; {fix}")
     if len(labels) and int(labels.max()) >= len(spec.class_names):
