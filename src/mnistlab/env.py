@@ -44,6 +44,58 @@ def blas_info() -> list[dict[str, Any]]:
     return [{k: lib.get(k) for k in keep} for lib in threadpool_info()]
 
 
+def thread_settings() -> dict[str, Any]:
+    """The thread bounds in force: CPU affinity, the *_NUM_THREADS/XLA variables, loaded frameworks' pools."""
+    settings: dict[str, Any] = {
+        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "env": {k: os.environ[k] for k in sorted(os.environ)
+                if k.endswith("_NUM_THREADS") or k.endswith("_THREADS") or k == "XLA_FLAGS"},
+    }
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        settings["torch"] = {"intra_op": torch.get_num_threads(), "inter_op": torch.get_num_interop_threads()}
+    if "tensorflow" in sys.modules:
+        tf = sys.modules["tensorflow"]
+        settings["tensorflow"] = {"intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                                  "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
+    return settings
+
+
+def backend_devices(backend: str) -> list[str]:
+    """Devices the framework of a Keras `backend` sees (imports it; call in a short-lived process)."""
+    if backend == "torch":
+        import torch
+
+        gpus = [f"cuda:{i} {torch.cuda.get_device_name(i)}" for i in range(torch.cuda.device_count())] \
+            if torch.cuda.is_available() else []
+        return ["cpu", *gpus]
+    if backend == "jax":
+        import jax
+
+        return [f"{d.platform}:{d.id}" for d in jax.devices()]
+    import tensorflow as tf
+
+    return [d.name.replace("/physical_device:", "").lower() for d in tf.config.list_physical_devices()]
+
+
+def backends_info(probe_devices: bool = True) -> dict[str, dict[str, Any]]:
+    """Each Keras backend: installed version and (optionally, by importing it) the devices it finds."""
+    dists = {"torch": ("torch",), "jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow", "tensorflow-cpu")}
+    info: dict[str, dict[str, Any]] = {}
+    for backend, names in dists.items():
+        versions = package_versions(names)
+        version = next((v for v in versions.values() if v), None)
+        entry: dict[str, Any] = {"installed": version is not None, "version": version}
+        if version and probe_devices:
+            try:
+                entry["devices"] = backend_devices(backend)
+            except Exception as exc:  # a broken install must not break `mnistlab env`
+                entry["devices"] = []
+                entry["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        info[backend] = entry
+    return info
+
+
 def environment_info() -> dict[str, Any]:
     """A JSON-ready description of the environment, stored with every run."""
     return {

@@ -54,6 +54,16 @@ def resolve_backend(name: str | None = None) -> str:
     return requested
 
 
+def quiet_tensorflow(backend: str | None = None) -> None:
+    """Silence TensorFlow's start-up log lines (Keras imports it for seeding whenever it is installed).
+
+    oneDNN is switched off only when TensorFlow is not the backend: then it merely seeds tf.random.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if backend != "tensorflow":
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
 def _hide_gpus(backend: str) -> None:
     """Make the framework see only the CPU (must run before it is imported)."""
     os.environ["CUDA_VISIBLE_DEVICES"] = "-1" if backend == "tensorflow" else ""
@@ -88,6 +98,7 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
     --------
     >>> keras = import_keras("torch", device="cpu", threads=1)  # doctest: +SKIP
     """
+    explicit = backend or os.environ.get("KERAS_BACKEND")
     name = resolve_backend(backend)
     if device not in DEVICES:
         raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
@@ -97,17 +108,20 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
         import keras
 
         loaded = keras.backend.backend()
+        if not explicit:
+            name = loaded  # Keras was loaded before any backend was asked for: keep what it chose
         if loaded != name:
             raise BackendError(f"Keras is already loaded with the {loaded!r} backend in this process; "
                                f"start a new process with KERAS_BACKEND={name} to use {name!r}")
         if threads is not None:
-            _bound_framework_threads(name, threads)
+            bound_framework_threads(name, threads)
         _check_device(name, device, gpu_memory_fraction)
         return keras
     from mnistlab.threads import configure_threads
 
     if threads is not None:
         configure_threads(threads)
+    quiet_tensorflow(name)
     if device == "cpu":
         _hide_gpus(name)
     elif gpu_memory_fraction is not None:
@@ -116,13 +130,13 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
     import keras
 
     if threads is not None:
-        _bound_framework_threads(name, threads)
+        bound_framework_threads(name, threads)
     _check_device(name, device, gpu_memory_fraction)
     return keras
 
 
-def _bound_framework_threads(backend: str, threads: int) -> None:
-    """Apply the thread bound to pools that are only reachable once the framework is loaded."""
+def bound_framework_threads(backend: str, threads: int) -> None:
+    """Apply the thread bound to pools that are only reachable once the framework is loaded (imports it)."""
     if backend == "torch":
         import torch
 

@@ -35,7 +35,6 @@ def time_batches(config: CNNConfig, batch_size: int, n_batches: int, warmup_batc
     from mnistlab.cnn.model import build_model
 
     keras = import_keras(config.backend, device=config.device, threads=config.threads)
-    keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     x = rng.random((batch_size * max(n_batches, warmup_batches), 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, len(x))
