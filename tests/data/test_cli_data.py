@@ -72,3 +72,12 @@ def test_info_json_reports_the_real_datasets(use_real_cache, capsys):
     assert main(["data", "info"]) == 0
     table = capsys.readouterr().out
     assert table.count(" ok ") == 4 and "60000" in table and "741c988805d008ac..." in table
+
+
+def test_fetch_from_a_mirror(tiny, local_mirror, capsys):
+    root, base_url = local_mirror
+    write_idx_dir(root, tiny)
+    assert main(["data", "fetch", "mnist", "--mirror", f"{base_url}/", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["data", "fetch", "mnist"]) == 0
+    assert capsys.readouterr().out.count("already cached") == 2
