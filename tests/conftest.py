@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated dataset cache and run directory for every test."""
+"""Fixtures shared by every test area; the real datasets come from the default cache that `make test` fills."""
 
 from __future__ import annotations
 
