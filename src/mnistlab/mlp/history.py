@@ -22,6 +22,12 @@ BASE_COLUMNS = ("epoch", "loss", "accuracy", "error", "reg_share", "train_accura
                 "val_loss", "val_accuracy", "learning_rate", "epoch_seconds", "eval_seconds")
 
 
+def _cell(column: str, value: float) -> str:
+    if math.isnan(value):
+        return ""
+    return str(int(value)) if column == "epoch" else repr(value)
+
+
 class History:
     """Rows appended once per epoch; read back as a dict of float arrays."""
 
@@ -63,7 +69,7 @@ class History:
         writer = csv.DictWriter(buf, fieldnames=self.columns, lineterminator="\n")
         writer.writeheader()
         for row in self._rows:
-            writer.writerow({k: ("" if math.isnan(v) else repr(v)) for k, v in row.items()})
+            writer.writerow({k: _cell(k, v) for k, v in row.items()})
         text = buf.getvalue()
         if path is not None:
             Path(path).write_text(text)

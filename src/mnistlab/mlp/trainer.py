@@ -114,7 +114,8 @@ class Trainer:
         for _ in range(epochs):
             snapshot = self.params.copy()
             t0 = time.perf_counter()
-            row = self.run_epoch(X, Y, y_index, on_batch_end)
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below, once
+                row = self.run_epoch(X, Y, y_index, on_batch_end)
             t1 = time.perf_counter()
             epoch = self.epochs_done + 1
             if not (math.isfinite(row["loss"]) and all(np.isfinite(a).all() for a in self.params.weights)):
