@@ -83,6 +83,12 @@ class Worker:
             except (subprocess.TimeoutExpired, BrokenPipeError):
                 self._proc.kill()
                 self._proc.wait()
+        for stream in (self._proc.stdin, self._proc.stdout):
+            if stream is not None and not stream.closed:
+                try:
+                    stream.close()
+                except BrokenPipeError:
+                    pass
         self._log.close()
 
     def __enter__(self) -> Worker:

@@ -12,10 +12,12 @@ from mnistlab.errors import ConfigError, DataError
 _FILES = ("X_train", "y_train", "X_test", "y_test")
 
 
-def load_bench_data(dataset: str = "mnist", n_train: int | None = None, random_state: int = 0) -> BenchData:
-    """`dataset`'s train and test splits as float32 ``(n, 784)``, StandardScaler fitted on train.
+def load_bench_data(dataset: str = "mnist", n_train: int | None = None, random_state: int = 0,
+                    scaler: str = "standard") -> BenchData:
+    """`dataset`'s train and test splits as float32 ``(n, 784)``, `scaler` fitted on train.
 
-    `n_train` keeps the first n training images (for tests and smoke runs).
+    `n_train` keeps the first n training images (for tests and smoke runs); the CNN
+    benchmark uses ``scaler="unit"`` (pixels / 255) and reshapes to ``(n, 28, 28, 1)``.
     """
     from mnistlab.data import load
     from mnistlab.data.preprocess import PreprocessConfig, build_preprocessor
@@ -28,19 +30,19 @@ def load_bench_data(dataset: str = "mnist", n_train: int | None = None, random_s
         train_images, train_labels = train.images[:n_train], train.labels[:n_train]
     else:
         train_images, train_labels = train.images, train.labels
-    scaler = build_preprocessor(PreprocessConfig(scaler="standard", random_state=random_state))
+    scaler = build_preprocessor(PreprocessConfig(scaler=scaler, random_state=random_state))
     X_train = np.ascontiguousarray(scaler.fit_transform(train_images), dtype=np.float32)
     X_test = np.ascontiguousarray(scaler.transform(test.images), dtype=np.float32)
     return BenchData(X_train, train_labels.astype(np.int64), X_test, test.labels.astype(np.int64))
 
 
 def synthetic_bench_data(n_train: int = 600, n_test: int = 200, n_features: int = 784, n_classes: int = 10,
-                         random_state: int = 0) -> BenchData:
-    """A small learnable problem: Gaussian blobs around one random centre per class (for tests)."""
+                         noise: float = 1.0, random_state: int = 0) -> BenchData:
+    """A small learnable problem: Gaussian blobs (std `noise`) around one random centre per class (for tests)."""
     rng = np.random.default_rng(random_state)
     centres = rng.standard_normal((n_classes, n_features)).astype(np.float32)
     y = rng.integers(0, n_classes, n_train + n_test)
-    X = (centres[y] + 2.0 * rng.standard_normal((y.size, n_features))).astype(np.float32)
+    X = (centres[y] + noise * rng.standard_normal((y.size, n_features))).astype(np.float32)
     return BenchData(X[:n_train], y[:n_train].astype(np.int64), X[n_train:], y[n_train:].astype(np.int64))
 
 

@@ -173,7 +173,7 @@ def measure_targets(config: SweepConfig, progress: Callable[[str], None] = lambd
     """
     threads = max(config.threads)
     progress(f"targets: seed run (batch 500) with and without per-epoch train+test evaluation, {threads} thread(s)")
-    job = {**asdict(config.job(500)), "task": "targets"}
+    job = {**asdict(config.job(500)), "task": "targets", "repeats": config.repeats}
     with Worker("mnistlab", threads, dataset=config.dataset, n_train=config.n_train) as worker:
         try:
             out = worker.run(job)

@@ -18,11 +18,17 @@ import traceback
 from typing import Any
 
 
-def _measure(engine: Any, data: Any, job: Any) -> dict[str, Any]:
+def _measure(engine: Any, data: Any, fields: dict[str, Any]) -> dict[str, Any]:
     import resource
 
+    task = fields.pop("task", "train")
+    repeats = fields.pop("repeats", 1)
+    job = engine.make_job(fields)
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    outcome = engine.train(data, job)
+    if task == "targets":
+        outcome = engine.targets(data, job, repeats=repeats)
+    else:
+        outcome = engine.train(data, job)
     wall = time.perf_counter() - wall0
     cpu = time.process_time() - cpu0
     return {
@@ -78,8 +84,7 @@ def serve(engine_name: str, threads: int, data_dir: str | None, dataset: str, n_
         if not line.strip():
             continue
         try:
-            job = engine.make_job(json.loads(line))
-            send({"ok": True, **_measure(engine, data, job)})
+            send({"ok": True, **_measure(engine, data, json.loads(line))})
         except Exception as exc:
             send({"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
 

@@ -101,4 +101,60 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
     return 0
 
 
+@bench_group.command("cnn")
+@click.option("--engines", help="Comma-separated subset of: keras-jax, keras-tensorflow, keras-torch, torch.")
+@click.option("--batch-sizes", default="64,512", show_default=True, help="Comma-separated batch sizes.")
+@click.option("--batches", type=int, default=30, show_default=True, help="Timed batches per run (after 3 warm-up batches).")
+@click.option("--threads", type=int, help="CPU threads for every engine (default: all cores).")
+@click.option("--repeats", type=int, default=1, show_default=True, help="Interleaved repeats; the median is reported.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write cnn.json and cnn.csv here.")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path),
+              help="Update the CNN section of this Markdown file (e.g. benchmarks/README.md).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of the table.")
+@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, as_json, quiet) -> int:
+    """Time the default CNN on each installed Keras backend and in plain PyTorch: s/epoch, images/s.
+
+    Example: `mnistlab bench cnn --batches 30`.
+    """
+    from mnistlab.bench.cnn import CNN_COLUMNS, CnnBenchConfig, run_cnn_bench, summarize_cnn
+    from mnistlab.bench.report import csv_text, machine_lines, replace_section, table_lines, write_text_atomic
+    from mnistlab.env import environment_info
+
+    names = tuple(f"cnn-{e.strip()}" for e in engines.split(",") if e.strip()) if engines else None
+    if batches < 1 or repeats < 1:
+        raise ConfigError(f"--batches and --repeats must be at least 1, got {batches} and {repeats}")
+    fields = {"batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "n_batches": batches, "repeats": repeats}
+    if names:
+        fields["engines"] = names
+    if threads is not None:
+        fields["threads"] = _int_list(str(threads), "--threads")[0]
+    config = CnnBenchConfig(**fields)
+    from mnistlab.bench.cnn import get_cnn_engine
+
+    for name in config.engines:
+        get_cnn_engine(name)
+    result = run_cnn_bench(config, progress=_progress(quiet))
+    rows = summarize_cnn(result)
+    from dataclasses import asdict
+
+    document = {"config": asdict(config), "machine": environment_info(), "rows": rows, "runs": result.runs,
+                "notes": result.notes}
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(out / "cnn.json", json.dumps(document, indent=2, default=str) + "\n")
+        write_text_atomic(out / "cnn.csv", csv_text(rows))
+    if markdown is not None:
+        body = [f"### CNN: {batches} timed batches per engine, {config.threads} thread(s)", ""]
+        body += [f"- {line}" for line in machine_lines(document["machine"])] + [""]
+        body += table_lines(rows, CNN_COLUMNS, markdown=True) + [""] + [f"- {n}" for n in result.notes]
+        old = markdown.read_text() if markdown.exists() else ""
+        write_text_atomic(markdown, replace_section(old, "bench-cnn", "\n".join(body)))
+    if as_json:
+        click.echo(json.dumps(document, default=str))
+    else:
+        click.echo("\n".join(table_lines(rows, CNN_COLUMNS) + result.notes))
+    return 0
+
+
 COMMANDS: list[click.Command] = [bench_group]

@@ -9,7 +9,7 @@ MLP_ENGINES = ("mnistlab", "keras-jax", "keras-tensorflow", "keras-torch", "torc
 
 
 def get_engine(name: str) -> Engine:
-    """The engine called `name` (one of MLP_ENGINES); importing it loads no framework."""
+    """The engine called `name` (MLP_ENGINES, or a `cnn.CNN_ENGINES` name); importing it loads no framework."""
     if name == "mnistlab":
         from mnistlab.bench.engines.mnistlab_engine import MnistlabEngine
 
@@ -22,6 +22,10 @@ def get_engine(name: str) -> Engine:
         from mnistlab.bench.engines.torch_engine import TorchEngine
 
         return TorchEngine()
+    if name.startswith("cnn-"):
+        from mnistlab.bench.cnn import get_cnn_engine
+
+        return get_cnn_engine(name)
     if name == "sklearn":
         from mnistlab.bench.engines.sklearn_engine import SklearnEngine
 

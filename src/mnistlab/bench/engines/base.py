@@ -50,12 +50,15 @@ class TrainOutcome:
     """What an engine's `train` returns: wall seconds of each epoch and the test accuracy after training."""
 
     epoch_seconds: list[float]
-    test_accuracy: float
+    test_accuracy: float | None
     extra: dict[str, Any] = field(default_factory=dict)
+    measured_warmup: float | None = None
 
     @property
     def warmup_seconds(self) -> float:
-        """First epoch's excess over the median later epoch: compilation, tracing, pool start-up."""
+        """Warm-up timed apart when the engine did so, else the first epoch's excess over the median later one."""
+        if self.measured_warmup is not None:
+            return self.measured_warmup
         if len(self.epoch_seconds) < 2:
             return 0.0
         return max(0.0, self.epoch_seconds[0] - statistics.median(self.epoch_seconds[1:]))
@@ -63,6 +66,8 @@ class TrainOutcome:
     @property
     def train_seconds(self) -> float:
         """Wall seconds of all epochs without the warm-up excess."""
+        if self.measured_warmup is not None:
+            return sum(self.epoch_seconds)
         return sum(self.epoch_seconds) - self.warmup_seconds
 
 

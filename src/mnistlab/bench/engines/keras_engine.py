@@ -88,16 +88,18 @@ def _EpochTimer() -> Any:  # noqa: N802  (a factory: keras is imported only here
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
-        """Wall seconds of each epoch of `fit`."""
+        """Wall seconds from the start of training to the first epoch end, then between epoch ends."""
 
         def __init__(self) -> None:
             super().__init__()
             self.seconds: list[float] = []
 
-        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-            self._start = time.perf_counter()
+        def on_train_begin(self, logs: Any = None) -> None:
+            self._last = time.perf_counter()
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            self.seconds.append(time.perf_counter() - self._start)
+            now = time.perf_counter()
+            self.seconds.append(now - self._last)
+            self._last = now
 
     return EpochTimer()
