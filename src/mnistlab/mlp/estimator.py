@@ -226,11 +226,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=_DTYPE, order="C", reset=False)
         return self.classes_[self._trainer.predictor.predict_index(self._trainer.spec, self._trainer.params, X)]
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write weights, config, classes and history to an .npz file (atomically)."""
+    def save(self, path: str | os.PathLike, metadata: dict | None = None) -> None:
+        """Write weights, config, classes, history and optional JSON `metadata` to an .npz file, atomically."""
         from mnistlab.mlp.io import save_model
 
-        save_model(self, path)
+        save_model(self, path, metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MLPClassifier:

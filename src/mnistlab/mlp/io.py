@@ -23,8 +23,12 @@ FORMAT = "mnistlab-mlp"
 FORMAT_VERSION = 1
 
 
-def save_model(model, path: str | os.PathLike) -> Path:
-    """Write fitted `model` (an MLPClassifier) to `path` atomically; return the path."""
+def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+    """Write fitted `model` (an MLPClassifier) to `path` atomically; return the path.
+
+    `metadata` is any JSON-ready dict stored beside the weights (the CLI keeps the dataset and
+    preprocessing there); `load_model` returns it as `model.metadata_`.
+    """
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(model, "coefs_")
@@ -40,6 +44,7 @@ def save_model(model, path: str | os.PathLike) -> Path:
         "n_features_in": np.array(model.n_features_in_),
         "epochs_done": np.array(model.n_iter_),
         "n_layers": np.array(len(model.coefs_)),
+        "metadata_json": np.array(json.dumps(metadata or {})),
     }
     for l, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
         arrays[f"weights_{l}"] = W
@@ -83,4 +88,5 @@ def load_model(path: str | os.PathLike):
                                    if k.startswith("history__")})
     model = MLPClassifier.from_config(cfg)
     model._restore(cfg, files["classes"], int(files["n_features_in"]), params, history, int(files["epochs_done"]))
+    model.metadata_ = json.loads(str(files["metadata_json"])) if "metadata_json" in files else {}
     return model
