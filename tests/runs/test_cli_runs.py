@@ -91,3 +91,24 @@ def test_rerun_refuses_a_run_it_cannot_repeat(run_factory, capsys, damage, messa
     assert main(["rerun", str(run.path)]) == ExitCode.ERROR
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def _has_mlp_train() -> bool:
+    group = mnistlab.cli.cli.commands.get("mlp")
+    return group is not None and "train" in getattr(group, "commands", {})
+
+
+@pytest.mark.skipif(not _has_mlp_train(), reason="`mnistlab mlp train` is not registered")
+def test_rerun_repeats_a_tiny_mlp_run_exactly(runs_dir, capsys):
+    assert main(["mlp", "train", "--train-size", "300", "--hidden", "8", "--epochs", "2",
+                 "--runs-dir", str(runs_dir), "--name", "tiny", "--quiet", "--json"]) == ExitCode.OK
+    first = json.loads(capsys.readouterr().out)
+    (original,) = runs_dir.iterdir()
+    assert main(["rerun", str(original), "--quiet", "--json"]) == ExitCode.OK
+    captured = capsys.readouterr()
+    second = json.loads(captured.out)
+    assert f"mlp train --config {original / 'config.json'}" in captured.err
+    (again,) = runs_dir.glob("*-tiny-rerun")
+    assert json.loads((again / "config.json").read_text()) == json.loads((original / "config.json").read_text())
+    assert second["test_accuracy"] == first["test_accuracy"]
+    assert (again / "metrics.csv").read_text().count("\n") == 3
