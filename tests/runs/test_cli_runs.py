@@ -98,6 +98,7 @@ def _has_mlp_train() -> bool:
     return group is not None and "train" in getattr(group, "commands", {})
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not _has_mlp_train(), reason="`mnistlab mlp train` is not registered")
 def test_rerun_repeats_a_tiny_mlp_run_exactly(runs_dir, capsys):
     assert main(["mlp", "train", "--train-size", "300", "--hidden", "8", "--epochs", "2",
