@@ -27,13 +27,26 @@ def configure_threads(n_threads: int | None) -> int:
     for var in _ENV_VARS:
         os.environ[var] = str(n)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    # XLA (JAX) has no thread-count flag, only Eigen on/off; every XLA_FLAGS token must start with "--".
     xla = os.environ.get("XLA_FLAGS", "")
-    if "intra_op_parallelism_threads" not in xla:
-        single = " --xla_cpu_multi_thread_eigen=false" if n == 1 else ""
-        os.environ["XLA_FLAGS"] = f"{xla}{single} intra_op_parallelism_threads={n}".strip()
+    if n == 1 and "xla_cpu_multi_thread_eigen" not in xla:
+        os.environ["XLA_FLAGS"] = f"{xla} --xla_cpu_multi_thread_eigen=false".strip()
     _limiter = threadpool_limits(limits=n)
     if "torch" in sys.modules:
         import torch
 
         torch.set_num_threads(n)
     return n
+
+
+def restrict_cpus(n_cpus: int) -> list[int]:
+    """Pin this process (and threads it starts later) to its first `n_cpus` usable CPUs; return them.
+
+    The hard bound for runtimes without a thread-count setting (JAX/XLA): whatever threads they
+    start, the process cannot run on more than `n_cpus` cores at once. Linux only (a no-op elsewhere).
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return list(range(n_cpus))
+    cpus = sorted(os.sched_getaffinity(0))[:n_cpus]
+    os.sched_setaffinity(0, cpus)
+    return cpus

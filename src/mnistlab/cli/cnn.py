@@ -16,6 +16,7 @@ import click
 from mnistlab.cnn.config import DATASETS, OPTIMIZERS, SCHEDULES, CNNConfig, parse_layers
 from mnistlab.errors import ConfigError, MnistlabError, TrainingDiverged
 
+_D = CNNConfig()  # the documented defaults, quoted in --help
 _ARCH_OPTIONS = ("conv", "dense", "kernel", "stride", "padding", "pool", "pool_size", "dropout", "batch_norm")
 _FIELD_OPTIONS = {"dataset": "dataset", "epochs": "epochs", "batch_size": "batch_size", "optimizer": "optimizer",
                   "lr": "learning_rate", "momentum": "momentum", "schedule": "schedule",
@@ -43,24 +44,24 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 
 @cnn_group.command("train")
 @click.option("--dataset", type=click.Choice(DATASETS), help="Dataset to train on [default: mnist].")
-@click.option("--epochs", type=int, help="Number of epochs [default: 5].")
-@click.option("--batch-size", type=int, help="Mini-batch size [default: 64].")
-@click.option("--optimizer", type=click.Choice(OPTIMIZERS), help="Optimiser [default: sgd, with momentum].")
-@click.option("--lr", type=float, help="Initial learning rate [default: 0.05].")
-@click.option("--momentum", type=float, help="Momentum of sgd/rmsprop [default: 0.9].")
+@click.option("--epochs", type=int, help=f"Number of epochs [default: {_D.epochs}].")
+@click.option("--batch-size", type=int, help=f"Mini-batch size [default: {_D.batch_size}].")
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), help=f"Optimiser [default: {_D.optimizer}].")
+@click.option("--lr", type=float, help=f"Initial learning rate [default: {_D.learning_rate}].")
+@click.option("--momentum", type=float, help=f"Momentum of sgd/rmsprop [default: {_D.momentum}].")
 @click.option("--schedule", type=click.Choice(SCHEDULES),
-              help="Learning-rate schedule [default: cosine]: step (x decay-rate every step-epochs), "
+              help=f"Learning-rate schedule [default: {_D.schedule}]: step (x decay-rate every step-epochs), "
                    "exponential (x decay-rate per epoch), cosine (to 0 at the end), plateau (on val_loss).")
-@click.option("--step-epochs", type=int, help="Epochs between steps of the step schedule [default: 2].")
-@click.option("--decay-rate", type=float, help="Factor of step/exponential/plateau schedules [default: 0.5].")
-@click.option("--l2", type=float, help="L2 kernel regularisation factor [default: 0].")
-@click.option("--validation-split", type=float, help="Share of training images held out [default: 0.1].")
+@click.option("--step-epochs", type=int, help=f"Epochs between steps of the step schedule [default: {_D.step_epochs}].")
+@click.option("--decay-rate", type=float, help=f"Factor of step/exponential/plateau schedules [default: {_D.decay_rate}].")
+@click.option("--l2", type=float, help=f"L2 kernel regularisation factor [default: {_D.l2}].")
+@click.option("--validation-split", type=float, help=f"Share of training images held out [default: {_D.validation_split}].")
 @click.option("--early-stopping", type=int, metavar="PATIENCE",
               help="Stop after PATIENCE epochs without a better val_loss (0: off) [default: 0].")
-@click.option("--seed", type=int, help="Seed of weights, hold-out and batch order [default: 0].")
+@click.option("--seed", type=int, help=f"Seed of weights, hold-out and batch order [default: {_D.seed}].")
 @click.option("--threads", type=int, help="Bound on CPU threads (BLAS and the backend) [default: all cores].")
 @click.option("--device", type=click.Choice(["cpu", "gpu"]), help="Where to train [default: cpu].")
-@click.option("--backend", help="Keras backend: torch, jax or tensorflow [default: $KERAS_BACKEND or torch].")
+@click.option("--backend", help="Keras backend: tensorflow, torch or jax [default: $KERAS_BACKEND, else the first installed of those].")
 @click.option("--gpu-memory-fraction", type=float, help="Cap on the GPU memory share (torch, jax).")
 @click.option("--conv", help="Filters per conv layer, comma-separated [default: 32,64,64].")
 @click.option("--dense", help="Units per hidden dense layer, comma-separated [default: 64].")
@@ -159,7 +160,7 @@ def _model_path_and_dataset(model: str, dataset: str | None) -> tuple[Path, str]
 @click.argument("model")
 @click.option("--dataset", type=click.Choice(DATASETS), help="Dataset [default: the run's, when MODEL is a run].")
 @click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True)
-@click.option("--backend", help="Keras backend to load the model with [default: $KERAS_BACKEND or torch].")
+@click.option("--backend", help="Keras backend to load the model with [default: as for train].")
 @click.option("--threads", type=int, help="Bound on CPU threads [default: all cores].")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 def eval_command(model: str, dataset: str | None, split: str, backend: str | None, threads: int | None,

@@ -15,9 +15,9 @@ from typing import Any
 
 from mnistlab.errors import BackendError, ConfigError
 
-BACKENDS = ("torch", "jax", "tensorflow")
-# Chosen by measurement on the project machine; the numbers are in docs/cnn.md.
-DEFAULT_BACKEND = "torch"
+# In order of preference: measured speed of the default CNN on the project machine (docs/cnn.md).
+BACKENDS = ("tensorflow", "torch", "jax")
+DEFAULT_BACKEND = "tensorflow"
 DEVICES = ("cpu", "gpu")
 
 _BACKEND_MODULES = {"torch": "torch", "jax": "jax", "tensorflow": "tensorflow"}
@@ -41,7 +41,7 @@ def resolve_backend(name: str | None = None) -> str:
         if DEFAULT_BACKEND in installed:
             return DEFAULT_BACKEND
         if not installed:
-            raise BackendError("no Keras backend is installed; install one: pip install 'mnistlab[cnn]' (torch)")
+            raise BackendError("no Keras backend is installed; install one: pip install 'mnistlab[cnn]'")
         return installed[0]
     requested = requested.strip().lower()
     if requested not in BACKENDS:
@@ -85,7 +85,7 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
 
     Parameters
     ----------
-    backend : "torch" | "jax" | "tensorflow" | None
+    backend : "tensorflow" | "torch" | "jax" | None
         None: $KERAS_BACKEND, else the measured default.
     device : "cpu" | "gpu"
         "gpu" raises BackendError when the backend finds no GPU.
@@ -117,10 +117,12 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
             bound_framework_threads(name, threads)
         _check_device(name, device, gpu_memory_fraction)
         return keras
-    from mnistlab.threads import configure_threads
+    from mnistlab.threads import configure_threads, restrict_cpus
 
     if threads is not None:
         configure_threads(threads)
+        if name == "jax":
+            restrict_cpus(threads)
     quiet_tensorflow(name)
     if device == "cpu":
         _hide_gpus(name)

@@ -1,0 +1,72 @@
+"""Run in a subprocess by test_threads.py: train a few batches under --threads N and report CPU use.
+
+Prints one JSON line: cpu/wall ratio of the timed batches, how many threads did a real share of
+the work, how often two or more of the process's threads were running at the same instant
+(sampled from /proc every 2 ms), and the framework's own thread setting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+
+
+def thread_states() -> dict[int, tuple[str, float]]:
+    """tid -> (state letter, CPU seconds) for every thread of this process (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(tid)] = (fields[0], (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def main(backend: str, threads: int) -> None:
+    from mnistlab.cnn.backend import import_keras
+    from mnistlab.cnn.config import CNNConfig
+    from mnistlab.cnn.timing import time_batches
+
+    import_keras(backend, threads=threads)
+    config = CNNConfig(backend=backend, threads=threads)
+    samples, stop = [], threading.Event()
+
+    def sampler():
+        me = threading.get_native_id()
+        while not stop.is_set():
+            states = thread_states()
+            samples.append(sum(1 for tid, (state, _) in states.items() if tid != me and state == "R"))
+            time.sleep(0.002)
+
+    before = thread_states()
+    watcher = threading.Thread(target=sampler, daemon=True)
+    watcher.start()
+    result = time_batches(config, batch_size=128, n_batches=12, warmup_batches=2)
+    stop.set()
+    watcher.join()
+    after = thread_states()
+    used = {tid: cpu - before.get(tid, ("", 0.0))[1] for tid, (_, cpu) in after.items()}
+    total = sum(used.values())
+    report = {"backend": result["backend"], "threads": threads, "cpu_over_wall": result["cpu_seconds"] / result["seconds"],
+              "busy_threads": sum(1 for v in used.values() if v > 0.1 * total),
+              "parallel_share": sum(1 for s in samples if s >= 2) / max(len(samples), 1),
+              "samples": len(samples), "cpus": len(os.sched_getaffinity(0))}
+    if backend == "torch":
+        import torch
+
+        report["framework_threads"] = torch.get_num_threads()
+    elif backend == "tensorflow":
+        import tensorflow as tf
+
+        report["framework_threads"] = tf.config.threading.get_intra_op_parallelism_threads()
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
