@@ -54,12 +54,18 @@ def make_run(runs_dir, name="run", *, kind="mlp", epochs=4, learning_rate=0.1, s
 
 
 @pytest.fixture(scope="session")
-def standard_figures(tmp_path_factory):
-    """The PNGs write_run_figures makes for a synthetic MLP run, drawn once per session: {name: bytes}."""
+def figure_run(tmp_path_factory):
+    """A synthetic MLP run and the paths write_run_figures returned for it, made once per session."""
     run = RunDir.create(tmp_path_factory.mktemp("figures"), "figures", "mlp", {})
     for epoch in range(1, 5):
         run.log_epoch({"epoch": epoch, "loss": 1 / epoch, "test_accuracy": 1 - 0.45 / epoch})
-    return {path.name: path.read_bytes() for path in write_synthetic_figures(run)}
+    return run, write_synthetic_figures(run)
+
+
+@pytest.fixture(scope="session")
+def standard_figures(figure_run):
+    """The PNGs of `figure_run`: {file name: bytes}."""
+    return {path.name: path.read_bytes() for path in figure_run[1]}
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def _finish_panel(ax, drawn: int, ylabel: str) -> None:
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     if drawn:
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small" if drawn <= 6 else "x-small")
     else:
         ax.text(0.5, 0.5, f"no {ylabel} logged", ha="center", va="center", transform=ax.transAxes)
 

@@ -59,6 +59,8 @@ def _figures_html(record: RunRecord, problems: list[str]) -> str:
                                     alt=f"{record.name}: {name}"))
         else:
             problems.append(f"{name}.png is missing ({FIGURE_TITLES[name].split(':')[0].lower()} not saved)")
+    if by_stem:
+        parts.append("<h3>Other figures</h3>")
     for stem, path in sorted(by_stem.items()):
         parts.append(html.image(path.read_bytes(), f"{stem.replace('_', ' ')} ({path.name})",
                                 alt=f"{record.name}: {stem}"))
