@@ -9,7 +9,8 @@ import pytest
 from mnistlab.bench.dataset import synthetic_bench_data
 from mnistlab.bench.flops import dense_train_flops
 from mnistlab.bench.report import (
-    csv_text, mlp_document, mlp_markdown, replace_section, table_lines, time_figure, write_figure_atomic,
+    csv_text, mlp_document, mlp_markdown, replace_section, speed_target_lines, table_lines, time_figure,
+    write_figure_atomic,
 )
 from mnistlab.bench.sweep import SweepConfig, run_sweep, summarize
 from mnistlab.errors import ConfigError
@@ -89,3 +90,18 @@ def test_bad_config_is_rejected(kwargs, match):
 def test_quick_preset_is_small():
     quick = SweepConfig.quick()
     assert quick.repeats == 1 and quick.epochs <= 3 and len(quick.batch_sizes) == 2
+
+
+def _row(engine, batch, seconds, share=0.6, accuracy=0.95):
+    return {"engine": engine, "threads": 2, "batch_size": batch, "train_seconds": seconds, "gemm_share": share,
+            "test_accuracy": accuracy}
+
+
+def test_speed_targets_are_judged_from_the_rows():
+    rows = [_row("mnistlab", 500, 0.5), _row("keras-jax", 500, 1.0, accuracy=0.951),
+            _row("mnistlab", 20000, 0.9, share=0.4), _row("keras-jax", 20000, 1.0)]
+    assert speed_target_lines(rows) == [
+        "target 1 on 2 thread(s): PASS; largest test-accuracy gap to another engine 0.10 points",
+        "target 2 on 2 thread(s): FAIL (batch 20000: 40%)"]
+    rows[0]["train_seconds"] = 0.7  # 0.7x at batch 500: above the 0.6x bar for small batches
+    assert speed_target_lines(rows)[0].startswith("target 1 on 2 thread(s): FAIL (batch 500: 0.70x keras-jax)")

@@ -75,6 +75,37 @@ def targets_lines(targets: dict[str, Any]) -> list[str]:
     ]
 
 
+def speed_target_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Targets 1 and 2 of the MLP benchmark, judged from the rows, one line per thread count.
+
+    1: mnistlab's train time is below every other engine's at every batch size (at most 0.6x
+    the fastest other at batch sizes up to 2000), with test accuracy within 0.5 points of the
+    other engines'. 2: at batch sizes of 500 and above, mnistlab reaches 50% of the GEMM rate.
+    """
+    lines = []
+    for threads in sorted({r["threads"] for r in rows}):
+        fails1, fails2, acc_gaps = [], [], []
+        for batch in sorted({r["batch_size"] for r in rows if r["threads"] == threads}):
+            group = [r for r in rows if (r["threads"], r["batch_size"]) == (threads, batch)]
+            mine = next((r for r in group if r["engine"] == "mnistlab"), None)
+            others = [r for r in group if r["engine"] != "mnistlab"]
+            if mine is None or not others:
+                continue
+            fastest = min(others, key=lambda r: r["train_seconds"])
+            ratio = mine["train_seconds"] / fastest["train_seconds"]
+            if ratio >= 1.0 or (batch <= 2000 and ratio > 0.6):
+                fails1.append(f"batch {batch}: {ratio:.2f}x {fastest['engine']}")
+            acc_gaps.append(max(abs(mine["test_accuracy"] - r["test_accuracy"]) for r in others))
+            if batch >= 500 and mine["gemm_share"] < 0.5:
+                fails2.append(f"batch {batch}: {mine['gemm_share']:.0%}")
+        if not acc_gaps:
+            continue
+        lines.append(f"target 1 on {threads} thread(s): " + ("PASS" if not fails1 else "FAIL (" + "; ".join(fails1) + ")")
+                     + f"; largest test-accuracy gap to another engine {max(acc_gaps) * 100:.2f} points")
+        lines.append(f"target 2 on {threads} thread(s): " + ("PASS" if not fails2 else "FAIL (" + "; ".join(fails2) + ")"))
+    return lines
+
+
 def csv_text(rows: Sequence[dict[str, Any]]) -> str:
     """Rows as CSV (pool thread details flattened to `key=value;...`)."""
     if not rows:
@@ -192,6 +223,6 @@ def mlp_markdown(document: dict[str, Any], figure_name: str | None = None, label
     lines += table_lines(document["rows"], markdown=True)
     if figure_name:
         lines += ["", f"![train seconds vs batch size]({figure_name})"]
-    extra = targets_lines(document["targets"]) + pool_threads_lines(document["rows"]) + document["notes"]
+    extra = speed_target_lines(document["rows"]) + targets_lines(document["targets"]) + pool_threads_lines(document["rows"]) + document["notes"]
     lines += [""] + [f"- {line}" for line in extra]
     return "\n".join(lines) + "\n"

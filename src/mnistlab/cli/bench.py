@@ -62,8 +62,8 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
     `mnistlab bench mlp --out benchmarks --markdown benchmarks/README.md`.
     """
     from mnistlab.bench.report import (
-        csv_text, mlp_document, mlp_markdown, pool_threads_lines, replace_section, table_lines, targets_lines,
-        time_figure, write_figure_atomic, write_text_atomic,
+        csv_text, mlp_document, mlp_markdown, pool_threads_lines, replace_section, speed_target_lines, table_lines,
+        targets_lines, time_figure, write_figure_atomic, write_text_atomic,
     )
     from mnistlab.bench.sweep import SweepConfig, run_sweep, summarize
 
@@ -96,7 +96,8 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
     if as_json:
         click.echo(json.dumps(document, default=str))
     else:
-        lines = table_lines(rows) + [""] + targets_lines(result.targets) + pool_threads_lines(rows) + result.notes
+        lines = (table_lines(rows) + [""] + speed_target_lines(rows) + targets_lines(result.targets)
+                 + pool_threads_lines(rows) + result.notes)
         click.echo("\n".join(lines))
     return 0
 
