@@ -61,7 +61,8 @@ def _figures_html(record: RunRecord, problems: list[str]) -> str:
             problems.append(f"{name}.png is missing ({FIGURE_TITLES[name].split(':')[0].lower()} not saved)")
     if by_stem:
         parts.append("<h3>Other figures</h3>")
-    for stem, path in sorted(by_stem.items()):
+    # In the order the tools wrote them (e.g. input, conv1, pool1, conv2), not alphabetically.
+    for stem, path in sorted(by_stem.items(), key=lambda item: (item[1].stat().st_mtime_ns, item[0])):
         parts.append(html.image(path.read_bytes(), f"{stem.replace('_', ' ')} ({path.name})",
                                 alt=f"{record.name}: {stem}"))
     return "\n".join(parts)
