@@ -47,8 +47,7 @@ def _parse_intervals(text: str) -> tuple[tuple[float, float], ...]:
 
 def resolve_config(options: dict[str, Any]):
     """The run config from --config FILE or --preset, overridden by the options given explicitly."""
-    from mnistlab.mlp.config import PRESETS
-    from mnistlab.mlp.run import MLPRunConfig
+    from mnistlab.mlp.run import PRESETS, MLPRunConfig
 
     if options.get("config"):
         path = Path(options["config"])
@@ -57,7 +56,8 @@ def resolve_config(options: dict[str, Any]):
         except (OSError, json.JSONDecodeError) as exc:
             raise ConfigError(f"cannot read --config {path}: {exc}; give a config.json of an mlp run") from None
     else:
-        base = MLPRunConfig(mlp=replace(PRESETS[options.get("preset") or "default"]))
+        preset = PRESETS[options.get("preset") or "default"]
+        base = replace(preset, mlp=replace(preset.mlp))
     mlp = base.mlp.to_dict()
     for opt, name in _MLP_OPTIONS.items():
         value = options.get(opt)
@@ -90,7 +90,7 @@ def mlp_group() -> None:
                    "784-70-30-10 sigmoid net [default: default].")
 @click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), help="Dataset [default: mnist].")
 @click.option("--scaler", type=click.Choice(["standard", "minmax", "normalizer", "unit", "none"]),
-              help="Input scaling [default: standard, as the seed].")
+              help="Input scaling [default: unit (pixels/255); the seed preset: standard].")
 @click.option("--pca", type=float, help="PCA: components (>= 1) or variance fraction (< 1) [default: none].")
 @click.option("--clusters", type=int, help="Append distances to N k-means centroids (seed: 40-70).")
 @click.option("--train-size", type=int, help="Use only the first N training images (quick trials).")
