@@ -44,7 +44,9 @@ def test_the_ideal_digit_is_classified_as_that_digit(tiny_model):
     result = compute_oips(tiny_model, "output", maps=[3, 7], config=OIPConfig(steps=15, starts=((7, 0.2),)))
     (probabilities,) = predict_layers(tiny_model, ["output"], result.images)
     assert list(probabilities.argmax(axis=1)) == [3, 7]
-    assert np.all(result.activation > result.start_activation)  # logits rose
+    assert np.all(result.activation > result.start_activation) and np.all(result.activation <= 1)  # probabilities
+    np.testing.assert_allclose(result.activation, probabilities[[0, 1], [3, 7]], rtol=1e-4)
+    assert result.converged.all()
 
 
 def test_fill_strategy_retries_only_maps_that_did_not_converge(tiny_model):

@@ -4,8 +4,8 @@ Everything else in `mnistlab.insight` talks to Keras through `keras.ops`, which 
 implements. Only automatic differentiation differs between backends, so it lives here behind one
 interface: `input_gradient_fn(model, objective)` returns a function that takes a NumPy batch and
 returns the per-image objective values and their gradient with respect to the images. PyTorch
-uses `torch.autograd.grad`, JAX uses `jax.value_and_grad` (jit-compiled); the backend in force is
-read from `keras.backend.backend()`.
+uses `torch.autograd.grad`, JAX `jax.value_and_grad` (jit-compiled), TensorFlow a
+`tf.GradientTape` inside a `tf.function`; the backend in force is read from `keras.backend.backend()`.
 """
 
 from __future__ import annotations
@@ -48,12 +48,10 @@ def input_gradient_fn(model: Any, objective: Callable[[Any], Any]) -> GradientFn
     """
     keras = import_keras()
     backend = keras.backend.backend()
-    builders = {"torch": _torch_gradient_fn, "jax": _jax_gradient_fn}
+    builders = {"torch": _torch_gradient_fn, "jax": _jax_gradient_fn, "tensorflow": _tensorflow_gradient_fn}
     if backend not in builders:
-        raise BackendError(
-            f"input gradients are implemented for the torch and jax Keras backends, not {backend!r}; "
-            "set KERAS_BACKEND=torch (or jax)"
-        )
+        raise BackendError(f"input gradients are implemented for the {', '.join(builders)} Keras backends, "
+                           f"not {backend!r}; set KERAS_BACKEND to one of them")
     return builders[backend](model, objective)
 
 
@@ -87,5 +85,23 @@ def _jax_gradient_fn(model: Any, objective: Callable[[Any], Any]) -> GradientFn:
     def value_and_grad(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         (_, values), grads = step(np.asarray(images, dtype=np.float32), trainable, non_trainable)
         return np.asarray(values), np.asarray(grads)
+
+    return value_and_grad
+
+
+def _tensorflow_gradient_fn(model: Any, objective: Callable[[Any], Any]) -> GradientFn:
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)
+    def step(x: Any) -> tuple[Any, Any]:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            values = objective(model(x, training=False))  # (n,)
+            total = tf.reduce_sum(values)
+        return values, tape.gradient(total, x)
+
+    def value_and_grad(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values, grads = step(tf.convert_to_tensor(np.asarray(images, dtype=np.float32)))
+        return values.numpy(), grads.numpy()
 
     return value_and_grad

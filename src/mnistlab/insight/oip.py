@@ -162,7 +162,12 @@ def gradient_ascent(value_and_grad: GradientFn, images: np.ndarray, config: OIPC
 
 
 def unit_objective(layer: Any, units: np.ndarray, use_logits: bool) -> Any:
-    """The objective `f(output) -> (n,)`: mean activation of map `units[i]` (or unit/logit) for image i."""
+    """The objective `f(output) -> (n,)`: mean activation of map `units[i]` (or unit) for image i.
+
+    With `use_logits` the output is the softmax layer's input and the objective is the class's
+    log-probability: it rises only when the class gains on the others (a raw logit can rise with
+    every class's logit), and unlike the probability it does not flatten out near 1.
+    """
     keras = import_keras()
     ops = keras.ops
     n_out = n_units(layer)
@@ -172,8 +177,8 @@ def unit_objective(layer: Any, units: np.ndarray, use_logits: bool) -> Any:
     kernel, bias = (layer.kernel, layer.bias) if use_logits else (None, None)
 
     def objective(output: Any) -> Any:
-        if use_logits:  # output is the softmax layer's input: recompute its pre-softmax logits
-            output = ops.matmul(output, kernel) + bias
+        if use_logits:  # output is the softmax layer's input: recompute its logits
+            output = ops.log_softmax(ops.matmul(output, kernel) + bias, axis=-1)
         if len(output.shape) == 4:
             output = ops.mean(output, axis=(1, 2))  # (n, c): mean activation of every map
         return ops.sum(output * select, axis=1)
@@ -222,8 +227,9 @@ def compute_oips(model: Any, layer: LayerRef, maps: Sequence[int] | None = None,
     model : keras.Model
         A CNN.
     layer : str or int
-        A conv or pooling layer (maps) or a dense layer (units; the softmax output layer's
-        units are optimised on their logits).
+        A conv or pooling layer (maps) or a dense layer (units). For the softmax output layer
+        the ascent maximises the class's log-probability and `activation` reports the
+        probability (converged: at least max(min_activation, 0.5)).
     maps : sequence of int, optional
         Map/unit indices; default every one.
     config : OIPConfig, optional
@@ -249,7 +255,8 @@ def compute_oips(model: Any, layer: LayerRef, maps: Sequence[int] | None = None,
     units = np.arange(n_units(target)) if maps is None else np.array([check_map_index(target, m) for m in maps])
     use_logits = kind == "dense" and getattr(target.activation, "__name__", "") == "softmax"
     extractor = keras.Model(inputs=model_input(model), outputs=target.input if use_logits else target.output)
-    floor = np.full(len(units), config.min_activation, dtype=np.float32)
+    floor = np.full(len(units), max(config.min_activation, 0.5) if use_logits else config.min_activation,
+                    dtype=np.float32)
     threshold = floor if references is None else np.maximum(floor, np.asarray(references, dtype=np.float32)[units])
 
     rng = np.random.default_rng(config.random_state)
@@ -269,6 +276,8 @@ def compute_oips(model: Any, layer: LayerRef, maps: Sequence[int] | None = None,
             grad_fn = input_gradient_fn(extractor, unit_objective(target, units[todo], use_logits))
             x0 = initial_images(len(todo), wavelength, amplitude, rng)
             x, history = gradient_ascent(grad_fn, x0, config, rng, progress=bar)
+            if use_logits:
+                history = np.exp(history)  # log-probability -> probability
             moved = np.sqrt(((x - x0) ** 2).mean(axis=(1, 2)))
             better = history[-1] > best_value[todo]
             for j in np.flatnonzero(better):
