@@ -19,11 +19,11 @@ from mnistlab.mlp.activations import softmax_backward
 
 LOSSES = ("logloss", "cross_entropy", "mse")
 
-_EPS = {np.dtype(np.float32): 1e-7, np.dtype(np.float64): 1e-15}
+EPS = {np.dtype(np.float32): 1e-7, np.dtype(np.float64): 1e-15}
 
 
 def _clipped(A: np.ndarray) -> np.ndarray:
-    eps = _EPS.get(A.dtype, 1e-7)
+    eps = EPS.get(A.dtype, 1e-7)
     return np.clip(A, eps, 1 - eps)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from mnistlab.errors import TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
 from mnistlab.mlp.history import History
+from mnistlab.mlp.losses import EPS
 from mnistlab.mlp.network import (Evaluator, NetSpec, Params, Workspace, backward, forward,
                                   loss_value, regularisation_cost)
 from mnistlab.mlp.optimizers import decayed_learning_rate, make_optimizer
@@ -38,6 +39,33 @@ def one_hot(y_index: np.ndarray, n_classes: int, dtype: np.dtype = np.float32) -
     Y = np.zeros((y_index.shape[0], n_classes), dtype=dtype)
     Y[np.arange(y_index.shape[0]), y_index] = 1
     return Y
+
+
+def batch_metrics(loss: str, A: np.ndarray, Y: np.ndarray, y_index: np.ndarray,
+                  scratch: np.ndarray) -> tuple[float, float, int]:
+    """(summed loss, mean |A - Y|, number correct) of outputs A against one-hot Y (m, classes).
+
+    Cheaper than `losses.loss_value` because Y is one-hot: with D = |A - Y|, the logloss
+    terms y log a + (1 - y) log(1 - a) are log(1 - D), and D is the error the seed reports.
+    `scratch` (m, classes) is overwritten; nothing is allocated but a few scalars.
+    """
+    eps = EPS.get(A.dtype, 1e-7)
+    D = np.subtract(A, Y, out=scratch)
+    np.abs(D, out=D)
+    error = float(D.mean())
+    if loss == "mse":
+        flat = D.ravel()
+        cost = 0.5 * float(np.dot(flat, flat))
+    elif loss == "logloss":
+        np.subtract(D.dtype.type(1), D, out=D)
+        np.maximum(D, D.dtype.type(eps), out=D)
+        np.log(D, out=D)
+        cost = -float(D.sum())
+    else:
+        picked = A[np.arange(A.shape[0]), y_index]
+        cost = -float(np.log(np.maximum(picked, picked.dtype.type(eps))).sum())
+    correct = int(np.count_nonzero(A.argmax(axis=1) == y_index))
+    return cost, error, correct
 
 
 class Trainer:
@@ -90,13 +118,12 @@ class Trainer:
                 yb = y_index[idx]
             outputs = forward(spec, params, Xb, ws.acts)
             scale = 1.0 / m if cfg.loss_reduction == "mean" else 1.0
-            data_cost = loss_value(spec.loss, outputs, Yb)
+            data_cost, error, n_correct = batch_metrics(spec.loss, outputs, Yb, yb, ws.tmp[-1][:m])
             reg_cost = regularisation_cost(params, cfg.l2, cfg.l1)
-            cost = scale * (data_cost + reg_cost)
-            total_cost += cost
+            total_cost += scale * (data_cost + reg_cost)
             total_reg_share += (reg_cost / (data_cost + reg_cost)) if reg_cost else 0.0
-            correct += int(np.count_nonzero(outputs.argmax(axis=1) == yb))
-            total_error += float(np.abs(outputs - Yb).mean())
+            correct += n_correct
+            total_error += error
             backward(spec, params, Xb, Yb, ws, scale=scale, l2=cfg.l2, l1=cfg.l1)
             self.optimizer.update(arrays, ws.grads)
             if on_batch_end is not None:
