@@ -96,3 +96,26 @@ class Worker:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def start_workers(names: list[str], threads: int, data_dir: Path) -> tuple[dict[str, Worker], list[str]]:
+    """Start one worker per engine (they import in parallel) and wait; failures become skip notes."""
+    workers = {name: Worker(name, threads, data_dir) for name in names}
+    notes = []
+    for name in list(workers):
+        try:
+            workers[name].wait_ready()
+        except BackendError as exc:
+            notes.append(f"skipped {name} on {threads} thread(s): {exc}")
+            workers.pop(name).close()
+    return workers, notes
+
+
+def run_or_drop(workers: dict[str, Worker], name: str, job: Any, notes: list[str]) -> dict[str, Any] | None:
+    """Run `job` on `workers[name]`; if the worker fails, note it, close and drop it, and return None."""
+    try:
+        return workers[name].run(job)
+    except BackendError as exc:
+        notes.append(f"{name} on {workers[name].threads} thread(s) stopped: {exc}")
+        workers.pop(name).close()
+        return None

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.bench.engines.base import BenchData, TrainOutcome, blas_threads, module_available
-from mnistlab.errors import BackendError, ConfigError
+from mnistlab.errors import ConfigError
 
 CNN_ENGINES = ("cnn-keras-jax", "cnn-keras-tensorflow", "cnn-keras-torch", "cnn-torch")
 EPOCH_IMAGES = 60_000
@@ -182,7 +182,7 @@ class CnnBenchResult:
 def run_cnn_bench(config: CnnBenchConfig, data: BenchData | None = None,
                   progress: Callable[[str], None] = lambda msg: None) -> CnnBenchResult:
     """Time every available CNN engine at each batch size, interleaved, one worker per engine."""
-    from mnistlab.bench.client import Worker
+    from mnistlab.bench.client import run_or_drop, start_workers
     from mnistlab.bench.dataset import load_bench_data, save_bench_data
 
     result = CnnBenchResult(config)
@@ -199,23 +199,15 @@ def run_cnn_bench(config: CnnBenchConfig, data: BenchData | None = None,
         data = load_bench_data(config.dataset, n_train=need, scaler="unit")
     with tempfile.TemporaryDirectory(prefix="mnistlab-bench-cnn-") as tmp:
         save_bench_data(data, Path(tmp))
-        workers = {name: Worker(name, config.threads, Path(tmp)) for name in engines}
+        workers, notes = start_workers(engines, config.threads, Path(tmp))
+        result.notes.extend(notes)
         try:
-            for name in list(workers):
-                try:
-                    workers[name].wait_ready()
-                except BackendError as exc:
-                    result.notes.append(f"skipped {name}: {exc}")
-                    workers.pop(name).close()
             for repeat in range(config.repeats):
                 for batch_size in config.batch_sizes:
-                    for name, worker in list(workers.items()):
-                        job = CnnJob(batch_size=batch_size, n_batches=config.n_batches)
-                        try:
-                            run = worker.run(job)
-                        except BackendError as exc:
-                            result.notes.append(f"{name} stopped: {exc}")
-                            workers.pop(name).close()
+                    for name in list(workers):
+                        run = run_or_drop(workers, name, CnnJob(batch_size=batch_size, n_batches=config.n_batches),
+                                          result.notes)
+                        if run is None:
                             continue
                         run.update(engine=name, batch_size=batch_size, repeat=repeat, threads=config.threads)
                         result.runs.append(run)

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from mnistlab.bench.client import Worker
+from mnistlab.bench.client import Worker, run_or_drop, start_workers
 from mnistlab.bench.dataset import load_bench_data, save_bench_data
 from mnistlab.bench.engines import MLP_ENGINES, get_engine
 from mnistlab.bench.engines.base import BenchData, TrainJob
@@ -129,16 +129,9 @@ def _run_phase(config: SweepConfig, engines: list[str], threads: int, data_dir: 
                result: SweepResult, progress: Callable[[str], None]) -> None:
     progress(f"starting {len(engines)} engine worker(s) on {threads} thread(s)")
     phase_start = time.perf_counter()
-    workers: dict[str, Worker] = {}
+    workers, notes = start_workers(engines, threads, data_dir)
+    result.notes.extend(notes)
     try:
-        for name in engines:
-            workers[name] = Worker(name, threads, data_dir)
-        for name in list(workers):
-            try:
-                workers[name].wait_ready()
-            except BackendError as exc:
-                result.notes.append(f"skipped {name} on {threads} thread(s): {exc}")
-                workers.pop(name).close()
         round_seconds = 0.0
         for repeat in range(config.repeats):
             spent = time.perf_counter() - phase_start
@@ -147,12 +140,9 @@ def _run_phase(config: SweepConfig, engines: list[str], threads: int, data_dir: 
                 break
             round_start = time.perf_counter()
             for batch_size in config.batch_sizes:
-                for name, worker in list(workers.items()):
-                    try:
-                        run = worker.run(config.job(batch_size))
-                    except BackendError as exc:
-                        result.notes.append(f"{name} on {threads} thread(s) stopped: {exc}")
-                        workers.pop(name).close()
+                for name in list(workers):
+                    run = run_or_drop(workers, name, config.job(batch_size), result.notes)
+                    if run is None:
                         continue
                     run.update(engine=name, threads=threads, batch_size=batch_size, repeat=repeat)
                     result.runs.append(run)
