@@ -12,7 +12,7 @@ from mnistlab.bench.report import (
     csv_text, mlp_document, mlp_markdown, replace_section, speed_target_lines, table_lines, time_figure,
     write_figure_atomic,
 )
-from mnistlab.bench.sweep import SweepConfig, run_sweep, summarize
+from mnistlab.bench.sweep import SweepConfig, measure_targets, run_sweep, summarize
 from mnistlab.errors import ConfigError
 
 
@@ -105,3 +105,14 @@ def test_speed_targets_are_judged_from_the_rows():
         "target 2 on 2 thread(s): FAIL (batch 20000: 40%)"]
     rows[0]["train_seconds"] = 0.7  # 0.7x at batch 500: above the 0.6x bar for small batches
     assert speed_target_lines(rows)[0].startswith("target 1 on 2 thread(s): FAIL (batch 500: 0.70x keras-jax)")
+
+
+def test_targets_run_reports_overhead_and_peak_memory():
+    config = SweepConfig(engines=("mnistlab",), n_train=500, epochs=2, repeats=1)
+    targets = measure_targets(config)
+    assert targets["threads"] == max(config.threads)
+    assert targets["eval_overhead"] == pytest.approx(
+        targets["train_with_eval_seconds"] / targets["train_seconds"] - 1)
+    assert targets["eval_overhead_ok"] == (targets["eval_overhead"] <= 0.10)
+    assert 50 * 2**20 < targets["peak_rss_bytes"] < 4 * 2**30
+    assert 0.0 <= targets["test_accuracy"] <= 1.0
