@@ -79,10 +79,12 @@ class Workspace:
         return [*self.grad_weights, *self.grad_biases]
 
 
-def forward(spec: NetSpec, params: Params, X: np.ndarray, acts: list[np.ndarray]) -> np.ndarray:
+def forward(spec: NetSpec, params: Params, X: np.ndarray, acts: list[np.ndarray],
+            output_activation: bool = True) -> np.ndarray:
     """Propagate X (n, n_in) and write activations into acts[1:][:n]; return the outputs (n, n_out).
 
     `acts` are buffers with at least n rows (a Workspace's); X itself serves as layer 0.
+    With output_activation=False the last layer's pre-activations Z are returned instead.
     """
     n, last = X.shape[0], len(params.weights) - 1
     A = X
@@ -92,7 +94,7 @@ def forward(spec: NetSpec, params: Params, X: np.ndarray, acts: list[np.ndarray]
         Z += b
         if l < last:
             ACTIVATIONS[spec.activation](Z, spec.slope)
-        else:
+        elif output_activation:
             ACTIVATIONS[spec.output](Z)
         A = Z
     return A
@@ -184,16 +186,8 @@ class Evaluator:
         return Params([w.astype(self.dtype) for w in params.weights], [b.astype(self.dtype) for b in params.biases])
 
     def _logits(self, spec: NetSpec, params: Params, X: np.ndarray) -> np.ndarray:
-        n, last, acts = X.shape[0], len(params.weights) - 1, self._buffers()
-        A = X if X.dtype == self.dtype else X.astype(self.dtype)
-        for l, (W, b) in enumerate(zip(params.weights, params.biases)):
-            Z = acts[l + 1][:n]
-            np.matmul(A, W, out=Z)
-            Z += b
-            if l < last:
-                ACTIVATIONS[spec.activation](Z, spec.slope)
-            A = Z
-        return A
+        X = X if X.dtype == self.dtype else X.astype(self.dtype)
+        return forward(spec, params, X, self._buffers(), output_activation=False)
 
     def outputs(self, spec: NetSpec, params: Params, X: np.ndarray) -> np.ndarray:
         """The network's outputs (n, n_out) for X (n, n_in), as a new array."""

@@ -1,0 +1,19 @@
+"""Full-MNIST accuracy of the seed preset (slow: about 10 s of training on 2 quiet cores)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mnistlab.mlp.estimator import MLPClassifier
+from mnistlab.mlp.run import PRESETS, prepare_data
+
+
+@pytest.mark.slow
+def test_seed_preset_beats_the_seeds_own_35_epoch_test_accuracy():
+    # The seed's own code reached 96.29% test accuracy after these 35 epochs (Step II article);
+    # ours reaches about 96.8% (docs/mlp.md). 97% needs inputs scaled by 1/255 instead.
+    cfg = PRESETS["seed"]
+    X_train, y_train, X_test, y_test, _, _ = prepare_data(cfg)
+    clf = MLPClassifier.from_config(cfg.mlp).set_params(eval_train_every=0, eval_test_every=0)
+    clf.fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.965
