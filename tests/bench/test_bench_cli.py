@@ -38,9 +38,15 @@ def test_bench_mlp_bad_options_fail_with_one_line(args, message, capsys):
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
-def test_bench_cnn_unknown_engine_fails_with_one_line(capsys):
-    assert main(["bench", "cnn", "--engines", "caffe", "--quiet"]) == 1
-    assert "unknown CNN engine 'cnn-caffe'" in capsys.readouterr().err
+@pytest.mark.parametrize("args, message", [
+    (["--engines", "caffe"], "unknown CNN engine 'cnn-caffe'"),
+    (["--batches", "0"], "batches, threads and repeats must be at least 1"),
+    (["--batch-sizes", "0"], "--batch-sizes needs positive integers"),
+])
+def test_bench_cnn_bad_options_fail_with_one_line(args, message, capsys):
+    assert main(["bench", "cnn", "--quiet", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
 @pytest.mark.slow

@@ -169,6 +169,15 @@ class CnnBenchConfig:
     repeats: int = 1
     dataset: str = "mnist"
 
+    def __post_init__(self) -> None:
+        for name in self.engines:
+            get_cnn_engine(name)
+        if not self.batch_sizes or min(self.batch_sizes) < 1:
+            raise ConfigError(f"batch sizes must be positive integers, got {list(self.batch_sizes)}")
+        if min(self.n_batches, self.threads, self.repeats) < 1:
+            raise ConfigError(f"batches, threads and repeats must be at least 1, got "
+                              f"{self.n_batches}, {self.threads} and {self.repeats}")
+
 
 @dataclass
 class CnnBenchResult:
@@ -249,3 +258,17 @@ CNN_COLUMNS = (
     ("warmup_seconds", "warm-up s", "{:.2f}"), ("threads_measured", "CPU/wall", "{:.2f}"),
     ("vs_fastest", "x fastest", "{:.2f}"), ("repeats", "n", "{}"),
 )
+
+
+def cnn_markdown(document: dict[str, Any], note: str = "") -> str:
+    """The Markdown section `bench cnn --markdown` writes: command, machine, table, notes."""
+    from mnistlab.bench.report import machine_lines, table_lines
+
+    cfg = document["config"]
+    lines = [f"### CNN{f' ({note})' if note else ''}", "",
+             f"Command: `{document['command']}`: {cfg['n_batches']} timed batches per engine after 3 warm-up "
+             f"batches, {cfg['threads']} thread(s); seconds per epoch = seconds per batch x 60000 / batch size.", ""]
+    lines += [f"- {line}" for line in machine_lines(document["machine"])] + [""]
+    lines += table_lines(document["rows"], CNN_COLUMNS, markdown=True)
+    lines += [""] + [f"- {n}" for n in document["notes"]]
+    return "\n".join(lines).rstrip() + "\n"

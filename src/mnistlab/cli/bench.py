@@ -25,6 +25,13 @@ def _int_list(text: str | None, option: str) -> tuple[int, ...] | None:
     return values
 
 
+def _command() -> str:
+    """The command line as typed, for the reports (`mnistlab bench ...`)."""
+    if len(sys.argv) > 2 and sys.argv[1] == "bench":
+        return "mnistlab bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    return "mnistlab bench"
+
+
 def _progress(quiet: bool):
     return (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
 
@@ -51,10 +58,11 @@ def bench_group() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write mlp.json, mlp.csv and mlp.png here.")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path),
               help="Update the results section of this Markdown file (e.g. benchmarks/README.md).")
+@click.option("--note", help="A label for the Markdown section, e.g. \"quick run on a shared machine\".")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of the table.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget, dataset, n_train, learning_rate,
-              momentum, seed, no_targets, out, markdown, as_json, quiet) -> int:
+              momentum, seed, no_targets, out, markdown, note, as_json, quiet) -> int:
     """Train 784-70-30-10 (sigmoid) in every installed engine, interleaved; time, GFLOP/s, accuracy.
 
     Each engine runs in its own worker process with its threads bounded before its framework
@@ -80,9 +88,7 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
         out.mkdir(parents=True, exist_ok=True)
     result = run_sweep(config, progress=_progress(quiet))
     rows = summarize(result)
-    command = "mnistlab bench " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["bench"] \
-        else "mnistlab bench mlp"
-    document = mlp_document(result, rows, command)
+    document = mlp_document(result, rows, _command())
     if out is not None:
         write_text_atomic(out / "mlp.json", json.dumps(document, indent=2, default=str) + "\n")
         write_text_atomic(out / "mlp.csv", csv_text(rows))
@@ -91,7 +97,7 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
     if markdown is not None:
         figure = os.path.relpath(out / "mlp.png", markdown.parent) if out is not None and rows else None
         old = markdown.read_text() if markdown.exists() else ""
-        label = "quick run" if quick else ""
+        label = note or ("quick run" if quick else "")
         write_text_atomic(markdown, replace_section(old, "bench-mlp", mlp_markdown(document, figure, label)))
     if as_json:
         click.echo(json.dumps(document, default=str))
@@ -111,46 +117,37 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write cnn.json and cnn.csv here.")
 @click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path),
               help="Update the CNN section of this Markdown file (e.g. benchmarks/README.md).")
+@click.option("--note", help="A label for the Markdown section, e.g. \"quick run on a shared machine\".")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of the table.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, as_json, quiet) -> int:
+def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, note, as_json, quiet) -> int:
     """Time the default CNN on each installed Keras backend and in plain PyTorch: s/epoch, images/s.
 
     Example: `mnistlab bench cnn --batches 30`.
     """
-    from mnistlab.bench.cnn import CNN_COLUMNS, CnnBenchConfig, run_cnn_bench, summarize_cnn
-    from mnistlab.bench.report import csv_text, machine_lines, replace_section, table_lines, write_text_atomic
-    from mnistlab.env import environment_info
-
-    names = tuple(f"cnn-{e.strip()}" for e in engines.split(",") if e.strip()) if engines else None
-    if batches < 1 or repeats < 1:
-        raise ConfigError(f"--batches and --repeats must be at least 1, got {batches} and {repeats}")
-    fields = {"batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "n_batches": batches, "repeats": repeats}
-    if names:
-        fields["engines"] = names
-    if threads is not None:
-        fields["threads"] = _int_list(str(threads), "--threads")[0]
-    config = CnnBenchConfig(**fields)
-    from mnistlab.bench.cnn import get_cnn_engine
-
-    for name in config.engines:
-        get_cnn_engine(name)
-    result = run_cnn_bench(config, progress=_progress(quiet))
-    rows = summarize_cnn(result)
     from dataclasses import asdict
 
-    document = {"config": asdict(config), "machine": environment_info(), "rows": rows, "runs": result.runs,
-                "notes": result.notes}
+    from mnistlab.bench.cnn import CNN_COLUMNS, CnnBenchConfig, cnn_markdown, run_cnn_bench, summarize_cnn
+    from mnistlab.bench.report import csv_text, replace_section, table_lines, write_text_atomic
+    from mnistlab.env import environment_info
+
+    fields = {"batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "n_batches": batches, "repeats": repeats}
+    if engines:
+        fields["engines"] = tuple(f"cnn-{e.strip()}" for e in engines.split(",") if e.strip())
+    if threads is not None:
+        fields["threads"] = threads
+    config = CnnBenchConfig(**fields)
+    result = run_cnn_bench(config, progress=_progress(quiet))
+    rows = summarize_cnn(result)
+    document = {"command": _command(), "config": asdict(config), "machine": environment_info(), "rows": rows,
+                "runs": result.runs, "notes": result.notes}
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_text_atomic(out / "cnn.json", json.dumps(document, indent=2, default=str) + "\n")
         write_text_atomic(out / "cnn.csv", csv_text(rows))
     if markdown is not None:
-        body = [f"### CNN: {batches} timed batches per engine, {config.threads} thread(s)", ""]
-        body += [f"- {line}" for line in machine_lines(document["machine"])] + [""]
-        body += table_lines(rows, CNN_COLUMNS, markdown=True) + [""] + [f"- {n}" for n in result.notes]
         old = markdown.read_text() if markdown.exists() else ""
-        write_text_atomic(markdown, replace_section(old, "bench-cnn", "\n".join(body)))
+        write_text_atomic(markdown, replace_section(old, "bench-cnn", cnn_markdown(document, note or "")))
     if as_json:
         click.echo(json.dumps(document, default=str))
     else:
