@@ -87,6 +87,15 @@ def test_bad_config_is_rejected(kwargs, match):
         SweepConfig(**kwargs)
 
 
+def test_rounds_after_the_first_stop_when_the_budget_is_spent():
+    data = synthetic_bench_data(n_train=200, n_test=50, n_features=10, n_classes=3)
+    config = SweepConfig(engines=("sklearn",), batch_sizes=(100,), threads=(1,), epochs=2, repeats=3,
+                         budget_seconds=0.0, hidden=(4,), targets=False, gemm_size=64)
+    result = run_sweep(config, data=data)
+    assert len(result.runs) == 1
+    assert "1 thread(s): 1 of 3 repeats fit the time budget" in result.notes
+
+
 def test_quick_preset_is_small():
     quick = SweepConfig.quick()
     assert quick.repeats == 1 and quick.epochs <= 3 and len(quick.batch_sizes) == 2

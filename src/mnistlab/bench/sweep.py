@@ -34,7 +34,7 @@ class SweepConfig:
 
     engines: tuple[str, ...] = MLP_ENGINES
     batch_sizes: tuple[int, ...] = DEFAULT_BATCH_SIZES
-    threads: tuple[int, ...] = (1, os.cpu_count() or 1)
+    threads: tuple[int, ...] = tuple(sorted({1, os.cpu_count() or 1}))
     epochs: int = 35
     repeats: int = 3
     budget_seconds: float = 25 * 60.0
