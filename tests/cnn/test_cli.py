@@ -11,7 +11,7 @@ from mnistlab.cli import ExitCode, main
 pytest.importorskip("keras")
 pytestmark = pytest.mark.cnn
 TINY = ["--dataset", "fashion-mnist", "--epochs", "1", "--train-size", "256", "--conv", "4,8", "--dense", "16",
-        "--optimizer", "adam", "--lr", "0.003", "--quiet"]
+        "--optimizer", "adam", "--lr", "0.003", "--validation-split", "0.25", "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +91,7 @@ def test_gpu_request_without_gpu_is_a_clear_error(tmp_path, capsys):
         pytest.skip("this machine has a GPU")
     assert main(["cnn", "train", *TINY, "--runs-dir", str(tmp_path), "--device", "gpu"]) == ExitCode.ERROR
     assert "finds no GPU" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 def test_eval_of_a_non_model_file(tmp_path, capsys):

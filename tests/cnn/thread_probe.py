@@ -28,12 +28,15 @@ def thread_states() -> dict[int, tuple[str, float]]:
     return out
 
 
-def main(backend: str, threads: int) -> None:
+def main(backend: str, threads: int, train: bool = True) -> None:
     from mnistlab.cnn.backend import import_keras
     from mnistlab.cnn.config import CNNConfig
     from mnistlab.cnn.timing import time_batches
 
     import_keras(backend, threads=threads)
+    if not train:
+        print(json.dumps({"backend": backend, "threads": threads, "cpus": len(os.sched_getaffinity(0))}))
+        return
     config = CNNConfig(backend=backend, threads=threads)
     samples, stop = [], threading.Event()
 
@@ -47,7 +50,7 @@ def main(backend: str, threads: int) -> None:
     before = thread_states()
     watcher = threading.Thread(target=sampler, daemon=True)
     watcher.start()
-    result = time_batches(config, batch_size=128, n_batches=12, warmup_batches=2)
+    result = time_batches(config, batch_size=128, n_batches=6, warmup_batches=1)
     stop.set()
     watcher.join()
     after = thread_states()
@@ -69,4 +72,4 @@ def main(backend: str, threads: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), train=sys.argv[3:] != ["--no-train"])

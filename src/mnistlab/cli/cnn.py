@@ -20,7 +20,8 @@ _D = CNNConfig()  # the documented defaults, quoted in --help
 _ARCH_OPTIONS = ("conv", "dense", "kernel", "stride", "padding", "pool", "pool_size", "dropout", "batch_norm")
 _FIELD_OPTIONS = {"dataset": "dataset", "epochs": "epochs", "batch_size": "batch_size", "optimizer": "optimizer",
                   "lr": "learning_rate", "momentum": "momentum", "schedule": "schedule",
-                  "step_epochs": "step_epochs", "decay_rate": "decay_rate", "l2": "l2",
+                  "step_epochs": "step_epochs", "decay_rate": "decay_rate", "plateau_patience": "plateau_patience",
+                  "l2": "l2",
                   "validation_split": "validation_split", "early_stopping": "early_stopping", "seed": "seed",
                   "threads": "threads", "device": "device", "backend": "backend",
                   "gpu_memory_fraction": "gpu_memory_fraction", "train_size": "train_size"}
@@ -54,6 +55,8 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
                    "exponential (x decay-rate per epoch), cosine (to 0 at the end), plateau (on val_loss).")
 @click.option("--step-epochs", type=int, help=f"Epochs between steps of the step schedule [default: {_D.step_epochs}].")
 @click.option("--decay-rate", type=float, help=f"Factor of step/exponential/plateau schedules [default: {_D.decay_rate}].")
+@click.option("--plateau-patience", type=int,
+              help=f"Epochs without a better val_loss before the plateau schedule cuts [default: {_D.plateau_patience}].")
 @click.option("--l2", type=float, help=f"L2 kernel regularisation factor [default: {_D.l2}].")
 @click.option("--validation-split", type=float, help=f"Share of training images held out [default: {_D.validation_split}].")
 @click.option("--early-stopping", type=int, metavar="PATIENCE",
@@ -83,10 +86,13 @@ def train_command(**options: Any) -> None:
 
     Example: mnistlab cnn train --dataset fashion-mnist --epochs 5 --threads 2
     """
-    from mnistlab.cnn.backend import resolve_backend
+    from mnistlab.cnn.backend import import_keras
 
     config = resolve_config(options)
-    config = config.replace(backend=resolve_backend(config.backend))
+    # Backend, threads and device take effect (or fail) before any data is loaded or run recorded.
+    keras = import_keras(config.backend, device=config.device, threads=config.threads,
+                         gpu_memory_fraction=config.gpu_memory_fraction)
+    config = config.replace(backend=keras.backend.backend())
     quiet, as_json = options["quiet"], options["as_json"]
     if not quiet and not as_json:
         click.echo(f"config: {json.dumps(config.to_dict(), default=str)}")

@@ -55,21 +55,25 @@ def seed_layers() -> list[LayerSpec]:
 
 @dataclass
 class CNNConfig:
-    """Everything that defines a CNN training run; `validate()` checks it and names the fix."""
+    """Everything that defines a CNN training run; `validate()` checks it and names the fix.
+
+    The training defaults (Adam 0.002, cosine decay, batch 32, 5 epochs, all 60000 training
+    images) are the measured ones of docs/cnn.md: >= 99.2% on MNIST, >= 91% on Fashion-MNIST.
+    """
 
     dataset: str = "mnist"
     layers: list[LayerSpec] = field(default_factory=seed_layers)
     epochs: int = 5
-    batch_size: int = 64
-    optimizer: str = "sgd"
-    learning_rate: float = 0.05
+    batch_size: int = 32
+    optimizer: str = "adam"
+    learning_rate: float = 0.002
     momentum: float = 0.9
     schedule: str = "cosine"
     step_epochs: int = 2
     decay_rate: float = 0.5
     plateau_patience: int = 1
     l2: float = 0.0
-    validation_split: float = 0.1
+    validation_split: float = 0.0
     early_stopping: int = 0
     seed: int = 0
     threads: int | None = None
