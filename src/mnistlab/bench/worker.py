@@ -1,7 +1,8 @@
 """One engine in its own process: ``python -m mnistlab.bench.worker --engine E --threads N --data DIR``.
 
 Thread limits (and, for Keras, the backend) are applied before any framework is imported,
-which is the only way they are guaranteed to hold. The worker then reads one JSON job per
+which is the only way they are guaranteed to hold, and the process is pinned to that many
+CPUs. The worker then reads one JSON job per
 line on stdin and answers one JSON result per line; anything the frameworks print goes to
 stderr, so the protocol stream stays clean. Each result carries the measured threads
 (process CPU seconds / wall seconds of the job) and the process's peak RSS so far.
@@ -43,27 +44,13 @@ def _measure(engine: Any, data: Any, fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _pin_threads(threads: int) -> None:
-    """Make the thread bound hold for every pool: keep XLA_FLAGS parseable, pin to `threads` CPUs.
-
-    XLA aborts on XLA_FLAGS tokens without a leading ``--`` (it reads them as a flags file),
-    and has no flag for "n threads" between one and all cores; pinning the process to
-    `threads` CPUs bounds what any framework's pools can use.
-    """
-    flags = [tok for tok in os.environ.get("XLA_FLAGS", "").split() if tok.startswith("--")]
-    os.environ["XLA_FLAGS"] = " ".join(flags)
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if 0 < threads < len(cpus):
-        os.sched_setaffinity(0, cpus[:threads])
-
-
 def serve(engine_name: str, threads: int, data_dir: str | None, dataset: str, n_train: int | None,
           stdin: Any, out: Any) -> None:
     """Set up `engine_name` on `threads` threads, announce readiness, then answer jobs until stdin closes."""
-    from mnistlab.threads import configure_threads
+    from mnistlab.threads import configure_threads, restrict_cpus
 
     configure_threads(threads)
-    _pin_threads(threads)
+    restrict_cpus(threads)  # the hard bound for XLA, which has no thread-count flag
     from mnistlab.bench.dataset import load_bench_data, read_bench_data
     from mnistlab.bench.engines import get_engine
 
