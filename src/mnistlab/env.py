@@ -80,7 +80,7 @@ def backend_devices(backend: str) -> list[str]:
 
 def backends_info(probe_devices: bool = True) -> dict[str, dict[str, Any]]:
     """Each Keras backend: installed version and (optionally, by importing it) the devices it finds."""
-    dists = {"torch": ("torch",), "jax": ("jax", "jaxlib"), "tensorflow": ("tensorflow", "tensorflow-cpu")}
+    dists = {"tensorflow": ("tensorflow", "tensorflow-cpu"), "torch": ("torch",), "jax": ("jax", "jaxlib")}
     info: dict[str, dict[str, Any]] = {}
     for backend, names in dists.items():
         versions = package_versions(names)
