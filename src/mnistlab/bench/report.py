@@ -121,7 +121,7 @@ def csv_text(rows: Sequence[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def time_figure(rows: Sequence[dict[str, Any]], value: str = "train_seconds", ylabel: str = "train seconds"):
+def time_figure(rows: Sequence[dict[str, Any]], value: str = "train_seconds", ylabel: str = "train seconds") -> Any:
     """A Figure: `value` against batch size, log-log, one panel per thread count, one line per engine."""
     from matplotlib.figure import Figure
 

@@ -36,6 +36,25 @@ def _progress(quiet: bool):
     return (lambda msg: None) if quiet else (lambda msg: click.echo(msg, err=True))
 
 
+def _output_options(files: str):
+    """The options both benchmarks share: where results go and how they are printed."""
+    options = [
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path), help=f"Write {files} here."),
+        click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Update this benchmark's section of a Markdown file (e.g. benchmarks/README.md)."),
+        click.option("--note", help="A label for the Markdown section, e.g. \"quiet machine\"."),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of the table."),
+        click.option("--quiet", is_flag=True, help="No progress lines on stderr."),
+    ]
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @click.group("bench")
 def bench_group() -> None:
     """Benchmarks you can rerun: mnistlab's NumPy MLP against the frameworks, CNN backends."""
@@ -55,12 +74,7 @@ def bench_group() -> None:
 @click.option("--momentum", type=float, default=0.9, show_default=True, help="SGD momentum (all engines).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-targets", is_flag=True, help="Skip the evaluation-overhead and peak-memory run of mnistlab.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write mlp.json, mlp.csv and mlp.png here.")
-@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path),
-              help="Update the results section of this Markdown file (e.g. benchmarks/README.md).")
-@click.option("--note", help="A label for the Markdown section, e.g. \"quick run on a shared machine\".")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of the table.")
-@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@_output_options("mlp.json, mlp.csv and mlp.png")
 def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget, dataset, n_train, learning_rate,
               momentum, seed, no_targets, out, markdown, note, as_json, quiet) -> int:
     """Train 784-70-30-10 (sigmoid) in every installed engine, interleaved; time, GFLOP/s, accuracy.
@@ -114,12 +128,7 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
 @click.option("--batches", type=int, default=30, show_default=True, help="Timed batches per run (after 3 warm-up batches).")
 @click.option("--threads", type=int, help="CPU threads for every engine (default: all cores).")
 @click.option("--repeats", type=int, default=1, show_default=True, help="Interleaved repeats; the median is reported.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Write cnn.json and cnn.csv here.")
-@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path),
-              help="Update the CNN section of this Markdown file (e.g. benchmarks/README.md).")
-@click.option("--note", help="A label for the Markdown section, e.g. \"quick run on a shared machine\".")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of the table.")
-@click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
+@_output_options("cnn.json and cnn.csv")
 def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, note, as_json, quiet) -> int:
     """Time the default CNN on each installed Keras backend and in plain PyTorch: s/epoch, images/s.
 
