@@ -16,7 +16,7 @@ from mnistlab import MLPClassifier
 from mnistlab.errors import ConfigError, TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
 
-SMALL = dict(hidden_sizes=(16,), epochs=15, batch_size=32, random_state=0)
+SMALL = dict(hidden_sizes=(16,), epochs=15, batch_size=32, decrease_const=0.0, l2=0.0, random_state=0)
 
 
 def test_defaults_equal_the_config_dataclass():
@@ -62,7 +62,7 @@ def test_same_seed_gives_bit_identical_weights_and_history(blobs):
 
 def test_history_columns_and_eval_set(blobs):
     X, y = blobs
-    clf = MLPClassifier(**SMALL, eval_train_every=2, eval_test_every=3, l2=0.1).fit(X, y, eval_set=(X[:50], y[:50]))
+    clf = MLPClassifier(**{**SMALL, "l2": 0.1}, eval_train_every=2, eval_test_every=3).fit(X, y, eval_set=(X[:50], y[:50]))
     h = clf.history_.as_arrays()
     assert h["epoch"].tolist() == list(range(1, 16))
     assert np.isnan(h["train_accuracy"][0]) and h["train_accuracy"][1] > 0.5
@@ -75,7 +75,7 @@ def test_history_columns_and_eval_set(blobs):
 
 def test_learning_rate_decays_per_epoch(blobs):
     X, y = blobs
-    clf = MLPClassifier(**SMALL, solver="sgd", learning_rate=0.1, decrease_const=0.5).fit(X, y)
+    clf = MLPClassifier(**{**SMALL, "decrease_const": 0.5}, solver="sgd", learning_rate=0.1).fit(X, y)
     np.testing.assert_allclose(clf.history_.as_arrays()["learning_rate"][:3], [0.1, 0.1 / 1.5, 0.05])
 
 
@@ -161,7 +161,7 @@ def test_bad_data(blobs):
 
 def test_divergence_names_the_epoch_and_keeps_finite_weights(blobs):
     X, y = blobs
-    clf = MLPClassifier(**{**SMALL, "epochs": 5}, solver="sgd", learning_rate=1e20, l2=1.0)
+    clf = MLPClassifier(**{**SMALL, "epochs": 5, "l2": 1.0}, solver="sgd", learning_rate=1e20)
     with pytest.raises(TrainingDiverged, match=r"epoch 1; lower the learning rate"):
         clf.fit(X, y)
     assert all(np.isfinite(w).all() for w in clf.coefs_)
