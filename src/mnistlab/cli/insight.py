@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from mnistlab.errors import ConfigError
 
@@ -196,20 +197,25 @@ def oip_command(model: Path, layer: str, map_indices: tuple[int, ...], dataset: 
     config = _oip_config(**oip_options)
     session = _Session(model, dataset, out_dir, threads)
     target = get_layer(session.model, layer)
-    references = None
+    references, dead = None, set()
     if layer_kind(target) in ("conv", "pool"):
-        references = reference_activations(session.model, target.name, session.data("test").images[:1000])
+        sample = session.data("test").images[:1000]
+        references = reference_activations(session.model, target.name, sample)
+        dead = set(np.flatnonzero(reference_activations(session.model, target.name, sample, percentile=100) <= 0))
     result = compute_oips(session.model, target.name, list(map_indices) or None, config, references,
                           progress=not quiet)
     suffix = "" if not map_indices else "_map" + "-".join(str(m) for m in map_indices)
     session.save(plot_oips(result), f"oip_{result.layer}{suffix}")
-    summary = {"model": str(model), "dataset": session.dataset, **result.summary(), "figures": session.figures}
-    lines = [f"OIPs of {result.layer}: {int(result.converged.sum())}/{len(result.maps)} converged in {result.seconds:.1f} s"
+    summary = {"model": str(model), "dataset": session.dataset, **result.summary(),
+               "dead_maps": sorted(int(m) for m in dead if m in set(result.maps.tolist())), "figures": session.figures}
+    lines = [f"OIPs of {result.layer}: {int(result.converged.sum())}/{len(result.maps)} converged in {result.seconds:.1f} s "
+             f"({result.cpu_seconds:.1f} CPU s)"
              + (" (converged: reaches the map's 99th-percentile activation on 1000 test images and moves)"
                 if references is not None else "")]
     lines += [f"  map {m}: activation {a:.3g} (start {s:.3g}, needed {t:.3g}) {'ok' if ok else 'NOT converged'}"
+              + (" - dead: no test image activates it" if m in dead else "")
               for m, a, s, t, ok in zip(result.maps, result.activation, result.start_activation,
-                                        result.threshold, result.converged)][:64]
+                                        result.threshold, result.converged)]
     _report(summary, as_json, lines)
 
 
@@ -247,18 +253,22 @@ def compare_command(model_a: Path, model_b: Path, layers: tuple[str, ...], oip_l
                  "compare_activation")
     if result.oip is not None:
         match = result.oip
-        session.save(figures.plot_similarity_distributions([match], "Matched OIP correlation"), "compare_oip")
+        session.save(figures.plot_similarity_distributions([match, result.oip_self],
+                                                           "Matched OIP spectrum correlation (oip-self: A vs A)"),
+                     "compare_oip")
         session.save(figures.plot_matched_pairs(result.oip_images["a"], result.oip_images["b"], match.partner,
                                                 match.matched, match.layer), f"compare_oip_pairs_{match.layer}")
     summary = {"model_a": str(model_a), "model_b": str(model_b), "dataset": session.dataset,
                "seconds": round(seconds, 2), **result.summary(), "figures": session.figures}
     lines = [f"map matching over {len(images)} {session.dataset} test images ({seconds:.1f} s); "
-             "median matched correlation [A-B | A-untrained | A-B random pairs], same position:"]
-    for match in result.activation + ([result.oip] if result.oip else []):
+             "median matched correlation [A-B | A-untrained | A-B random pairs | A-B valid pairs (n)], "
+             "same position:"]
+    for match in result.activation + ([result.oip, result.oip_self] if result.oip else []):
         s = match.summary()
+        valid = s["matched_valid"]["median"] if s["matched_valid"] else float("nan")
         lines.append(f"  {match.layer:8s} {match.measure:10s} {s['matched']['median']:6.3f} | "
-                     f"{s['baseline_untrained']['median']:6.3f} | {s['shuffled']['median']:6.3f}   "
-                     f"{s['same_position']:.0%}")
+                     f"{s['baseline_untrained']['median']:6.3f} | {s['shuffled']['median']:6.3f} | "
+                     f"{valid:6.3f} ({s['n_valid_pairs']})   {s['same_position']:.0%}")
     _report(summary, as_json, lines)
 
 

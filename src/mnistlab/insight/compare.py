@@ -4,6 +4,8 @@ Seed article I asks whether two independent trainings of one architecture produc
 filters in the same order. For a layer of each model we correlate every map of A with every map
 of B, by their activations over the test set (all images and positions) or by their OIPs, and
 pair them one-to-one with the Hungarian algorithm (`scipy.optimize.linear_sum_assignment`).
+OIPs are compared by their amplitude spectra (translation-invariant), and A's OIPs are also
+matched against A's own OIPs from other noise, the best any OIP matching can do.
 
 A high matched similarity alone proves little: choosing the best of 64 partners inflates it. So
 every number comes with two baselines: the same matching against an *untrained* network of the
@@ -13,7 +15,7 @@ same architecture, and A's maps paired with B's at random ("shuffled").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -48,6 +50,20 @@ def activation_similarity(acts_a: np.ndarray, acts_b: np.ndarray) -> np.ndarray:
 def image_similarity(images_a: np.ndarray, images_b: np.ndarray) -> np.ndarray:
     """Correlation of images (e.g. OIPs) over pixels: (m_a, 28, 28), (m_b, 28, 28) -> (m_a, m_b)."""
     return correlation_matrix(images_a.reshape(len(images_a), -1).T, images_b.reshape(len(images_b), -1).T)
+
+
+def oip_similarity(images_a: np.ndarray, images_b: np.ndarray) -> np.ndarray:
+    """Translation-invariant similarity of OIPs: correlation of their 2-D amplitude spectra, (m_a, m_b).
+
+    A map's mean activation does not care where its pattern sits, so two ascents for the same
+    map (from different noise) give shifted stripes whose pixels barely correlate; the amplitude
+    of the Fourier transform ignores the shift and keeps orientation and stroke spacing.
+    """
+    def spectrum(images: np.ndarray) -> np.ndarray:
+        centred = images - images.mean(axis=(1, 2), keepdims=True)
+        return np.abs(np.fft.fft2(centred))  # (m, 28, 28)
+
+    return image_similarity(spectrum(images_a), spectrum(images_b))
 
 
 def match_maps(similarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,6 +129,7 @@ class LayerMatch:
     baseline_untrained: np.ndarray  # (c,) same matching of A against an untrained network
     shuffled: np.ndarray           # A vs B at random pairings
     same_position: float           # fraction of A's maps matched to B's map with the same index
+    valid: np.ndarray | None = None  # (c,) pairs where both maps are alive (activation) or both OIPs converged
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready distribution summaries (median, quartiles, mean) of each similarity set."""
@@ -125,24 +142,42 @@ class LayerMatch:
             "shuffled": _describe(self.shuffled),
             "fraction_above_untrained_p90": float((self.matched > np.percentile(self.baseline_untrained, 90)).mean()),
             "same_position": round(self.same_position, 4),
+            "n_valid_pairs": int(self.valid.sum()) if self.valid is not None else len(self.matched),
+            "matched_valid": _describe(self.matched[self.valid]) if self.valid is not None and self.valid.any() else None,
             "partner": self.partner.tolist(),
             "matched_values": np.round(self.matched, 4).tolist(),
         }
 
 
-def _describe(values: np.ndarray) -> dict[str, float]:
+def _describe(values: np.ndarray) -> dict[str, float] | None:
+    if len(values) == 0:
+        return None
     q1, median, q3 = np.percentile(values, [25, 50, 75])
     return {"mean": round(float(values.mean()), 4), "q1": round(float(q1), 4),
             "median": round(float(median), 4), "q3": round(float(q3), 4)}
 
 
 def match_layer(similarity_ab: np.ndarray, similarity_a_untrained: np.ndarray, layer: str, measure: str,
-                rng: np.random.Generator) -> LayerMatch:
-    """Build a LayerMatch from the A-B and A-untrained similarity matrices (c, c)."""
+                rng: np.random.Generator, valid_a: np.ndarray | None = None,
+                valid_b: np.ndarray | None = None) -> LayerMatch:
+    """Build a LayerMatch from the A-B and A-untrained similarity matrices (c, c).
+
+    `valid_a`, `valid_b` (c,) flag maps worth comparing (alive, or OIP converged); a matched pair
+    counts as valid when both of its maps are.
+    """
     partner, matched = match_maps(similarity_ab)
     _, baseline = match_maps(similarity_a_untrained)
     same = float((partner == np.arange(len(partner))).mean())
-    return LayerMatch(layer, measure, partner, matched, baseline, shuffled_similarities(similarity_ab, rng), same)
+    valid = None
+    if valid_a is not None and valid_b is not None:
+        valid = np.asarray(valid_a)[: len(partner)] & np.asarray(valid_b)[partner]
+    return LayerMatch(layer, measure, partner, matched, baseline, shuffled_similarities(similarity_ab, rng), same,
+                      valid)
+
+
+def _alive(acts: np.ndarray) -> np.ndarray:
+    """(c,) True for maps whose activation varies over the images and positions (not dead)."""
+    return acts.reshape(-1, acts.shape[-1]).std(axis=0) > 1e-12
 
 
 @dataclass
@@ -151,6 +186,7 @@ class Comparison:
 
     activation: list[LayerMatch]
     oip: LayerMatch | None = None
+    oip_self: LayerMatch | None = None  # A against itself from other noise: the ceiling for OIP matching
     oip_images: dict[str, np.ndarray] = field(default_factory=dict)  # "a", "b", "untrained" -> (c, 28, 28)
     n_images: int = 0
 
@@ -158,7 +194,8 @@ class Comparison:
         """JSON-ready dict of every layer's matching."""
         return {"n_images": self.n_images,
                 "activation": [m.summary() for m in self.activation],
-                "oip": self.oip.summary() if self.oip else None}
+                "oip": self.oip.summary() if self.oip else None,
+                "oip_self": self.oip_self.summary() if self.oip_self else None}
 
 
 def compare_models(model_a: Any, model_b: Any, images: np.ndarray, *, layers: Sequence[LayerRef] | None = None,
@@ -175,8 +212,9 @@ def compare_models(model_a: Any, model_b: Any, images: np.ndarray, *, layers: Se
     layers : sequence of str or int, optional
         Layers to match by activation; default every Conv2D layer.
     oip_layer : str or int, optional
-        Also match this layer's maps by the correlation of their OIPs (one batch per model,
-        the same starting noise for all three); None skips OIPs.
+        Also match this layer's maps by their OIPs (`oip_similarity`), one batch per model, each
+        from its own starting noise (seeds random_state, +1, +2); A is run a second time from
+        other noise (+3) to measure the ceiling: how well OIPs identify the *same* map. None skips OIPs.
     oip_config : OIPConfig, optional
     random_state : int
         Seeds the untrained network and the shuffled pairings.
@@ -185,7 +223,7 @@ def compare_models(model_a: Any, model_b: Any, images: np.ndarray, *, layers: Se
     -------
     Comparison
     """
-    from mnistlab.insight.oip import compute_oips
+    from mnistlab.insight.oip import OIPConfig, compute_oips
 
     names = [get_layer(model_a, ref).name for ref in layers] if layers else \
         [layer.name for layer in layers_of_kind(model_a, ("conv",))]
@@ -196,16 +234,26 @@ def compare_models(model_a: Any, model_b: Any, images: np.ndarray, *, layers: Se
     acts_a = predict_layers(model_a, names, images)
     acts_b = predict_layers(model_b, names, images)
     acts_u = predict_layers(untrained, names, images)
-    activation = [match_layer(activation_similarity(a, b), activation_similarity(a, u), name, "activation", rng)
+    activation = [match_layer(activation_similarity(a, b), activation_similarity(a, u), name, "activation", rng,
+                              _alive(a), _alive(b))
                   for name, a, b, u in zip(names, acts_a, acts_b, acts_u)]
     comparison = Comparison(activation=activation, n_images=len(images))
     if oip_layer is not None:
         name = get_layer(model_a, oip_layer).name
         _check_same_shape(model_a, model_b, name)
-        oips = {key: compute_oips(model, name, config=oip_config, progress=progress).images
-                for key, model in (("a", model_a), ("b", model_b), ("untrained", untrained))}
-        comparison.oip = match_layer(image_similarity(oips["a"], oips["b"]),
-                                     image_similarity(oips["a"], oips["untrained"]), name, "oip", rng)
+        base = oip_config or OIPConfig()
+        # Each model starts from its own noise: with shared noise, maps the ascent barely moves
+        # would correlate through the noise they kept, not through what they detect.
+        runs = (("a", model_a), ("b", model_b), ("untrained", untrained), ("a_again", model_a))
+        results = {key: compute_oips(model, name, config=replace(base, random_state=base.random_state + k),
+                                     progress=progress)
+                   for k, (key, model) in enumerate(runs)}
+        oips = {key: result.images for key, result in results.items()}
+        baseline = oip_similarity(oips["a"], oips["untrained"])
+        comparison.oip = match_layer(oip_similarity(oips["a"], oips["b"]), baseline, name, "oip", rng,
+                                     results["a"].converged, results["b"].converged)
+        comparison.oip_self = match_layer(oip_similarity(oips["a"], oips["a_again"]), baseline, name, "oip-self",
+                                          rng, results["a"].converged, results["a_again"].converged)
         comparison.oip_images = oips
     return comparison
 

@@ -133,10 +133,10 @@ def plot_similarity_distributions(matches: list[Any], title: str) -> Figure:
 
 
 def plot_matched_pairs(images_a: np.ndarray, images_b: np.ndarray, partner: np.ndarray, matched: np.ndarray,
-                       layer: str, n_pairs: int = 16) -> Figure:
+                       layer: str, n_pairs: int = 12) -> Figure:
     """The best `n_pairs` matched pairs side by side: A's OIP above its partner in B, with their correlation."""
     order = np.argsort(-matched)[:n_pairs]
-    figure = Figure(figsize=(1.05 * len(order) + 0.5, 2.7))
+    figure = Figure(figsize=(1.1 * len(order) + 0.5, 3.3))
     axes = figure.subplots(2, len(order), squeeze=False)
     for col, i in enumerate(order):
         for row, (image, label) in enumerate(((images_a[i], f"A {i}"), (images_b[partner[i]], f"B {partner[i]}"))):

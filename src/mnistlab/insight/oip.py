@@ -199,7 +199,8 @@ class OIPResult:
     change: np.ndarray             # (m,) RMS pixel change from the start
     converged: np.ndarray          # (m,) bool: threshold reached and image moved
     start_used: list[str]          # (m,) "wavelength:amplitude" of the start each OIP came from
-    seconds: float
+    seconds: float                 # wall-clock seconds of the ascent
+    cpu_seconds: float             # CPU seconds of this process (all threads) during the ascent
     config: OIPConfig = field(repr=False, default_factory=OIPConfig)
 
     def summary(self) -> dict[str, Any]:
@@ -209,6 +210,7 @@ class OIPResult:
             "n_maps": len(self.maps),
             "n_converged": int(self.converged.sum()),
             "seconds": round(self.seconds, 3),
+            "cpu_seconds": round(self.cpu_seconds, 3),
             "maps": [
                 {"map": int(m), "activation": round(float(a), 5), "start_activation": round(float(s), 5),
                  "threshold": round(float(t), 5), "change": round(float(c), 5), "converged": bool(ok), "start": st}
@@ -266,7 +268,7 @@ def compute_oips(model: Any, layer: LayerRef, maps: Sequence[int] | None = None,
     change = np.zeros(len(units), dtype=np.float32)
     start_used = [""] * len(units)
     done = np.zeros(len(units), dtype=bool)
-    began = time.perf_counter()
+    began, began_cpu = time.perf_counter(), time.process_time()
     bar = tqdm(total=config.steps * len(config.starts), desc=f"OIP {target.name}", unit="step", disable=not progress)
     with bar:
         for wavelength, amplitude in config.starts:
@@ -287,13 +289,18 @@ def compute_oips(model: Any, layer: LayerRef, maps: Sequence[int] | None = None,
             done = (best_value >= threshold) & (change >= config.min_change)
     return OIPResult(layer=target.name, maps=units, images=best_x, activation=best_value,
                      start_activation=start_value, threshold=threshold, change=change, converged=done,
-                     start_used=start_used, seconds=time.perf_counter() - began, config=config)
+                     start_used=start_used, seconds=time.perf_counter() - began,
+                     cpu_seconds=time.process_time() - began_cpu, config=config)
 
 
-def reference_activations(model: Any, layer: LayerRef, images: np.ndarray) -> np.ndarray:
-    """Per map/unit of `layer`: the 99th percentile over `images` (n, 28, 28) of its mean activation."""
+def reference_activations(model: Any, layer: LayerRef, images: np.ndarray, percentile: float = 99) -> np.ndarray:
+    """Per map/unit of `layer`: a percentile over `images` (n, 28, 28) of its mean activation, (n_units,).
+
+    The 99th percentile is a strong activation real images reach; the 100th (the maximum) is 0
+    for a ReLU map that no image activates (a "dead" map, for which no OIP can be found).
+    """
     from mnistlab.insight.extract import predict_layers
 
     (acts,) = predict_layers(model, [get_layer(model, layer).name], images)
     per_image = acts.mean(axis=(1, 2)) if acts.ndim == 4 else acts  # (n, c)
-    return np.percentile(per_image, 99, axis=0).astype(np.float32)
+    return np.percentile(per_image, percentile, axis=0).astype(np.float32)
