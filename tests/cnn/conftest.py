@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 
 import pytest
 
 from mnistlab.cnn.config import CNNConfig, LayerSpec
 
-if importlib.util.find_spec("keras") is not None:
+if importlib.util.find_spec("keras") is not None and "keras" not in sys.modules:
     from mnistlab.cnn.backend import resolve_backend
 
     # Before any test module's importorskip("keras"): Keras on its own would pick tensorflow.

@@ -1,4 +1,4 @@
-"""Run in a subprocess by test_threads.py: train a few batches under --threads N and report CPU use.
+"""Run in a subprocess by test_cnn_threads.py: train a few batches under --threads N and report CPU use.
 
 Prints one JSON line: cpu/wall ratio of the timed batches, how many threads did a real share of
 the work, how often two or more of the process's threads were running at the same instant

@@ -98,7 +98,6 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
     --------
     >>> keras = import_keras("torch", device="cpu", threads=1)  # doctest: +SKIP
     """
-    explicit = backend or os.environ.get("KERAS_BACKEND")
     name = resolve_backend(backend)
     if device not in DEVICES:
         raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
@@ -108,8 +107,8 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
         import keras
 
         loaded = keras.backend.backend()
-        if not explicit:
-            name = loaded  # Keras was loaded before any backend was asked for: keep what it chose
+        if backend is None:
+            name = loaded  # Keras read $KERAS_BACKEND (or chose) when it loaded: that is what is in force
         if loaded != name:
             raise BackendError(f"Keras is already loaded with the {loaded!r} backend in this process; "
                                f"start a new process with KERAS_BACKEND={name} to use {name!r}")
