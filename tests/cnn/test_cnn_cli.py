@@ -133,3 +133,13 @@ def test_env_lists_devices_of_the_loaded_backend():
 
     devices = backend_devices(import_keras().backend.backend())
     assert devices and devices[0].startswith("cpu")
+
+
+def test_divergence_fails_the_run_without_a_model(tmp_path, capsys):
+    args = ["cnn", "train", *TINY, "--runs-dir", str(tmp_path), "--optimizer", "sgd", "--lr", "1e12",
+            "--momentum", "0.99", "--train-size", "128"]
+    assert main(args) == ExitCode.ERROR
+    assert "error: the loss became NaN/inf in epoch 1; lower --lr" in capsys.readouterr().err
+    run = next(tmp_path.iterdir())
+    assert json.loads((run / "run.json").read_text())["status"] == "failed"
+    assert not list(run.glob("*.keras"))

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from mnistlab.cnn.config import DATASETS, OPTIMIZERS, SCHEDULES, CNNConfig, parse_layers
-from mnistlab.errors import ConfigError, MnistlabError, TrainingDiverged
+from mnistlab.errors import ConfigError, MnistlabError
 
 _D = CNNConfig()  # the documented defaults, quoted in --help
 _ARCH_OPTIONS = ("conv", "dense", "kernel", "stride", "padding", "pool", "pool_size", "dropout", "batch_norm")
@@ -131,19 +131,19 @@ def run_training(config: CNNConfig, *, runs_dir: str, name: str, quiet: bool, pr
 
     try:
         result = train(config, train_set.images, train_set.labels, on_epoch=on_epoch, progress=progress)
-    except (KeyboardInterrupt, TrainingDiverged) as exc:
+        scores = evaluate(result.model, test_set.images, test_set.labels)
+        save_model(result.model, run.path / "model.keras")
+        save_history(result.history, run.path / "history.json")
+        write_run_figures(run, images=test_set.images, y_true=test_set.labels, y_pred=scores.y_pred,
+                          class_names=test_set.class_names, first_layer_weights=None)
+    except BaseException as exc:  # Ctrl-C, divergence or any failure: record it, then let the CLI report it
         summary.update(epochs=len(history), train_seconds=time.perf_counter() - start)
         run.finish(summary, status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
         raise
-    scores = evaluate(result.model, test_set.images, test_set.labels)
-    save_model(result.model, run.path / "model.keras")
-    save_history(result.history, run.path / "history.json")
-    write_run_figures(run, images=test_set.images, y_true=test_set.labels, y_pred=scores.y_pred,
-                      class_names=test_set.class_names, first_layer_weights=None)
     last = result.history[-1] if result.history else {}
     summary.update(epochs=len(result.history), test_accuracy=scores.accuracy, train_seconds=result.train_seconds,
                    backend=result.backend, stopped_early=result.stopped_early,
-                   val_accuracy=last.get("val_accuracy"), train_accuracy=last.get("accuracy"),
+                   val_accuracy=last.get("val_accuracy"), accuracy=last.get("accuracy"),
                    per_class_accuracy=scores.to_dict(test_set.class_names)["per_class_accuracy"],
                    model_path=str(run.path / "model.keras"))
     run.finish(summary)
