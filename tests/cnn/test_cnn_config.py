@@ -54,6 +54,8 @@ def test_invalid_architectures_name_the_problem(layers, message):
     ({"early_stopping": 2, "validation_split": 0.0}, "early_stopping needs a validation set"),
     ({"l2": float("nan")}, "l2 must be a finite number"),
     ({"dataset": "cifar10"}, "dataset must be one of mnist, fashion-mnist"),
+    ({"gpu_memory_fraction": 0.5}, "it needs --device gpu"),
+    ({"gpu_memory_fraction": 1.5, "device": "gpu"}, "gpu_memory_fraction must be <= 1.0"),
 ])
 def test_invalid_training_settings(changes, message):
     with pytest.raises(ConfigError) as info:

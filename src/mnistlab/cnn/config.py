@@ -109,6 +109,8 @@ class CNNConfig:
             raise ConfigError(f"device must be 'cpu' or 'gpu', got {self.device!r}")
         if self.gpu_memory_fraction is not None:
             _check_float("gpu_memory_fraction", self.gpu_memory_fraction, low=0.0, high=1.0, low_open=True)
+            if self.device != "gpu":
+                raise ConfigError("gpu_memory_fraction caps GPU memory; it needs --device gpu")
         layer_output_shapes(self.layers)
         return self
 
