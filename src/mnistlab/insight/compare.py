@@ -258,6 +258,22 @@ def compare_models(model_a: Any, model_b: Any, images: np.ndarray, *, layers: Se
     return comparison
 
 
+def train_twice(config: Any, images: np.ndarray, labels: np.ndarray, seeds: Sequence[int] = (1, 2),
+                progress: bool = False) -> list[Any]:
+    """Train the architecture of `config` (a CNNConfig) once per seed with the CNN area's `train`; the models.
+
+    Examples
+    --------
+    >>> a, b = train_twice(CNNConfig(epochs=1), ds.images, ds.labels)   # doctest: +SKIP
+    >>> compare_models(a, b, test.images[:1000], oip_layer="conv3")      # doctest: +SKIP
+    """
+    from dataclasses import replace as with_changes
+
+    from mnistlab.cnn.train import train
+
+    return [train(with_changes(config, seed=seed), images, labels, progress=progress).model for seed in seeds]
+
+
 def _check_same_shape(model_a: Any, model_b: Any, name: str) -> None:
     shape_a = tuple(get_layer(model_a, name).output.shape[1:])
     shape_b = tuple(get_layer(model_b, name).output.shape[1:])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +15,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def save_figure(figure: Figure, path: str | os.PathLike, dpi: int = 100) -> Path:
-    """Save `figure` as PNG at `path` through a temporary file and a rename; return the path."""
+def save_figure(figure: Figure, path: str | os.PathLike) -> Path:
+    """Save `figure` as PNG at `path` (parent folders made), atomically via the run figures' writer."""
+    from mnistlab.runs.plots import save_figure as save_png
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
-    try:
-        figure.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return save_png(figure, path)
 
 
 def _grid_shape(n: int) -> tuple[int, int]:
