@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from mnistlab.errors import BackendError, ConfigError
+from mnistlab.threads import configure_threads, restrict_cpus
 
 # In order of preference: measured speed of the default CNN on the project machine (docs/cnn.md).
 BACKENDS = ("tensorflow", "torch", "jax")
@@ -113,10 +114,10 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
             raise BackendError(f"Keras is already loaded with the {loaded!r} backend in this process; "
                                f"start a new process with KERAS_BACKEND={name} to use {name!r}")
         if threads is not None:
+            configure_threads(threads)
             bound_framework_threads(name, threads)
         _check_device(name, device, gpu_memory_fraction)
         return keras
-    from mnistlab.threads import configure_threads, restrict_cpus
 
     if threads is not None:
         configure_threads(threads)
