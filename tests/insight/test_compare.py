@@ -84,3 +84,15 @@ def test_different_architectures_are_refused(tiny_model, mnist_slices):
     other = build_model(tiny_config(layers=tiny_config().layers[:4] + tiny_config().layers[5:]))
     with pytest.raises(ConfigError, match="valid layers|same architecture"):
         compare_models(tiny_model, other, mnist_slices[2][:20], layers=["conv3"])
+
+
+@pytest.mark.cnn
+def test_train_twice_gives_two_different_trainings_of_one_architecture(mnist_slices):
+    from conftest import tiny_config
+
+    from mnistlab.insight.compare import train_twice
+
+    images, labels = mnist_slices[0][:200], mnist_slices[1][:200]
+    first, second = train_twice(tiny_config(epochs=1), images, labels, seeds=(1, 2))
+    assert [layer.name for layer in first.layers] == [layer.name for layer in second.layers]
+    assert not np.allclose(first.get_layer("conv1").get_weights()[0], second.get_layer("conv1").get_weights()[0])

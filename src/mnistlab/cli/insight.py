@@ -205,7 +205,8 @@ def oip_command(model: Path, layer: str, map_indices: tuple[int, ...], dataset: 
     result = compute_oips(session.model, target.name, list(map_indices) or None, config, references,
                           progress=not quiet)
     suffix = "" if not map_indices else "_map" + "-".join(str(m) for m in map_indices)
-    session.save(plot_oips(result), f"oip_{result.layer}{suffix}")
+    names = session.data("test").class_names if target is session.model.layers[-1] else None
+    session.save(plot_oips(result, names), f"oip_{result.layer}{suffix}")
     summary = {"model": str(model), "dataset": session.dataset, **result.summary(),
                "dead_maps": sorted(int(m) for m in dead if m in set(result.maps.tolist())), "figures": session.figures}
     lines = [f"OIPs of {result.layer}: {int(result.converged.sum())}/{len(result.maps)} converged in {result.seconds:.1f} s "

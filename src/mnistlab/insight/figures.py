@@ -100,9 +100,12 @@ def plot_class_patterns(patterns: np.ndarray, class_names: tuple[str, ...], laye
     return figure
 
 
-def plot_oips(result: Any) -> Figure:
-    """Grid of OIPs (an `OIPResult`), titled "map i: activation"; red titles mark maps that did not converge."""
-    labels = [f"{m}: {a:.3g}" for m, a in zip(result.maps, result.activation)]
+def plot_oips(result: Any, unit_names: tuple[str, ...] | None = None) -> Figure:
+    """Grid of OIPs (an `OIPResult`), titled "map i: activation"; red titles mark maps that did not converge.
+
+    `unit_names` (e.g. the class names, for the output layer) replace the map numbers in the titles.
+    """
+    labels = [f"{unit_names[m] if unit_names else m}: {a:.3g}" for m, a in zip(result.maps, result.activation)]
     colors = ["black" if ok else "red" for ok in result.converged]
     title = (f"OIPs of {result.layer} ({int(result.converged.sum())}/{len(result.maps)} converged; "
              "red: not converged)")
