@@ -30,6 +30,12 @@ def tiny_config(**changes):
 
 
 @pytest.fixture(scope="session")
+def make_config():
+    """`tiny_config` as a fixture (test modules must not import from conftest)."""
+    return tiny_config
+
+
+@pytest.fixture(scope="session")
 def mnist_slices():
     """(train images, train labels, test images, test labels): small slices of real MNIST."""
     from mnistlab.data import load

@@ -75,24 +75,20 @@ def test_a_network_matches_itself_and_a_permuted_copy(tiny_model, mnist_slices):
 
 
 @pytest.mark.cnn
-def test_different_architectures_are_refused(tiny_model, mnist_slices):
-    from conftest import tiny_config
-
+def test_different_architectures_are_refused(tiny_model, mnist_slices, make_config):
     from mnistlab.cnn.model import build_model
     from mnistlab.insight.compare import compare_models
 
-    other = build_model(tiny_config(layers=tiny_config().layers[:4] + tiny_config().layers[5:]))
+    other = build_model(make_config(layers=make_config().layers[:4] + make_config().layers[5:]))
     with pytest.raises(ConfigError, match="valid layers|same architecture"):
         compare_models(tiny_model, other, mnist_slices[2][:20], layers=["conv3"])
 
 
 @pytest.mark.cnn
-def test_train_twice_gives_two_different_trainings_of_one_architecture(mnist_slices):
-    from conftest import tiny_config
-
+def test_train_twice_gives_two_different_trainings_of_one_architecture(mnist_slices, make_config):
     from mnistlab.insight.compare import train_twice
 
     images, labels = mnist_slices[0][:200], mnist_slices[1][:200]
-    first, second = train_twice(tiny_config(epochs=1), images, labels, seeds=(1, 2))
+    first, second = train_twice(make_config(epochs=1), images, labels, seeds=(1, 2))
     assert [layer.name for layer in first.layers] == [layer.name for layer in second.layers]
     assert not np.allclose(first.get_layer("conv1").get_weights()[0], second.get_layer("conv1").get_weights()[0])
