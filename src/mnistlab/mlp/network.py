@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnistlab.mlp.activations import ACTIVATIONS, DERIVATIVES
-from mnistlab.mlp.losses import loss_value, output_delta
+from mnistlab.mlp.losses import output_delta
 
 
 @dataclass(frozen=True)
@@ -146,11 +146,6 @@ def regularisation_cost(params: Params, l2: float, l1: float) -> float:
         if l1:
             cost += l1 * float(np.abs(flat).sum())
     return cost
-
-
-def batch_cost(spec: NetSpec, outputs: np.ndarray, Y: np.ndarray) -> float:
-    """The data term of the cost for one batch, summed over samples."""
-    return loss_value(spec.loss, outputs, Y)
 
 
 class Evaluator:

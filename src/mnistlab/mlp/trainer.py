@@ -17,9 +17,8 @@ import numpy as np
 from mnistlab.errors import TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
 from mnistlab.mlp.history import History
-from mnistlab.mlp.losses import EPS
-from mnistlab.mlp.network import (Evaluator, NetSpec, Params, Workspace, backward, forward,
-                                  loss_value, regularisation_cost)
+from mnistlab.mlp.losses import EPS, loss_value
+from mnistlab.mlp.network import Evaluator, NetSpec, Params, Workspace, backward, forward, regularisation_cost
 from mnistlab.mlp.optimizers import decayed_learning_rate, make_optimizer
 
 BatchCallback = Callable[[int, int], None]
