@@ -10,7 +10,7 @@ Examples
 >>> from mnistlab import MLPClassifier
 >>> rng = np.random.default_rng(0)
 >>> X = rng.normal(size=(200, 4)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
->>> clf = MLPClassifier(hidden_sizes=(8,), epochs=30, batch_size=20, random_state=0).fit(X, y)
+>>> clf = MLPClassifier(hidden_sizes=(8,), epochs=30, batch_size=20, decrease_const=0, random_state=0).fit(X, y)
 >>> bool(clf.score(X, y) > 0.9)
 True
 """
