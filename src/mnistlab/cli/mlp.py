@@ -94,7 +94,7 @@ def mlp_group() -> None:
 @click.option("--pca", type=float, help="PCA: components (>= 1) or variance fraction (< 1) [default: none].")
 @click.option("--clusters", type=int, help="Append distances to N k-means centroids (seed: 40-70).")
 @click.option("--train-size", type=int, help="Use only the first N training images (quick trials).")
-@click.option("--hidden", help="Hidden layer sizes, comma-separated, e.g. 70,30 [default: 512,256].")
+@click.option("--hidden", help="Hidden layer sizes, comma-separated, e.g. 70,30 [default preset: 512,256].")
 @click.option("--activation", type=click.Choice(["sigmoid", "tanh", "relu", "leaky_relu"]), help="Hidden activation.")
 @click.option("--output", type=click.Choice(["softmax", "sigmoid"]), help="Output activation.")
 @click.option("--loss", type=click.Choice(["cross_entropy", "logloss", "mse"]), help="Loss function.")

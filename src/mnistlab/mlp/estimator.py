@@ -61,9 +61,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
     n_iter_ : epochs trained so far.
     """
 
-    def __init__(self, hidden_sizes=(512, 256), activation="relu", output="softmax", loss="cross_entropy",
-                 loss_reduction="mean", solver="adam", learning_rate=0.001, decrease_const=0.3, momentum=0.0,
-                 momentum_type="classical", rho=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-7, l2=0.0005, l1=0.0,
+    def __init__(self, hidden_sizes=(256, 128), activation="relu", output="softmax", loss="cross_entropy",
+                 loss_reduction="mean", solver="adam", learning_rate=0.001, decrease_const=0.0, momentum=0.0,
+                 momentum_type="classical", rho=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-7, l2=0.0, l1=0.0,
                  batch_size=128, epochs=20, shuffle=True, init="sqrt_nodes", init_first=None, init_factor=1.0,
                  init_intervals=None, leaky_slope=0.01, early_stopping=False, validation_fraction=0.1,
                  patience=5, min_delta=0.0, eval_train_every=0, eval_test_every=0, random_state=None):
