@@ -170,3 +170,9 @@ def test_divergence_names_the_epoch_and_keeps_finite_weights(blobs):
     with pytest.raises(TrainingDiverged, match=r"epoch 1; lower the learning rate"):
         clf.fit(X, y)
     assert all(np.isfinite(w).all() for w in clf.coefs_)
+
+
+def test_no_hidden_layer_is_logistic_regression(blobs):
+    X, y = blobs
+    clf = MLPClassifier(**{**SMALL, "hidden_sizes": ()}, learning_rate=0.05).fit(X, y)
+    assert [w.shape for w in clf.coefs_] == [(6, 3)] and clf.score(X, y) > 0.9

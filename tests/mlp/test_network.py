@@ -119,3 +119,15 @@ def test_evaluator_chunks_agree_with_one_pass_and_skip_output_activation():
 def test_backward_writes_no_delta_for_the_input_layer():
     ws = Workspace(SIZES, batch_size=4)
     assert ws.deltas[0].size == 0
+
+
+@pytest.mark.parametrize("sizes", [[5, 3], [5, 4, 3], [6, 5, 4, 4, 3]])
+def test_any_depth_matches_the_reference(sizes):
+    weights, biases, X, Y = tiny_problem(11, sizes, n=6)
+    spec = NetSpec("tanh", "softmax", "cross_entropy")
+    ws = Workspace(sizes, batch_size=6, dtype=np.float64)
+    forward(spec, Params(weights, biases), X, ws.acts)
+    backward(spec, Params(weights, biases), X, Y, ws, scale=0.5, l2=0.1)
+    gw, gb = reference.gradients(weights, biases, X, Y, "tanh", "softmax", "cross_entropy", l2=0.1, scale=0.5)
+    for got, want in zip(ws.grads, [*gw, *gb]):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
