@@ -26,6 +26,13 @@ def test_report_with_out_compares_several_runs(run_factory, tmp_path, capsys):
     assert "Comparison of 2 runs" in out.read_text()
 
 
+def test_report_json_names_the_page_and_the_runs(run_factory, capsys):
+    run = run_factory("as-json")
+    assert main(["report", str(run.path), "--json"]) == ExitCode.OK
+    summary = json.loads(capsys.readouterr().out)
+    assert summary == {"report": str((run.path / "report.html").resolve()), "runs": [str(run.path)]}
+
+
 def test_report_on_a_directory_that_is_not_a_run_is_one_clear_line(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == ExitCode.ERROR
     err = capsys.readouterr().err

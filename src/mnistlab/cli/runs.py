@@ -15,7 +15,8 @@ from mnistlab.runs.catalog import KINDS, RunDirError, RunRecord, list_runs, load
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write the page (default: RUN_DIR/report.html for one run, "
                    "compare-<date-time>.html beside the runs for several).")
-def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> int:
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary (the page's path, the runs) on stdout.")
+def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) -> int:
     """Write one self-contained HTML page showing RUN_DIR (or comparing several) and print its path.
 
     The page embeds every image (no network needed): config, environment, final metrics, curves,
@@ -25,7 +26,10 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None) -> int:
     from mnistlab.runs.report import write_report
 
     path = write_report(list(run_dirs), out)
-    click.echo(str(path))
+    if as_json:
+        click.echo(json.dumps({"report": str(path.resolve()), "runs": [str(p) for p in run_dirs]}))
+    else:
+        click.echo(str(path))
     return 0
 
 
