@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from mnistlab.cli.options import run_record_options
 from mnistlab.cnn.config import DATASETS, OPTIMIZERS, SCHEDULES, CNNConfig, parse_layers
 from mnistlab.errors import ConfigError, MnistlabError
 
@@ -76,11 +77,7 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 @click.option("--dropout", type=float, help="Dropout rate before the output layer [default: none].")
 @click.option("--batch-norm", is_flag=True, default=False, help="Batch normalisation after each conv layer.")
 @click.option("--train-size", type=int, help="Use only the first N training images (quick trials).")
-@click.option("--config", type=click.Path(dir_okay=False), help="JSON config (e.g. a run's config.json).")
-@click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
-@click.option("--name", help="Run name [default: cnn-DATASET].")
-@click.option("--quiet", is_flag=True, help="No progress bars or per-epoch lines.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout.")
+@run_record_options("cnn")
 def train_command(**options: Any) -> None:
     """Train the CNN and record a run (metrics.csv, model.keras, figures, summary.json).
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from mnistlab.cli.options import run_record_options
 from mnistlab.errors import ConfigError
 
 _MLP_OPTIONS = {  # CLI option -> MLPConfig field
@@ -127,11 +128,7 @@ def mlp_group() -> None:
 @click.option("--eval-test-every", type=int, help="Test-set accuracy every K epochs (0: never).")
 @click.option("--seed", type=int, help="Random seed (weights, shuffles, split) [default: 0].")
 @click.option("--threads", type=int, help="Bound on BLAS threads [default: all cores].")
-@click.option("--config", type=click.Path(dir_okay=False), help="JSON config (e.g. a run's config.json).")
-@click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
-@click.option("--name", help="Run name [default: mlp-DATASET].")
-@click.option("--quiet", is_flag=True, help="No progress bars, no per-epoch lines.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout.")
+@run_record_options("mlp")
 def train_command(**options: Any) -> None:
     """Train the MLP and record a run (config.json, metrics.csv, model.npz, figures, summary.json).
 
