@@ -26,3 +26,22 @@ def test_batch_metrics_agree_with_the_general_loss(loss, output, dtype):
     assert cost == pytest.approx(loss_value(loss, A, Y), rel=1e-5 if dtype == np.float32 else 1e-12)
     assert error == pytest.approx(float(np.abs(A - Y).mean()), rel=1e-5)
     assert correct == int(np.sum(A.argmax(axis=1) == y))
+
+
+@pytest.mark.parametrize("reduction,l2,l1", [("mean", 0.01, 0.0), ("sum", 0.0, 0.001)])
+def test_large_batches_in_blocks_train_like_one_pass(blobs, monkeypatch, reduction, l2, l1):
+    """A batch split into cache-sized blocks gets the same summed gradient, cost and accuracy."""
+    from mnistlab import MLPClassifier
+    from mnistlab.mlp import trainer
+
+    X, y = blobs
+    options = dict(hidden_sizes=(8,), activation="tanh", solver="sgd", learning_rate=0.01, momentum=0.5,
+                   loss_reduction=reduction, l2=l2, l1=l1, batch_size=120, epochs=3, random_state=0)
+    one_pass = MLPClassifier(**options).fit(X, y)
+    monkeypatch.setattr(trainer, "BLOCK_ROWS", 50)  # 120-row batches: blocks of 50, 50 and 20
+    in_blocks = MLPClassifier(**options).fit(X, y)
+    for W_one, W_blocks in zip(one_pass.coefs_, in_blocks.coefs_):
+        np.testing.assert_allclose(W_blocks, W_one, rtol=1e-4, atol=1e-6)
+    for column in ("loss", "accuracy", "error", "reg_share"):
+        np.testing.assert_allclose(in_blocks.history_.as_arrays()[column], one_pass.history_.as_arrays()[column],
+                                   rtol=1e-4)

@@ -121,10 +121,11 @@ def backward(spec: NetSpec, params: Params, X: np.ndarray, Y: np.ndarray, ws: Wo
             np.matmul(delta, params.weights[l].T, out=prev)  # (n, fan_out) @ (fan_out, fan_in)
             DERIVATIVES[spec.activation](acts[l], prev, ws.tmp[l][:n], spec.slope)
             delta = prev
-    _add_regularisation(params, ws, scale * l2, scale * l1)
+    add_regularisation(params, ws, scale * l2, scale * l1)
 
 
-def _add_regularisation(params: Params, ws: Workspace, l2: float, l1: float) -> None:
+def add_regularisation(params: Params, ws: Workspace, l2: float, l1: float) -> None:
+    """Add the gradient of l2/2 |W|^2 + l1 |W|_1 to ws.grad_weights, in place (biases untouched)."""
     f = ws.dtype.type
     for W, G, tmp in zip(params.weights, ws.grad_weights, ws.reg_scratch):
         if l2:
