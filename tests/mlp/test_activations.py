@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mnistlab.mlp import reference
-from mnistlab.mlp.activations import ACTIVATIONS, DERIVATIVES, softmax_backward
+from mnistlab.mlp.activations import ACTIVATIONS, DERIVATIVES, row_max, row_sum, softmax_backward
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "softmax"])
@@ -46,3 +46,20 @@ def test_softmax_backward_is_the_jacobian_product():
     got = g.copy()
     softmax_backward(A, got)
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(300, 10), (100, 10), (300, 40), (300, 1), (0, 10)])
+def test_row_max_and_row_sum_match_numpy_reductions(shape):
+    Z = np.random.default_rng(3).normal(size=shape).astype(np.float32)
+    m, s = row_max(Z), row_sum(Z)
+    assert m.shape == s.shape == (shape[0], 1)
+    np.testing.assert_array_equal(m, Z.max(axis=1, keepdims=True) if shape[0] else m)
+    np.testing.assert_allclose(s, Z.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-5)
+
+
+def test_softmax_rows_of_a_large_batch_sum_to_one_and_keep_the_order():
+    Z = np.random.default_rng(4).normal(scale=30, size=(1000, 10)).astype(np.float32)
+    A = Z.copy()
+    ACTIVATIONS["softmax"](A)
+    np.testing.assert_allclose(A.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(A.argmax(axis=1), Z.argmax(axis=1))

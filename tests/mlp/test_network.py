@@ -131,3 +131,48 @@ def test_any_depth_matches_the_reference(sizes):
     gw, gb = reference.gradients(weights, biases, X, Y, "tanh", "softmax", "cross_entropy", l2=0.1, scale=0.5)
     for got, want in zip(ws.grads, [*gw, *gb]):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_params_flat_makes_every_array_a_view_of_one_buffer():
+    weights, biases, _, _ = tiny_problem(7)
+    params = Params([w.astype(np.float32) for w in weights], [b.astype(np.float32) for b in biases])
+    before = [a.copy() for a in params.arrays()]
+    flat = params.flat()
+    assert flat.size == sum(a.size for a in before)
+    assert all(a.base is flat for a in params.arrays())
+    for a, b in zip(params.arrays(), before):
+        np.testing.assert_array_equal(a, b)
+    assert params.flat() is flat
+    flat *= 2  # an update of the buffer is an update of every layer
+    np.testing.assert_array_equal(params.weights[1], 2 * before[1])
+
+
+def test_params_flat_rebuilds_after_an_array_is_replaced_or_pickled():
+    import pickle
+
+    weights, biases, _, _ = tiny_problem(8)
+    params = Params(weights, biases)
+    first = params.flat()
+    params.weights[0] = np.full_like(params.weights[0], 5.0)
+    second = params.flat()
+    assert second is not first and np.all(params.weights[0] == 5.0) and params.weights[0].base is second
+    copy = pickle.loads(pickle.dumps(params))
+    assert "_flat" not in copy.__dict__
+    np.testing.assert_array_equal(copy.flat(), second)
+
+
+def test_params_assign_copies_values_and_keeps_the_views():
+    weights, biases, _, _ = tiny_problem(9)
+    params, other = Params(weights, biases), Params(*tiny_problem(10)[:2])
+    flat = params.flat()
+    params.assign(other)
+    assert params.flat() is flat
+    for a, b in zip(params.arrays(), other.arrays()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_workspace_gradients_are_views_of_flat_grads():
+    ws = Workspace(SIZES, batch_size=4)
+    assert ws.flat_grads.size == sum(g.size for g in ws.grads)
+    assert all(g.base is ws.flat_grads for g in ws.grads)
+    assert [g.shape for g in ws.grads] == [(5, 4), (4, 3), (3, 3), (4,), (3,), (3,)]

@@ -44,11 +44,33 @@ def leaky_relu_inplace(Z: np.ndarray, slope: float = 0.01) -> None:
     np.maximum(Z, Z * Z.dtype.type(slope), out=Z)
 
 
+NARROW_COLUMNS = 32
+"""Up to this many columns (and from 256 rows on), row maxima are taken column by column:
+NumPy's reduction along a short last axis costs about 3x more per element (20 vs 8 us for
+500 x 10); below 256 rows the per-call overhead of the column loop wins."""
+
+
+def row_max(Z: np.ndarray) -> np.ndarray:
+    """The maximum of each row of Z (n, k) as an (n, 1) array."""
+    if not 2 <= Z.shape[1] <= NARROW_COLUMNS or Z.shape[0] < 256:
+        return Z.max(axis=1, keepdims=True)
+    out = np.maximum(Z[:, :1], Z[:, 1:2])
+    for j in range(2, Z.shape[1]):
+        np.maximum(out, Z[:, j:j + 1], out=out)
+    return out
+
+
+def row_sum(Z: np.ndarray) -> np.ndarray:
+    """The sum of each row of Z (n, k) as an (n, 1) array: one BLAS product with a ones column,
+    which is several times faster than `Z.sum(axis=1)` on narrow rows."""
+    return Z @ np.ones((Z.shape[1], 1), Z.dtype)
+
+
 def softmax_inplace(Z: np.ndarray, slope: float = 0.0) -> None:
     """Overwrite Z (n, classes) with the row-wise softmax (max subtracted for stability)."""
-    Z -= Z.max(axis=1, keepdims=True)
+    Z -= row_max(Z)
     np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
+    Z /= row_sum(Z)
 
 
 def sigmoid_derivative(A: np.ndarray, delta: np.ndarray, tmp: np.ndarray, slope: float = 0.0) -> None:

@@ -52,13 +52,52 @@ class Params:
         """A deep copy."""
         return Params([w.copy() for w in self.weights], [b.copy() for b in self.biases])
 
+    def flat(self) -> np.ndarray:
+        """All weights and biases as one flat array whose views they are, in Params.arrays() order.
+
+        The first call moves the arrays into a new buffer (the lists are updated in place), later
+        calls return the same buffer while the arrays are still its views. An optimizer then
+        updates every parameter with a few whole-buffer operations instead of a few per array,
+        which matters at small batches (about 10% of the step at batch 100).
+        """
+        arrays = self.arrays()
+        buffer = getattr(self, "_flat", None)
+        if buffer is not None and all(a.base is buffer for a in arrays):
+            return buffer
+        buffer = np.concatenate([a.ravel() for a in arrays])
+        views = _views(buffer, [a.shape for a in arrays])
+        n = len(self.weights)
+        self.weights[:], self.biases[:] = views[:n], views[n:]
+        self._flat = buffer
+        return buffer
+
+    def __getstate__(self) -> dict:
+        # The flat buffer is rebuilt on demand; pickled views would no longer share it.
+        return {k: v for k, v in self.__dict__.items() if k != "_flat"}
+
+    def assign(self, other: Params) -> None:
+        """Copy other's values into these arrays (keeping them views of their flat buffer)."""
+        for dst, src in zip(self.arrays(), other.arrays()):
+            np.copyto(dst, src)
+
+
+def _views(buffer: np.ndarray, shapes: Sequence[tuple[int, ...]]) -> list[np.ndarray]:
+    """Consecutive C-contiguous views of `buffer` with the given shapes."""
+    views, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        views.append(buffer[start:start + size].reshape(shape))
+        start += size
+    return views
+
 
 class Workspace:
     """Every buffer one training step needs, for batches of up to `batch_size` rows.
 
     acts[0] (batch, n_in) receives the gathered input batch; acts[l] (batch, units_l) the
     activations; deltas[l] and tmp[l] have the same shapes (deltas[0] is never needed);
-    grads mirror Params.arrays().
+    grads mirror Params.arrays() and are views of one flat array, `flat_grads`, laid out like
+    `Params.flat()`.
     """
 
     def __init__(self, layer_sizes: Sequence[int], batch_size: int, dtype: np.dtype = np.float32) -> None:
@@ -69,9 +108,12 @@ class Workspace:
         self.tmp = [np.empty((0, 0), dtype)] + [np.empty((batch_size, s), dtype) for s in layer_sizes[1:]]
         self.targets = np.empty((batch_size, layer_sizes[-1]), dtype)
         pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
-        self.grad_weights = [np.empty((i, o), dtype) for i, o in pairs]
-        self.grad_biases = [np.empty(o, dtype) for _, o in pairs]
+        shapes = [(i, o) for i, o in pairs] + [(o,) for _, o in pairs]
+        self.flat_grads = np.empty(sum(int(np.prod(s)) for s in shapes), dtype)
+        grads = _views(self.flat_grads, shapes)
+        self.grad_weights, self.grad_biases = grads[:len(pairs)], grads[len(pairs):]
         self.reg_scratch = [np.empty((i, o), dtype) for i, o in pairs]
+        self.ones = np.ones(batch_size, dtype)  # bias gradients as ones @ delta: a BLAS gemv
 
     @property
     def grads(self) -> list[np.ndarray]:
@@ -115,7 +157,7 @@ def backward(spec: NetSpec, params: Params, X: np.ndarray, Y: np.ndarray, ws: Wo
         delta *= ws.dtype.type(scale)
     for l in range(L - 1, -1, -1):
         np.matmul(acts[l].T, delta, out=ws.grad_weights[l])  # (fan_in, n) @ (n, fan_out)
-        np.sum(delta, axis=0, out=ws.grad_biases[l])
+        np.matmul(ws.ones[:n], delta, out=ws.grad_biases[l])  # column sums, 3-5x faster than np.sum
         if l > 0:  # no delta for the input layer: nothing learns from it
             prev = ws.deltas[l][:n]
             np.matmul(delta, params.weights[l].T, out=prev)  # (n, fan_out) @ (fan_out, fan_in)

@@ -96,7 +96,7 @@ class Trainer:
         size = min(self.cfg.batch_size, n, BLOCK_ROWS)
         if self.workspace is None or self.workspace.batch_size < size:
             self.workspace = Workspace(self.params.layer_sizes, size, self.params.weights[0].dtype)
-            self._grad_sums = [np.empty_like(g) for g in self.workspace.grads]
+            self._grad_sum = np.empty_like(self.workspace.flat_grads)
         return self.workspace
 
     def _rows(self, X: np.ndarray, Y: np.ndarray, y_index: np.ndarray, order: np.ndarray | None,
@@ -125,14 +125,12 @@ class Trainer:
             data_cost, error_sum, correct = data_cost + cost, error_sum + error * (last - first), correct + n_correct
             backward(spec, params, Xb, Yb, ws, scale=scale)
             if m > block:  # sum the blocks' gradients; ws.grads holds only the last block's
-                for total, grad in zip(self._grad_sums, ws.grads):
-                    if first == start:
-                        np.copyto(total, grad)
-                    else:
-                        total += grad
+                if first == start:
+                    np.copyto(self._grad_sum, ws.flat_grads)
+                else:
+                    self._grad_sum += ws.flat_grads
         if m > block:
-            for grad, total in zip(ws.grads, self._grad_sums):
-                np.copyto(grad, total)
+            np.copyto(ws.flat_grads, self._grad_sum)
         add_regularisation(params, ws, scale * cfg.l2, scale * cfg.l1)
         return data_cost, error_sum, correct
 
@@ -146,7 +144,7 @@ class Trainer:
         n_batches = math.ceil(n / B)
         order = self.rng.permutation(n) if cfg.shuffle else None
         self.optimizer.learning_rate = decayed_learning_rate(cfg.learning_rate, cfg.decrease_const, self.epochs_done)
-        arrays = params.arrays()
+        flat_params = [params.flat()]  # the optimizer updates one buffer, not one array per layer
         total_cost = total_reg_share = total_error = 0.0
         correct = 0
         for k in range(n_batches):
@@ -158,7 +156,7 @@ class Trainer:
             total_reg_share += (reg_cost / (data_cost + reg_cost)) if reg_cost else 0.0
             correct += n_correct
             total_error += error_sum / (stop - start)
-            self.optimizer.update(arrays, ws.grads)
+            self.optimizer.update(flat_params, [ws.flat_grads])
             if on_batch_end is not None:
                 on_batch_end(k + 1, n_batches)
         return {"loss": total_cost / n_batches, "accuracy": correct / n, "error": total_error / n_batches,
@@ -179,7 +177,7 @@ class Trainer:
             t1 = time.perf_counter()
             epoch = self.epochs_done + 1
             if not (math.isfinite(row["loss"]) and all(np.isfinite(a).all() for a in self.params.weights)):
-                self.params.weights[:], self.params.biases[:] = snapshot.weights, snapshot.biases
+                self.params.assign(snapshot)
                 raise TrainingDiverged(
                     f"the loss became {row['loss']} in epoch {epoch}; lower the learning rate "
                     f"(now {cfg.learning_rate:g}) or the regularisation, or standardise the inputs")
@@ -209,4 +207,4 @@ class Trainer:
                     if waited >= cfg.patience:
                         break
         if best_params is not None:
-            self.params.weights[:], self.params.biases[:] = best_params.weights, best_params.biases
+            self.params.assign(best_params)
