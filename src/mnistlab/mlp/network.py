@@ -57,8 +57,8 @@ class Params:
 
         The first call moves the arrays into a new buffer (the lists are updated in place), later
         calls return the same buffer while the arrays are still its views. An optimizer then
-        updates every parameter with a few whole-buffer operations instead of a few per array,
-        which matters at small batches (about 10% of the step at batch 100).
+        updates every parameter with a few whole-buffer operations instead of a few per array
+        (3 NumPy calls per step instead of 18 for SGD with momentum on a 3-layer net).
         """
         arrays = self.arrays()
         buffer = getattr(self, "_flat", None)
