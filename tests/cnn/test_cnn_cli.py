@@ -141,5 +141,5 @@ def test_divergence_fails_the_run_without_a_model(tmp_path, capsys):
     assert main(args) == ExitCode.ERROR
     assert "error: the loss became NaN/inf in epoch 1; lower --lr" in capsys.readouterr().err
     run = next(tmp_path.iterdir())
-    assert json.loads((run / "run.json").read_text())["status"] == "failed"
+    assert json.loads((run / "run.json").read_text())["status"] == "diverged"
     assert not list(run.glob("*.keras"))

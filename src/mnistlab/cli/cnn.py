@@ -126,23 +126,22 @@ def run_training(config: CNNConfig, *, runs_dir: str, name: str, quiet: bool, pr
             click.echo(f"epoch {row['epoch']}: loss {row['loss']:.4f}, accuracy {row['accuracy']:.4f}{val} "
                        f"({row['epoch_seconds']:.1f} s)", err=True)
 
-    try:
-        result = train(config, train_set.images, train_set.labels, on_epoch=on_epoch, progress=progress)
+    with run.recording(summary):  # Ctrl-C, divergence or any failure: recorded, then reported by the CLI
+        try:
+            result = train(config, train_set.images, train_set.labels, on_epoch=on_epoch, progress=progress)
+        finally:
+            summary.update(epochs=len(history), train_seconds=time.perf_counter() - start)
         scores = evaluate(result.model, test_set.images, test_set.labels)
-        save_model(result.model, run.path / "model.keras")
-        save_history(result.history, run.path / "history.json")
+        save_model(result.model, run.file("model.keras"))
+        save_history(result.history, run.file("history.json"))
         write_run_figures(run, images=test_set.images, y_true=test_set.labels, y_pred=scores.y_pred,
                           class_names=test_set.class_names, first_layer_weights=None)
-    except BaseException as exc:  # Ctrl-C, divergence or any failure: record it, then let the CLI report it
-        summary.update(epochs=len(history), train_seconds=time.perf_counter() - start)
-        run.finish(summary, status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
-        raise
     last = result.history[-1] if result.history else {}
     summary.update(epochs=len(result.history), test_accuracy=scores.accuracy, train_seconds=result.train_seconds,
                    backend=result.backend, stopped_early=result.stopped_early,
                    val_accuracy=last.get("val_accuracy"), accuracy=last.get("accuracy"),
                    per_class_accuracy=scores.to_dict(test_set.class_names)["per_class_accuracy"],
-                   model_path=str(run.path / "model.keras"))
+                   model_path=str(run.file("model.keras")))
     run.finish(summary)
     return summary
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ModelFileError
+from mnistlab.fileio import atomic_path
 
 
 def save_model(model: Any, path: str | os.PathLike) -> Path:
@@ -20,14 +20,8 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     if path.suffix != ".keras":
         raise ModelFileError(f"a CNN model file must end in .keras, got {path.name}; e.g. {path.with_suffix('.keras')}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(fd)
-    try:
+    with atomic_path(path, ext=".keras") as tmp:  # Keras insists on the .keras suffix
         model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
 from mnistlab.errors import ConfigError, TrainingDiverged
+from mnistlab.fileio import atomic_write, write_json_atomic
 
 EpochHook = Callable[[dict[str, float]], None]
 
@@ -170,17 +171,12 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
 
 def save_history(history: list[dict[str, float]], path: str | Path) -> Path:
     """Write the per-epoch history as CSV (path ending .csv) or JSON (anything else), atomically."""
-    from mnistlab.runs.rundir import write_json_atomic
-
     path = Path(path)
     if path.suffix != ".csv":
-        write_json_atomic(path, history)
-        return path
-    tmp = path.with_name(f".{path.name}.tmp")
+        return write_json_atomic(path, history)
     columns = list(dict.fromkeys(key for row in history for key in row))
-    with tmp.open("w", newline="") as fh:
+    with atomic_write(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(history)
-    tmp.replace(path)
     return path

@@ -14,14 +14,16 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from mnistlab.fileio import save_figure_atomic
+
+DPI = 100  # the run figures' resolution
+
 
 def save_figure(figure: Figure, path: str | os.PathLike) -> Path:
     """Save `figure` as PNG at `path` (parent folders made), atomically via the run figures' writer."""
-    from mnistlab.runs.plots import save_figure as save_png
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return save_png(figure, path)
+    return save_figure_atomic(figure, path, dpi=DPI)
 
 
 def _grid_shape(n: int) -> tuple[int, int]:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from mnistlab.errors import ModelFileError
+from mnistlab.fileio import save_npz_atomic
 from mnistlab.mlp.config import MLPConfig
 from mnistlab.mlp.history import History
 from mnistlab.mlp.network import Params
@@ -52,15 +52,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
     for name, values in model.history_.as_arrays().items():
         arrays[f"history__{name}"] = values
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return save_npz_atomic(path, **arrays)
 
 
 def load_model(path: str | os.PathLike):

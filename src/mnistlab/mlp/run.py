@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistlab.errors import ConfigError, TrainingDiverged
+from mnistlab.errors import ConfigError
 from mnistlab.mlp.config import DEFAULT_PRESET, SEED_PRESET, MLPConfig, validate_config
 
 DATASETS = ("mnist", "fashion-mnist")
@@ -126,28 +126,27 @@ def train_run(cfg: MLPRunConfig, *, runs_dir: str, name: str,
             on_epoch_end(row)
 
     start = time.perf_counter()
-    try:
-        clf.fit(X_train, y_train, eval_set=(X_test, y_test), on_batch_end=on_batch_end, on_epoch_end=epoch_done)
-    except (KeyboardInterrupt, TrainingDiverged) as exc:
-        summary.update(train_seconds=seconds["train"], wall_seconds=time.perf_counter() - start)
-        run.finish(summary, status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
-        raise
-    wall = time.perf_counter() - start
-    y_pred = clf.predict(X_test)
-    metadata = {"dataset": cfg.dataset, "scaler": cfg.scaler, "pca_components": cfg.pca_components,
-                "kmeans_clusters": cfg.kmeans_clusters, "train_size": cfg.train_size,
-                "random_state": cfg.mlp.random_state}
-    clf.save(run.path / "model.npz", metadata=metadata)
-    class_index = np.searchsorted(clf.classes_, y_pred)
-    first = clf.coefs_[0] if clf.coefs_[0].shape[0] == 784 else None
-    write_run_figures(run, images=test_set.images, y_true=y_test, y_pred=class_index,
-                      class_names=test_set.class_names, first_layer_weights=first)
+    with run.recording(summary):
+        try:
+            clf.fit(X_train, y_train, eval_set=(X_test, y_test), on_batch_end=on_batch_end, on_epoch_end=epoch_done)
+        finally:
+            summary.update(train_seconds=seconds["train"], wall_seconds=time.perf_counter() - start)
+        wall = time.perf_counter() - start
+        y_pred = clf.predict(X_test)
+        metadata = {"dataset": cfg.dataset, "scaler": cfg.scaler, "pca_components": cfg.pca_components,
+                    "kmeans_clusters": cfg.kmeans_clusters, "train_size": cfg.train_size,
+                    "random_state": cfg.mlp.random_state}
+        clf.save(run.file("model.npz"), metadata=metadata)
+        class_index = np.searchsorted(clf.classes_, y_pred)
+        first = clf.coefs_[0] if clf.coefs_[0].shape[0] == 784 else None
+        write_run_figures(run, images=test_set.images, y_true=y_test, y_pred=class_index,
+                          class_names=test_set.class_names, first_layer_weights=first)
     h = clf.history_.as_arrays()
     last = {k: (None if math.isnan(v[-1]) else float(v[-1])) for k, v in h.items()} if len(clf.history_) else {}
     summary.update(epochs=clf.n_iter_, test_accuracy=float(np.mean(y_pred == y_test)),
                    train_seconds=seconds["train"], eval_seconds=seconds["eval"], wall_seconds=wall,
                    train_accuracy=last.get("train_accuracy"), batch_accuracy=last.get("accuracy"),
                    val_accuracy=last.get("val_accuracy"), loss=last.get("loss"),
-                   model_path=str(run.path / "model.npz"))
+                   model_path=str(run.file("model.npz")))
     run.finish(summary)
     return summary
