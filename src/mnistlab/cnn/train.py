@@ -19,6 +19,7 @@ import numpy as np
 
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
+from mnistlab.divergence import divergence_reason
 from mnistlab.errors import ConfigError, TrainingDiverged
 from mnistlab.fileio import atomic_write, write_json_atomic
 
@@ -72,7 +73,7 @@ def _current_lr(optimizer: Any) -> float:
 
 
 def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], on_epoch: EpochHook | None,
-               progress: bool, steps_per_epoch: int, diverged: list[int]) -> list[Any]:
+               progress: bool, steps_per_epoch: int, diverged: list[tuple[int, str]]) -> list[Any]:
     """Keras callbacks: epoch rows (+ divergence check), a tqdm bar, the plateau schedule, early stopping."""
 
     class EpochRecorder(keras.callbacks.Callback):
@@ -87,10 +88,14 @@ def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], o
             if "val_loss" in logs:
                 row.update(val_loss=float(logs["val_loss"]), val_accuracy=float(logs["val_accuracy"]))
             row.update(learning_rate=self.lr, epoch_seconds=time.perf_counter() - self.start)
-            if not math.isfinite(row["loss"]):
-                diverged.append(epoch + 1)
+            finite = math.isfinite(row["loss"]) and all(np.isfinite(w).all() for w in self.model.get_weights())
+            reason = divergence_reason([r["loss"] for r in history] + [row["loss"]], row["accuracy"],
+                                       n_classes=config.n_classes, weights_finite=finite)
+            if reason is not None:
+                diverged.append((epoch + 1, reason))
                 self.model.stop_training = True
-                return
+                if not finite:  # a NaN row is not recorded
+                    return
             history.append(row)
             if on_epoch is not None:
                 on_epoch(row)
@@ -128,7 +133,7 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
 
     A `config.validation_split` share is held out (seeded by `config.seed`); `on_epoch(row)` is
     called after each epoch with the metrics row (epoch, loss, accuracy, val_loss, val_accuracy,
-    learning_rate, epoch_seconds). Raises TrainingDiverged if the loss becomes NaN/inf.
+    learning_rate, epoch_seconds). Raises TrainingDiverged by the rule of mnistlab.divergence.
 
     Examples
     --------
@@ -156,15 +161,16 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history: list[dict[str, float]] = []
-    diverged: list[int] = []
+    diverged: list[tuple[int, str]] = []
     start = time.perf_counter()
     model.fit(x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs, validation_data=validation,
               shuffle=True, verbose=0,
               callbacks=_callbacks(keras, config, history, on_epoch, progress, steps_per_epoch, diverged))
     seconds = time.perf_counter() - start
     if diverged:
-        raise TrainingDiverged(f"the loss became NaN/inf in epoch {diverged[0]}; lower --lr "
-                               f"(now {config.learning_rate}) or add --l2 / batch norm")
+        epoch, reason = diverged[0]
+        raise TrainingDiverged(f"training diverged in epoch {epoch}: {reason}; lower --lr "
+                               f"(now {config.learning_rate:g}) or add --l2 / batch norm")
     return TrainResult(model=model, history=history, train_seconds=seconds,
                        stopped_early=len(history) < config.epochs, backend=keras.backend.backend())
 

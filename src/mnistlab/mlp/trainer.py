@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mnistlab.divergence import NONFINITE_WEIGHTS, divergence_reason
 from mnistlab.errors import TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
 from mnistlab.mlp.history import History
@@ -162,6 +163,18 @@ class Trainer:
         return {"loss": total_cost / n_batches, "accuracy": correct / n, "error": total_error / n_batches,
                 "reg_share": total_reg_share / n_batches, "learning_rate": self.optimizer.learning_rate}
 
+    def _divergence(self, row: dict[str, float], n: int) -> str | None:
+        """The divergence rule (mnistlab.divergence) on this training's per-sample losses so far."""
+        per_sample = 1.0 / min(self.cfg.batch_size, n) if self.cfg.loss_reduction == "sum" else 1.0
+        losses = [*self.history.as_arrays()["loss"].tolist(), row["loss"]]
+        return divergence_reason([v * per_sample for v in losses], row["accuracy"],
+                                 n_classes=self.params.weights[-1].shape[1], loss=self.spec.loss,
+                                 weights_finite=all(np.isfinite(W).all() for W in self.params.weights))
+
+    def _diverged_message(self, reason: str, epoch: int) -> str:
+        return (f"training diverged in epoch {epoch}: {reason}; lower the learning rate "
+                f"(now {self.cfg.learning_rate:g}) or the regularisation, or standardise the inputs")
+
     def fit(self, X: np.ndarray, y_index: np.ndarray, epochs: int, *, validation: EvalData | None = None,
             test: EvalData | None = None, on_batch_end: BatchCallback | None = None,
             on_epoch_end: EpochCallback | None = None) -> None:
@@ -176,11 +189,10 @@ class Trainer:
                 row = self.run_epoch(X, Y, y_index, on_batch_end)
             t1 = time.perf_counter()
             epoch = self.epochs_done + 1
-            if not (math.isfinite(row["loss"]) and all(np.isfinite(a).all() for a in self.params.weights)):
-                self.params.assign(snapshot)
-                raise TrainingDiverged(
-                    f"the loss became {row['loss']} in epoch {epoch}; lower the learning rate "
-                    f"(now {cfg.learning_rate:g}) or the regularisation, or standardise the inputs")
+            reason = self._divergence(row, len(X))
+            if reason is not None and (not math.isfinite(row["loss"]) or reason == NONFINITE_WEIGHTS):
+                self.params.assign(snapshot)  # keep the last finite weights; NaN rows are not recorded
+                raise TrainingDiverged(self._diverged_message(reason, epoch))
             row["epoch"] = epoch
             row["epoch_seconds"] = t1 - t0
             if cfg.eval_train_every and epoch % cfg.eval_train_every == 0:
@@ -199,6 +211,8 @@ class Trainer:
             self.epochs_done = epoch
             if on_epoch_end is not None:
                 on_epoch_end(dict(row))
+            if reason is not None:  # exploded or stuck at chance: the epoch is recorded, then training stops
+                raise TrainingDiverged(self._diverged_message(reason, epoch))
             if validation is not None and cfg.early_stopping:
                 if row["val_accuracy"] > best_score + cfg.min_delta:
                     best_score, best_params, waited = row["val_accuracy"], self.params.copy(), 0
