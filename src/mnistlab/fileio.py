@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from mnistlab.errors import OutputError
+from mnistlab.errors import ConfigError, OutputError
 
 # The process's umask, read once at import (reading it means setting it) while no thread writes files.
 _UMASK = os.umask(0o022)
@@ -232,3 +232,27 @@ def ensure_inside(path: str | os.PathLike, root: str | os.PathLike) -> Path:
         raise OutputError(f"refusing to write {path}: it resolves to {resolved}, outside {root}; "
                           "remove the symbolic link or choose a path inside it")
     return Path(path)
+
+
+def read_json_object(path: str | os.PathLike, what: str = "config file") -> dict[str, Any]:
+    """The JSON object in `path`; ConfigError naming the file when it is missing, not UTF-8, not JSON
+    or not an object (a list, a number...)."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist; check the path") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not UTF-8 text (bad byte at offset {exc.start}); "
+                          "save it as UTF-8 JSON") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be read ({describe_os_error(exc)}); give a readable file") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid JSON ({exc.msg} at line {exc.lineno}); "
+                          "fix it or write it again") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} holds a JSON {type(data).__name__}, not an object; "
+                          "give a {\"key\": value, ...} object such as a run's config.json")
+    return data

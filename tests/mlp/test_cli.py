@@ -115,4 +115,4 @@ def test_eval_of_missing_or_bad_model(tmp_path, capsys):
     bad = tmp_path / "config.json"
     bad.write_text("{not json")
     assert main(["mlp", "train", "--config", str(bad), "--runs-dir", str(tmp_path / "r")]) == 1
-    assert "cannot read --config" in capsys.readouterr().err
+    assert "is not valid JSON" in capsys.readouterr().err

@@ -90,8 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return ExitCode.TERMINATED
         click.echo("interrupted", err=True)
         return ExitCode.INTERRUPTED
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # usage errors too: one line, like every other error
+        context = getattr(exc, "ctx", None)
+        hint = f"; see `{context.command_path} --help`" if context is not None else ""
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        click.echo(f"error: {message}{hint}", err=True)
         return exc.exit_code
     except MnistlabError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -16,6 +16,7 @@ import click
 from mnistlab.cli.options import run_record_options
 from mnistlab.cnn.config import DATASETS, OPTIMIZERS, SCHEDULES, CNNConfig, parse_layers
 from mnistlab.errors import ConfigError, MnistlabError
+from mnistlab.fileio import read_json_object
 
 _D = CNNConfig()  # the documented defaults, quoted in --help
 _ARCH_OPTIONS = ("conv", "dense", "kernel", "stride", "padding", "pool", "pool_size", "dropout", "batch_norm")
@@ -37,7 +38,8 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
     """The config from --config FILE (or the defaults), overridden by the options given explicitly."""
     config = CNNConfig.from_json(options["config"]) if options.get("config") else CNNConfig()
     changes = {field: options[opt] for opt, field in _FIELD_OPTIONS.items() if options.get(opt) is not None}
-    arch = {k: options[k] for k in _ARCH_OPTIONS if options.get(k) not in (None, False)}
+    # 0 is a value to validate (--stride 0 is an error), not "not given": test for None and the unset flag.
+    arch = {k: options[k] for k in _ARCH_OPTIONS if options.get(k) is not None and options.get(k) is not False}
     if arch:
         arch.setdefault("padding", "valid")
         changes["layers"] = parse_layers(**arch)
@@ -151,7 +153,10 @@ def _model_path_and_dataset(model: str, dataset: str | None) -> tuple[Path, str]
     if path.is_dir():
         config_file = path / "config.json"
         if dataset is None and config_file.is_file():
-            dataset = json.loads(config_file.read_text()).get("dataset")
+            dataset = read_json_object(config_file, "run config").get("dataset")
+            if dataset not in DATASETS:
+                raise ConfigError(f"run config {config_file} names no known dataset ({dataset!r}); "
+                                  f"pass --dataset {'|'.join(DATASETS)}")
         path = path / "model.keras"
     if dataset is None:
         raise ConfigError("--dataset is required when MODEL is a file; e.g. --dataset mnist")

@@ -16,7 +16,8 @@ from typing import Any
 import click
 import numpy as np
 
-from mnistlab.errors import ConfigError
+from mnistlab.errors import ConfigError, OutputError
+from mnistlab.fileio import describe_os_error, read_json_object
 
 DATASET_CHOICES = ("mnist", "fashion-mnist")
 
@@ -50,12 +51,17 @@ class _Session:
         self.run_dir = run_dir_of(model_path)
         self.dataset = dataset or self._run_dataset() or "mnist"
         self.out_dir = out_dir
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot write figures to --out {out_dir} ({describe_os_error(exc)}); "
+                              "pass --out a writable folder") from None
         self.figures: list[str] = []
 
     def _run_dataset(self) -> str | None:
         if self.run_dir is None or not (self.run_dir / "config.json").exists():
             return None
-        dataset = json.loads((self.run_dir / "config.json").read_text()).get("dataset")
+        dataset = read_json_object(self.run_dir / "config.json", "run config").get("dataset")
         return dataset if dataset in DATASET_CHOICES else None
 
     def data(self, split: str) -> Any:
@@ -69,7 +75,11 @@ class _Session:
 
         targets = [self.out_dir] + ([self.run_dir] if self.run_dir is not None else [])
         for folder in targets:
-            self.figures.append(str(save_figure(figure, Path(folder) / f"{name}.png")))
+            try:
+                self.figures.append(str(save_figure(figure, Path(folder) / f"{name}.png")))
+            except OSError as exc:
+                raise OutputError(f"cannot write {name}.png to {folder} ({describe_os_error(exc)}); "
+                                  "pass --out a writable folder with free space") from None
 
 
 def _report(summary: dict[str, Any], as_json: bool, lines: list[str]) -> None:

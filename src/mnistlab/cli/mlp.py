@@ -15,6 +15,7 @@ import click
 
 from mnistlab.cli.options import run_record_options
 from mnistlab.errors import ConfigError
+from mnistlab.fileio import read_json_object
 
 _MLP_OPTIONS = {  # CLI option -> MLPConfig field
     "hidden": "hidden_sizes", "activation": "activation", "output": "output", "loss": "loss",
@@ -53,9 +54,11 @@ def resolve_config(options: dict[str, Any]):
     if options.get("config"):
         path = Path(options["config"])
         try:
-            base = MLPRunConfig.from_dict(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read --config {path}: {exc}; give a config.json of an mlp run") from None
+            base = MLPRunConfig.from_dict(read_json_object(path, "--config file"))
+            base.validate()
+        except ConfigError as exc:
+            message = str(exc) if str(path) in str(exc) else f"--config {path}: {exc}"
+            raise ConfigError(message) from None
     else:
         preset = PRESETS[options.get("preset") or "default"]
         base = replace(preset, mlp=replace(preset.mlp))

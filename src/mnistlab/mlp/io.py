@@ -13,14 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from mnistlab.errors import ModelFileError
+from mnistlab.errors import ConfigError, ModelFileError
 from mnistlab.fileio import save_npz_atomic
-from mnistlab.mlp.config import MLPConfig
+from mnistlab.mlp.config import MLPConfig, validate_config
 from mnistlab.mlp.history import History
 from mnistlab.mlp.network import Params
 
 FORMAT = "mnistlab-mlp"
 FORMAT_VERSION = 1
+REQUIRED = ("format_version", "config_json", "classes", "n_features_in", "epochs_done", "n_layers")
 
 
 def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> Path:
@@ -70,15 +71,65 @@ def load_model(path: str | os.PathLike):
     if files.get("format") is None or str(files["format"]) != FORMAT:
         raise ModelFileError(f"{path} is not an mnistlab MLP model (no '{FORMAT}' marker); "
                              "use a model.npz written by `mnistlab mlp train`")
-    if int(files["format_version"]) > FORMAT_VERSION:
-        raise ModelFileError(f"{path} has model format {int(files['format_version'])}, newer than this mnistlab "
-                             f"reads ({FORMAT_VERSION}); upgrade mnistlab")
-    cfg = MLPConfig.from_dict(json.loads(str(files["config_json"])))
-    n_layers = int(files["n_layers"])
-    params = Params([files[f"weights_{l}"] for l in range(n_layers)], [files[f"biases_{l}"] for l in range(n_layers)])
-    history = History.from_arrays({k.removeprefix("history__"): v for k, v in files.items()
-                                   if k.startswith("history__")})
+    try:
+        cfg, params, classes, n_features, epochs_done, metadata = _checked_contents(files)
+        history = History.from_arrays({k.removeprefix("history__"): v for k, v in files.items()
+                                       if k.startswith("history__")})
+    except (ValueError, TypeError, KeyError, ConfigError) as exc:  # ConfigError: a broken config_json
+        raise ModelFileError(f"{path} is damaged: {exc}; retrain the model or use an intact copy") from None
     model = MLPClassifier.from_config(cfg)
-    model._restore(cfg, files["classes"], int(files["n_features_in"]), params, history, int(files["epochs_done"]))
-    model.metadata_ = json.loads(str(files["metadata_json"])) if "metadata_json" in files else {}
+    model._restore(cfg, classes, n_features, params, history, epochs_done)
+    model.metadata_ = metadata
     return model
+
+
+def _scalar_int(files: dict[str, np.ndarray], key: str, low: int) -> int:
+    value = files[key]
+    if value.shape != () or value.dtype.kind not in "iu" or int(value) < low:
+        raise ValueError(f"{key} is {value!r}, not an integer >= {low}")
+    return int(value)
+
+
+def _json_field(files: dict[str, np.ndarray], key: str) -> dict:
+    try:
+        value = json.loads(str(files[key]))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{key} is not valid JSON ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} holds a JSON {type(value).__name__}, not an object")
+    return value
+
+
+def _checked_contents(files: dict[str, np.ndarray]):
+    """(config, params, classes, n_features, epochs_done, metadata) after checking every array agrees."""
+    missing = [k for k in REQUIRED if k not in files]
+    if missing:
+        raise ValueError(f"array(s) {', '.join(missing)} missing")
+    version = _scalar_int(files, "format_version", 1)
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"model format {version} is newer than this mnistlab reads ({FORMAT_VERSION}); "
+                             "upgrade mnistlab")
+    cfg = MLPConfig.from_dict(_json_field(files, "config_json"))
+    validate_config(cfg)
+    n_layers = _scalar_int(files, "n_layers", 1)
+    n_features = _scalar_int(files, "n_features_in", 1)
+    epochs_done = _scalar_int(files, "epochs_done", 0)
+    classes = files["classes"]
+    if classes.ndim != 1 or len(classes) < 2 or len(np.unique(classes)) != len(classes):
+        raise ValueError(f"classes must list at least 2 distinct labels, got {classes.tolist()!r}")
+    if n_layers != len(cfg.hidden_sizes) + 1:
+        raise ValueError(f"n_layers is {n_layers} but the config has {len(cfg.hidden_sizes)} hidden layer(s)")
+    sizes = [n_features, *cfg.hidden_sizes, len(classes)]
+    weights, biases = [], []
+    for l in range(n_layers):
+        for key, shape in ((f"weights_{l}", (sizes[l], sizes[l + 1])), (f"biases_{l}", (sizes[l + 1],))):
+            if key not in files:
+                raise ValueError(f"array {key} missing")
+            array = files[key]
+            if array.shape != shape or array.dtype.kind != "f":
+                raise ValueError(f"{key} has shape {array.shape} ({array.dtype}), expected {shape} floats")
+            if not np.isfinite(array).all():
+                raise ValueError(f"{key} holds NaN or infinite values")
+            (weights if key.startswith("w") else biases).append(array)
+    metadata = _json_field(files, "metadata_json") if "metadata_json" in files else {}
+    return cfg, Params(weights, biases), classes, n_features, epochs_done, metadata
