@@ -258,8 +258,7 @@ def compare_models(model_a: Any, model_b: Any, images: np.ndarray, *, layers: Se
     return comparison
 
 
-def train_twice(config: Any, images: np.ndarray, labels: np.ndarray, seeds: Sequence[int] = (1, 2),
-                progress: bool = False) -> list[Any]:
+def train_twice(config: Any, images: np.ndarray, labels: np.ndarray, seeds: Sequence[int] = (1, 2)) -> list[Any]:
     """Train the architecture of `config` (a CNNConfig) once per seed with the CNN area's `train`; the models.
 
     Examples
@@ -271,7 +270,7 @@ def train_twice(config: Any, images: np.ndarray, labels: np.ndarray, seeds: Sequ
 
     from mnistlab.cnn.train import train
 
-    return [train(with_changes(config, seed=seed), images, labels, progress=progress).model for seed in seeds]
+    return [train(with_changes(config, seed=seed), images, labels).model for seed in seeds]
 
 
 def _check_same_shape(model_a: Any, model_b: Any, name: str) -> None:
