@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.evaluate import evaluate as evaluate_cnn
 from mnistlab.cnn.io import save_model as save_cnn
@@ -123,9 +124,14 @@ def train_cnn_run(config: CNNConfig, *, runs_dir: str = "runs", name: str | None
 
     The run directory (under `runs_dir`, named after `name`, default "cnn-<dataset>") gets
     config.json, metrics.csv, history.json, model.keras, figures and summary.json. Keras is set
-    up from `config.backend`, `config.threads` and `config.device` by `mnistlab.cnn.train.train`.
+    up first from `config.backend`, `config.threads` and `config.device`.
     """
     config = config.validate()
+    # The backend, threads and device take effect (or fail) before any data is loaded or run recorded,
+    # and config.json names the backend actually used.
+    keras = import_keras(config.backend, device=config.device, threads=config.threads,
+                         gpu_memory_fraction=config.gpu_memory_fraction)
+    config = config.replace(backend=keras.backend.backend())
     train_set, test_set = load(config.dataset, "train"), load(config.dataset, "test")
     run = RunDir.create(runs_dir, name or f"cnn-{config.dataset}", "cnn", config.to_dict())
     summary: dict[str, Any] = {"model": "cnn", "dataset": config.dataset, "epochs": 0, "test_accuracy": None,
