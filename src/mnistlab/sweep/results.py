@@ -87,6 +87,7 @@ class SweepTable:
         rows = {row["trial"]: row for row in state.get("trials", [])}
         table = cls(sweep_dir, state.get("spec", {}), rows, state.get("started"))
         table.seconds = float(state.get("seconds", 0.0))
+        table.status = state.get("status", "unknown")
         return table
 
     @property
