@@ -58,7 +58,9 @@ def scheduler(spec: SweepSpec, max_epochs: int) -> Any:
         return None
     from ray.tune.schedulers import ASHAScheduler
 
-    return ASHAScheduler(time_attr="training_iteration", max_t=max(max_epochs, spec.grace_period),
+    # max_t one past the last epoch: at max_t ASHA stops a trial, which would cut a full training
+    # before it saves its model and summary.
+    return ASHAScheduler(time_attr="training_iteration", max_t=max(max_epochs, spec.grace_period) + 1,
                          grace_period=spec.grace_period, reduction_factor=spec.reduction_factor)
 
 
