@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import read_json_object
 
@@ -22,7 +23,7 @@ PADDINGS = ("valid", "same")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
-DATASETS = ("mnist", "fashion-mnist")
+DATASETS = DATASET_NAMES
 IMAGE_SHAPE = (28, 28, 1)
 MAX_SEED = 2**32 - 1  # what Keras' set_random_seed accepts
 MAX_EPOCHS = 100_000

@@ -139,7 +139,7 @@ class RunDir:
     @contextlib.contextmanager
     def recording(self, summary: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Record how the block ends: Ctrl-C or SIGTERM -> interrupted, TrainingDiverged -> diverged,
-        anything else -> failed (summary.json written, best effort), then re-raise.
+        anything else but SystemExit -> failed (summary.json written, best effort), then re-raise.
 
         A failed write (full disk, read-only folder, file-size limit) becomes one OutputError line
         naming the run directory and the fix.
@@ -156,7 +156,10 @@ class RunDir:
             self._close_quietly(summary, "failed")
             raise OutputError(f"cannot write the run directory {self.path} ({describe_os_error(exc)}); "
                               "free some space or pass --runs-dir a writable folder") from None
-        except BaseException:
+        except SystemExit:  # the host ends this process or thread (Ray stopping a trial): the host records why
+            raise
+        except BaseException as exc:
+            summary.setdefault("error", f"{type(exc).__name__}: {exc}")
             self._close_quietly(summary, "failed")
             raise
 
