@@ -97,7 +97,8 @@ def train_command(**options: Any) -> None:
         click.echo(f"config: {json.dumps(config.to_dict(), default=str)}")
     with TrainingProgress(config.epochs, show=not (quiet or as_json)) as progress:
         summary = train_cnn_run(config, runs_dir=options["runs_dir"], name=options["name"],
-                                on_epoch=progress.on_epoch, on_batch=progress.on_batch)
+                                on_epoch=progress.on_epoch, on_batch=progress.on_batch,
+                                checkpoint_every=options["checkpoint_every"])
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:

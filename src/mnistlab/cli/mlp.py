@@ -153,7 +153,8 @@ def train_command(**options: Any) -> None:
         click.echo(f"config: {json.dumps(config.to_dict())}")
     with TrainingProgress(config.mlp.epochs, show=not (quiet or as_json)) as progress:
         summary = train_mlp_run(config, runs_dir=options["runs_dir"], name=options["name"],
-                                on_epoch=progress.on_epoch, on_batch=progress.on_batch)
+                                on_epoch=progress.on_epoch, on_batch=progress.on_batch,
+                                checkpoint_every=options["checkpoint_every"])
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:

@@ -25,7 +25,7 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     return path
 
 
-def load_model(path: str | os.PathLike, *, backend: str | None = None) -> Any:
+def load_model(path: str | os.PathLike, *, backend: str | None = None, compile: bool = False) -> Any:
     """Load a `.keras` model with Keras' safe mode (no arbitrary code from the file).
 
     Raises ModelFileError when the file is missing or is not a Keras model archive.
@@ -40,7 +40,7 @@ def load_model(path: str | os.PathLike, *, backend: str | None = None) -> Any:
 
     keras = import_keras(backend)
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
+        return keras.saving.load_model(path, safe_mode=True, compile=compile)  # compile: optimiser state too
     except Exception as exc:  # Keras raises ValueError, KeyError, OSError... for damaged archives
         raise ModelFileError(f"{path} could not be read as a Keras model ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); retrain or re-save it") from None

@@ -120,13 +120,18 @@ def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], o
 
 
 def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch: EpochHook | None = None,
-          on_batch: BatchHook | None = None) -> TrainResult:
+          on_batch: BatchHook | None = None, model: Any = None, initial_epoch: int = 0,
+          on_model: Callable[[Any], None] | None = None) -> TrainResult:
     """Fit the model of `config` on uint8 `images` (n, 28, 28) with integer `labels` (n,).
 
     A `config.validation_split` share is held out (seeded by `config.seed`); `on_epoch(row)` is
     called after each epoch with the metrics row (epoch, loss, accuracy, val_loss, val_accuracy,
     learning_rate, epoch_seconds) and stops training when it returns True; `on_batch(done, total)`
     after each batch. Raises TrainingDiverged by the rule of mnistlab.divergence.
+
+    To continue a checkpoint, pass its compiled `model` (optimiser state included) and the epochs
+    it holds as `initial_epoch`: training runs epochs initial_epoch+1..config.epochs. `on_model(model)`
+    is called once the model exists (a caller saving checkpoints keeps it).
 
     Examples
     --------
@@ -148,16 +153,20 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     (x_fit, y_fit), validation = split_validation(x, labels.astype(np.int64), config.validation_split, config.seed)
     keras = import_keras(config.backend, device=config.device, threads=config.threads,
                          gpu_memory_fraction=config.gpu_memory_fraction)
-    keras.utils.set_random_seed(config.seed)
-    model = build_model(config, keras=keras)
+    # A resumed run draws its shuffles from a stream of its own: same seed, moved on by the epochs done.
+    keras.utils.set_random_seed((config.seed + initial_epoch) % 2**32)
     steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
-    model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if model is None:
+        model = build_model(config, keras=keras)
+        model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if on_model is not None:
+        on_model(model)
     history: list[dict[str, float]] = []
     diverged: list[tuple[int, str]] = []
     start = time.perf_counter()
-    model.fit(x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs, validation_data=validation,
-              shuffle=True, verbose=0,
+    model.fit(x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs, initial_epoch=initial_epoch,
+              validation_data=validation, shuffle=True, verbose=0,
               callbacks=_callbacks(keras, config, history, on_epoch, on_batch, steps_per_epoch, diverged))
     seconds = time.perf_counter() - start
     if diverged:
@@ -165,7 +174,7 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
         raise TrainingDiverged(f"training diverged in epoch {epoch}: {reason}; lower --lr "
                                f"(now {config.learning_rate:g}) or add --l2 / batch norm")
     return TrainResult(model=model, history=history, train_seconds=seconds,
-                       stopped_early=len(history) < config.epochs, backend=keras.backend.backend())
+                       stopped_early=len(history) < config.epochs - initial_epoch, backend=keras.backend.backend())
 
 
 def save_history(history: list[dict[str, float]], path: str | Path) -> Path:
