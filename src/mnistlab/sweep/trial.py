@@ -83,10 +83,12 @@ def _numbers(row: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def _replay(run_dir: Path, report: Callable[[dict], None], where: dict[str, Any]) -> None:
+def _replay(run_dir: Path, report: Callable[[dict], None]) -> None:
     """Report a finished run's recorded epochs again (a resumed sweep whose state missed its end)."""
     import csv
 
+    marker = json.loads((run_dir / TRIAL_FILE).read_text())
+    where = {k: marker[k] for k in ("hostname", "pid", "node_id") if k in marker}  # where it trained
     with (run_dir / "metrics.csv").open(newline="") as fh:
         for row in csv.DictReader(fh):
             values = {k: float(v) for k, v in row.items() if v not in ("", None)}
@@ -107,7 +109,7 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     where = {"hostname": socket.gethostname(), "pid": os.getpid(), "node_id": _node_id()}
     done = completed_run(plan.sweep_dir, key)
     if done is not None:
-        _replay(done, tune.report, where)
+        _replay(done, tune.report)
         return
     cfg = trial_config(plan.model, plan.base, dataset=plan.dataset, threads=plan.threads_per_trial, seed=seed,
                        options={**plan.fixed, **params})
