@@ -105,7 +105,7 @@ def test_divergence_fails_the_run_without_a_model(runs_dir, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "epoch 1; lower the learning rate" in err
     run = only_run(runs_dir)
-    assert json.loads((run / "run.json").read_text())["status"] == "failed"
+    assert json.loads((run / "run.json").read_text())["status"] == "diverged"
     assert not (run / "model.npz").exists()
 
 

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 
 LAYER_KINDS = ("conv", "maxpool", "avgpool", "flatten", "dense", "dropout", "batchnorm")
@@ -22,7 +23,7 @@ PADDINGS = ("valid", "same")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
-DATASETS = ("mnist", "fashion-mnist")
+DATASETS = DATASET_NAMES
 IMAGE_SHAPE = (28, 28, 1)
 _PREFIX = {"conv": "conv", "maxpool": "pool", "avgpool": "pool", "dense": "dense",
            "dropout": "dropout", "batchnorm": "bn", "flatten": "flatten"}

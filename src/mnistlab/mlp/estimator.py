@@ -162,7 +162,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """Train from scratch on X (n_samples, n_features) and labels y (n_samples,).
 
         eval_set : optional (X_test, y_test) scored every `eval_test_every` epochs.
-        on_batch_end(batch, n_batches), on_epoch_end(row) : progress hooks (the CLI's bars).
+        on_batch_end(batch, n_batches), on_epoch_end(row) : progress hooks; on_epoch_end returning True
+        stops training after that epoch.
         """
         cfg = self._validated_config()
         X, y = validate_data(self, X, y, dtype=_DTYPE, order="C", y_numeric=False, multi_output=False)
