@@ -63,18 +63,10 @@ def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
 
 
 def train_model(model: str, config: Any, *, runs_dir: str, name: str,
-                on_epoch: Callable[[dict], None]) -> dict[str, Any]:
-    """Train `config` as a run directory under `runs_dir` and return its summary (the one adapter)."""
-    try:
-        from mnistlab.runs.training import train_cnn_run, train_mlp_run
-    except ImportError:  # until the run-level functions land: today's MLP trainer; the CNN reports at the end
-        from mnistlab.mlp.run import train_run
+                on_epoch: Callable[[dict], bool | None]) -> dict[str, Any]:
+    """Train `config` as a run directory under `runs_dir` and return its summary."""
+    from mnistlab.runs.training import train_cnn_run, train_mlp_run
 
-        if model == "mlp":
-            return train_run(config, runs_dir=runs_dir, name=name, on_epoch_end=on_epoch)
-        from mnistlab.cli.cnn import run_training
-
-        return run_training(config, runs_dir=runs_dir, name=name, quiet=True, progress=False)
     train = train_mlp_run if model == "mlp" else train_cnn_run
     return train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch)
 
@@ -116,16 +108,18 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     name = f"trial-{trial_id}"
     state: dict[str, Any] = {}
 
-    def on_epoch(row: dict) -> None:
+    def on_epoch(row: dict) -> bool | None:
         if "run_dir" not in state:
             state["run_dir"] = run_dir = find_run_dir(plan.sweep_dir, trial_id)
             marker = {"key": key, "trial_id": trial_id, "params": params, "seed": seed, **where}
             write_json_atomic(run_dir / TRIAL_FILE, marker)
-        tune.report({**_numbers(row), **where, "run_dir": str(state["run_dir"])})
+        try:
+            tune.report({**_numbers(row), **where, "run_dir": str(state["run_dir"])})
+        except SystemExit:  # Tune stops this trial (e.g. ASHA): end the run as "stopped", not "failed"
+            return True
+        return None
 
-    summary = train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch)
-    if "run_dir" not in state:  # a trainer without per-epoch hooks: one report at the end
-        on_epoch({k: v for k, v in summary.items() if k != "epochs"} | {"epoch": summary.get("epochs", 0)})
+    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch)
 
 
 def _node_id() -> str:
