@@ -26,6 +26,7 @@ from dataclasses import fields
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from mnistlab.errors import ConfigError
@@ -249,12 +250,10 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
 
         return every_hook
 
+    @available_if(lambda self: self.solver != "lbfgs")  # as in scikit-learn: L-BFGS-B optimises to the end
     def partial_fit(self, X, y, sample_weight=None, classes=None) -> MLPClassifier:
-        """One more epoch on X, y; `classes` (all labels) is required on the first call."""
+        """One more epoch on X, y; `classes` (all labels) is required on the first call (not with lbfgs)."""
         cfg = self._validated_config()
-        if cfg.solver == "lbfgs":
-            raise AttributeError("partial_fit is not available with solver='lbfgs'; use a stochastic solver "
-                                 "(sgd, rmsprop or adam)")
         if cfg.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True; set early_stopping=False")
         if cfg.class_weight == "balanced":

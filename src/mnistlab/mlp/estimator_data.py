@@ -63,7 +63,7 @@ class EstimatorData:
         if stratify is not None:
             counts = np.bincount(stratify, minlength=len(self.classes_))
             if counts.min() < 2:
-                rare = self.classes_[counts.argmin()]
+                rare = np.asarray(self.classes_[counts.argmin()]).tolist()
                 raise ValueError(f"early stopping's stratified split needs at least 2 samples of every class; "
                                  f"class {rare!r} has {counts.min()}; add samples or set early_stopping=False")
         try:

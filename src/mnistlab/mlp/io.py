@@ -42,6 +42,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
         "classes": classes.astype(str) if classes_kind == "str" else classes,
         "classes_kind": np.array(classes_kind),
         "n_features_in": np.array(model.n_features_in_),
+        "targets_kind": np.array(model._targets.kind),
         "epochs_done": np.array(model.n_iter_),
         "n_layers": np.array(len(model.coefs_)),
         "metadata_json": np.array(json.dumps(metadata or {})),
@@ -87,6 +88,8 @@ def load_model(path: str | os.PathLike):
     history = History.from_arrays({k.removeprefix("history__"): v for k, v in files.items()
                                    if k.startswith("history__")})
     model = MLPClassifier.from_config(cfg)
-    model._restore(cfg, files["classes"], int(files["n_features_in"]), params, history, int(files["epochs_done"]))
+    kind = str(files["targets_kind"]) if "targets_kind" in files else None  # older files: from the output width
+    model._restore(cfg, files["classes"], int(files["n_features_in"]), params, history, int(files["epochs_done"]),
+                   kind)
     model.metadata_ = json.loads(str(files["metadata_json"])) if "metadata_json" in files else {}
     return model
