@@ -33,6 +33,7 @@ from mnistlab.errors import ConfigError
 from mnistlab.mlp.config import MLPConfig, validate_config
 from mnistlab.mlp.estimator_data import EstimatorData
 from mnistlab.mlp.init import init_params, make_rng
+from mnistlab.mlp.io import read_model, save_model
 from mnistlab.mlp.lbfgs import fit_lbfgs
 from mnistlab.mlp.network import Params
 from mnistlab.mlp.options import SKLEARN_RENAMES, rename_message
@@ -320,20 +321,21 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
 
     def save(self, path: str | os.PathLike, metadata: dict | None = None) -> None:
         """Write weights, config, classes, history and optional JSON `metadata` to an .npz file, atomically."""
-        from mnistlab.mlp.io import save_model
-
         save_model(self, path, metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MLPClassifier:
-        """Read a model written by `save` (no pickle involved)."""
-        from mnistlab.mlp.io import load_model
-
-        return load_model(path)
+        """Read a model written by `save` (no pickle involved); its metadata becomes `metadata_`."""
+        saved = read_model(path)
+        model = cls.from_config(saved.config)
+        model._restore(saved.config, saved.classes, saved.n_features, saved.params, saved.history,
+                       saved.epochs_done, saved.targets_kind)
+        model.metadata_ = saved.metadata
+        return model
 
     def _restore(self, cfg: MLPConfig, classes: np.ndarray, n_features: int, params: Params,
                  history, epochs_done: int, kind: str | None = None) -> None:
-        """Install learned state read from a file (used by `mnistlab.mlp.io`); files older than
+        """Install learned state read from a model file (used by `load`); files older than
         binary logistic units hold two softmax units for two classes, hence the kind from the shape."""
         kind = kind or ("binary" if params.weights[-1].shape[1] == 1 else "multiclass")
         self._dtype = params.weights[0].dtype

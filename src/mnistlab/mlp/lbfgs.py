@@ -47,7 +47,7 @@ def fit_lbfgs(trainer: Trainer, data: TrainData, *, on_epoch_end: EpochCallback 
         trainer.samples_seen += data.n
         trainer.end_epoch(row, data, None, None)
         seen["t0"] = time.perf_counter()
-        if on_epoch_end is not None and on_epoch_end(dict(row)) is True:
+        if on_epoch_end is not None and on_epoch_end(dict(row)):
             raise Stop
 
     x0 = flat.astype(np.float64)

@@ -246,7 +246,7 @@ class Trainer:
             self.end_epoch(row, data, validation, test)
             if self.stopping.exhausted:
                 outcome = "converged"
-            if on_epoch_end is not None and on_epoch_end(dict(row)) is True:
+            if on_epoch_end is not None and on_epoch_end(dict(row)):
                 outcome = "stopped"
             if outcome != "budget":
                 break
