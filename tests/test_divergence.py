@@ -61,8 +61,8 @@ def test_the_api_raises_on_divergence():
     train = load("mnist", "train")
     X, y = train.images[:1000].reshape(1000, -1) / 255.0, train.labels[:1000]
     with pytest.raises(TrainingDiverged, match="diverged in epoch"):
-        MLPClassifier(hidden_sizes=(16,), epochs=3, learning_rate=1e6, random_state=0).fit(X, y)
-    healthy = MLPClassifier(hidden_sizes=(16,), epochs=3, random_state=0).fit(X, y)
+        MLPClassifier(hidden_sizes=(16,), epochs=3, learning_rate=1e6, n_iter_no_change=None, random_state=0).fit(X, y)
+    healthy = MLPClassifier(hidden_sizes=(16,), epochs=3, n_iter_no_change=None, random_state=0).fit(X, y)
     assert np.isfinite(healthy.coefs_[0]).all()
 
 

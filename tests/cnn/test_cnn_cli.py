@@ -104,7 +104,7 @@ def test_eval_of_a_non_model_file(tmp_path, capsys):
 def test_interrupted_training_leaves_no_model(monkeypatch, tmp_path, capsys):
     from mnistlab.runs import training
 
-    def interrupt(config, images, labels, *, on_epoch=None, on_batch=None):
+    def interrupt(config, images, labels, *, on_epoch=None, on_batch=None, **resume):
         on_epoch({"epoch": 1, "loss": 1.0, "accuracy": 0.5, "learning_rate": 0.1, "epoch_seconds": 1.0})
         raise KeyboardInterrupt
 

@@ -10,7 +10,6 @@ import pytest
 from mnistlab.cli import main
 from mnistlab.errors import ModelFileError
 from mnistlab.mlp.estimator import MLPClassifier
-from mnistlab.mlp.io import load_model
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +17,7 @@ def arrays(tmp_path_factory):
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(120, 6)), rng.integers(0, 3, 120)
     path = tmp_path_factory.mktemp("model") / "model.npz"
-    MLPClassifier(hidden_sizes=(5,), epochs=2, random_state=0).fit(X, y).save(path)
+    MLPClassifier(hidden_sizes=(5,), epochs=2, n_iter_no_change=None, random_state=0).fit(X, y).save(path)
     with np.load(path) as data:
         return dict(data.items())
 
@@ -37,7 +36,7 @@ DAMAGE = {
     "broken config_json": (lambda a: a.update(config_json=np.array("{oops")), "config_json is not valid JSON"),
     "config_json a list": (lambda a: a.update(config_json=np.array("[1, 2]")), "config_json holds a JSON list"),
     "no classes": (lambda a: a.pop("classes"), "classes missing"),
-    "empty classes": (lambda a: a.update(classes=np.array([], dtype=np.int64)), "at least 2 distinct"),
+    "empty classes": (lambda a: a.update(classes=np.array([], dtype=np.int64)), "distinct labels (at least 2)"),
     "all-NaN weights": (lambda a: a.update(weights_0=np.full_like(a["weights_0"], np.nan)), "NaN"),
     "bad hidden sizes": (lambda a: a.update(config_json=np.array(json.dumps({"hidden_sizes": "abc"}))),
                          "hidden_sizes"),
@@ -57,7 +56,7 @@ def test_a_damaged_model_is_refused_with_the_reason(tmp_path, arrays, case):
 def test_the_intact_file_still_loads_and_eval_names_the_damage(tmp_path, arrays, capsys):
     path = tmp_path / "model.npz"
     np.savez(path, **arrays)
-    assert load_model(path).coefs_[0].shape == (6, 5)
+    assert MLPClassifier.load(path).coefs_[0].shape == (6, 5)
     np.savez(path, **_damaged(arrays, DAMAGE["all-NaN weights"][0]))
     assert main(["mlp", "eval", str(path), "--dataset", "mnist"]) == 1
     err = capsys.readouterr().err

@@ -55,7 +55,7 @@ def test_rerun_of_a_hostile_run_json_stays_inside(tmp_path, capsys):
     info = run.info
     info["name"] = "../../../escaped"
     (run.path / "run.json").write_text(json.dumps(info))
-    (run.path / "config.json").write_text(json.dumps({"train_size": 200, "mlp": {"epochs": 1, "hidden_sizes": [8]}}))
+    (run.path / "config.json").write_text(json.dumps({"train_size": 200, "mlp": {"epochs": 1, "hidden_sizes": [8], "n_iter_no_change": None}}))
     assert main(["rerun", str(run.path), "--quiet"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x"] and sorted(p.name for p in (tmp_path / "x").iterdir()) == ["runs"]
     names = sorted(p.name for p in runs.iterdir())

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from mnistlab import __version__
+from mnistlab.cnn.backend import show_framework_logs
 from mnistlab.errors import MnistlabError
 
 
@@ -53,8 +54,11 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="mnistlab")
-def cli() -> None:
+@click.option("--verbose", "-v", is_flag=True,
+              help="Show the frameworks' own start-up log lines (TensorFlow, absl, oneDNN), hidden by default.")
+def cli(verbose: bool) -> None:
     """mnistlab: learn, measure and look inside neural networks on MNIST-like images."""
+    show_framework_logs(verbose)
 
 
 def _register_commands() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from mnistlab.data.catalog import DATASET_NAMES
+from mnistlab.errors import ConfigError
 
 
 def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -177,25 +178,31 @@ def oip_command(model: Path, layer: str, map_indices: tuple[int, ...], dataset: 
 
 
 @click.command("compare")
-@click.argument("model_a", type=click.Path(path_type=Path))
-@click.argument("model_b", type=click.Path(path_type=Path))
+@click.argument("models", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--layer", "layers", multiple=True, help="Layer to match by activations (repeatable) [default: every conv layer].")
 @click.option("--oip-layer", default=None, help="Layer to match by OIPs [default: the last conv layer].")
 @click.option("--no-oip", is_flag=True, help="Skip the OIP matching.")
 @click.option("--n-images", type=int, default=1000, show_default=True, help="Test images to correlate activations over.")
 @_oip_config_options
 @_common_options
-def compare_command(model_a: Path, model_b: Path, layers: tuple[str, ...], oip_layer: str | None, no_oip: bool,
+def compare_command(models: tuple[Path, ...], layers: tuple[str, ...], oip_layer: str | None, no_oip: bool,
                     n_images: int, dataset: str | None, out_dir: Path | None, as_json: bool, quiet: bool,
                     threads: int | None, **oip_options: Any) -> None:
     """Two trainings, same filters? Hungarian matching of maps by activations and OIPs, vs an untrained net.
 
-    Figures go to --out [default: insight/ beside A's run directory].
+    MODELS: two models (or run directories); figures go to --out [default: insight/ beside A's run].
+    With three or more, or one sweep directory (its completed trials, e.g. one per seed), every pair
+    is matched by activations and each layer's median matched correlation is given as mean ± sd.
     """
     from mnistlab.runs.insight import compare_of
 
+    models = _expand_sweep(models)
     config = _oip_config(**oip_options)
     _setup(threads)
+    if len(models) > 2:
+        _compare_many(models, layers, n_images, dataset, as_json)
+        return
+    model_a, model_b = models
     with _step_bar(not quiet, "OIPs") as on_step:
         summary = compare_of(model_a, model_b, layers=layers, oip_layer=oip_layer, oip=not no_oip,
                              n_images=n_images, config=config, dataset=dataset, out_dir=out_dir, on_step=on_step)
@@ -208,6 +215,36 @@ def compare_command(model_a: Path, model_b: Path, layers: tuple[str, ...], oip_l
                      f"{s['baseline_untrained']['median']:6.3f} | {s['shuffled']['median']:6.3f} | "
                      f"{valid:6.3f} ({s['n_valid_pairs']})   {s['same_position']:.0%}")
     lines.append(_where(summary))
+    _report(summary, as_json, lines)
+
+
+def _expand_sweep(models: tuple[Path, ...]) -> tuple[Path, ...]:
+    """One sweep directory stands for its completed trials' runs; otherwise at least two models."""
+    from mnistlab.sweep.results import is_sweep_dir, read_sweep
+
+    if len(models) == 1 and is_sweep_dir(models[0]):
+        sweep_dir = models[0]
+        trials = sorted((read_sweep(sweep_dir) or {}).get("trials", []), key=lambda row: row["trial"])
+        models = tuple(Path(row["run_dir"]) for row in trials if row["status"] == "completed" and row.get("run_dir"))
+        if len(models) < 2:
+            raise ConfigError(f"{sweep_dir} has fewer than two completed trials; let the sweep finish "
+                              f"(mnistlab sweep --resume {sweep_dir})")
+    if len(models) < 2:
+        raise ConfigError("compare needs two or more models (or run directories), or one sweep directory")
+    return models
+
+
+def _compare_many(models: tuple[Path, ...], layers: tuple[str, ...], n_images: int, dataset: str | None,
+                  as_json: bool) -> None:
+    from mnistlab.runs.insight import compare_many_of
+
+    summary = compare_many_of(models, layers=layers or None, n_images=n_images, dataset=dataset)
+    lines = [f"{summary['n_models']} models, {len(summary['pairs'])} pairs, activation matching over "
+             f"{summary['n_images']} {summary['dataset']} test images ({summary['seconds']:.1f} s); "
+             "median matched correlation, mean ± sd [pairs | each model vs untrained]:"]
+    for s in summary["layers"]:
+        lines.append(f"  {s['layer']:8s} {s['mean']:6.3f} ± {s['sd']:.3f} | "
+                     f"{s['untrained_mean']:6.3f} ± {s['untrained_sd']:.3f}")
     _report(summary, as_json, lines)
 
 

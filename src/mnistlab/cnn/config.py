@@ -23,7 +23,6 @@ PADDINGS = ("valid", "same")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
-DATASETS = DATASET_NAMES
 IMAGE_SHAPE = (28, 28, 1)
 MAX_SEED = 2**32 - 1  # what Keras' set_random_seed accepts
 MAX_EPOCHS = 100_000
@@ -88,7 +87,7 @@ class CNNConfig:
 
     def validate(self) -> CNNConfig:
         """Raise ConfigError naming the first invalid value; return self when all is well."""
-        _check_choice("dataset", self.dataset, DATASETS)
+        _check_choice("dataset", self.dataset, DATASET_NAMES)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("schedule", self.schedule, SCHEDULES)
         for name in ("step_epochs", "plateau_patience"):

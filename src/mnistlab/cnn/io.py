@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from mnistlab.cnn.backend import import_keras
 from mnistlab.errors import ModelFileError
 from mnistlab.fileio import atomic_path
 
@@ -36,8 +37,6 @@ def load_model(path: str | os.PathLike, *, backend: str | None = None, compile: 
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path} is not a Keras model file (.keras archives are zip files); "
                              f"pass the model.keras written by `mnistlab cnn train`")
-    from mnistlab.cnn.backend import import_keras
-
     keras = import_keras(backend)
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=compile)  # compile: optimiser state too

@@ -7,21 +7,19 @@ same backend gives the same history.
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
 from mnistlab.divergence import divergence_reason
 from mnistlab.errors import ConfigError, TrainingDiverged
-from mnistlab.fileio import atomic_write, write_json_atomic
 
 EpochHook = Callable[[dict[str, float]], "bool | None"]
 """Called with each epoch's metrics row; returning True stops training after that epoch."""
@@ -139,8 +137,6 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     >>> ds = load("mnist", "train")  # doctest: +SKIP
     >>> result = train(CNNConfig(epochs=1), ds.images[:512], ds.labels[:512])  # doctest: +SKIP
     """
-    from mnistlab.cnn.backend import import_keras
-
     config = config.validate()
     labels = np.asarray(labels)
     x = to_model_input(images)  # (n, 28, 28, 1) float32
@@ -176,15 +172,3 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     return TrainResult(model=model, history=history, train_seconds=seconds,
                        stopped_early=len(history) < config.epochs - initial_epoch, backend=keras.backend.backend())
 
-
-def save_history(history: list[dict[str, float]], path: str | Path) -> Path:
-    """Write the per-epoch history as CSV (path ending .csv) or JSON (anything else), atomically."""
-    path = Path(path)
-    if path.suffix != ".csv":
-        return write_json_atomic(path, history)
-    columns = list(dict.fromkeys(key for row in history for key in row))
-    with atomic_write(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(history)
-    return path

@@ -283,3 +283,32 @@ def _check_same_shape(model_a: Any, model_b: Any, name: str) -> None:
     if shape_a != shape_b:
         raise ConfigError(f"layer {name!r} outputs {shape_a} in model A but {shape_b} in model B; "
                           "compare two trainings of the same architecture")
+
+
+def compare_many(models: Sequence[Any], images: np.ndarray, *, layers: Sequence[LayerRef] | None = None,
+                 random_state: int = 0) -> dict[str, Any]:
+    """Do N trainings learn the same maps? Activation matching of every pair, summarised per layer.
+
+    The question of `compare_models` over N seeds instead of one pair: for each layer, the median
+    matched correlation of each of the N(N-1)/2 pairs, their mean ± sd, and the same for each model
+    against an untrained network (the baseline). OIP matching stays with the pairwise comparison.
+    """
+    if len(models) < 2:
+        raise ConfigError(f"compare needs at least two models, got {len(models)}")
+    names = [get_layer(models[0], ref).name for ref in layers] if layers else \
+        [layer.name for layer in layers_of_kind(models[0], ("conv",))]
+    for other in models[1:]:
+        for name in names:
+            _check_same_shape(models[0], other, name)
+    untrained = predict_layers(untrained_like(models[0], random_state), names, images)
+    acts = [predict_layers(model, names, images) for model in models]  # [model][layer] (n, h, w, c)
+    pairs = [(i, j) for i in range(len(models)) for j in range(i + 1, len(models))]
+    summary = []
+    for k, name in enumerate(names):
+        pair = [float(np.median(match_maps(activation_similarity(acts[i][k], acts[j][k]))[1])) for i, j in pairs]
+        base = [float(np.median(match_maps(activation_similarity(a[k], untrained[k]))[1])) for a in acts]
+        summary.append({"layer": name, "pair_medians": [round(p, 4) for p in pair],
+                        "mean": round(float(np.mean(pair)), 4), "sd": round(float(np.std(pair, ddof=1)), 4)
+                        if len(pair) > 1 else 0.0, "untrained_mean": round(float(np.mean(base)), 4),
+                        "untrained_sd": round(float(np.std(base, ddof=1)), 4)})
+    return {"n_models": len(models), "n_images": len(images), "pairs": pairs, "layers": summary}

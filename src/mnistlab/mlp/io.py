@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
     """Write fitted `model` (an MLPClassifier) to `path` atomically; return the path.
 
     `metadata` is any JSON-ready dict stored beside the weights (the CLI keeps the dataset and
-    preprocessing there); `load_model` returns it as `model.metadata_`.
+    preprocessing there); `MLPClassifier.load` returns it as `model.metadata_`.
     """
     from sklearn.utils.validation import check_is_fitted
 
@@ -43,6 +44,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
         "classes": classes.astype(str) if classes_kind == "str" else classes,
         "classes_kind": np.array(classes_kind),
         "n_features_in": np.array(model.n_features_in_),
+        "targets_kind": np.array(model._targets.kind),
         "epochs_done": np.array(model.n_iter_),
         "n_layers": np.array(len(model.coefs_)),
         "metadata_json": np.array(json.dumps(metadata or {})),
@@ -56,10 +58,26 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
     return save_npz_atomic(path, **arrays)
 
 
-def load_model(path: str | os.PathLike):
-    """Read an MLPClassifier written by `save_model`; ModelFileError if `path` is not one."""
-    from mnistlab.mlp.estimator import MLPClassifier
+@dataclass
+class SavedModel:
+    """What a model file holds: the config, classes, learned parameters, history and metadata."""
 
+    config: MLPConfig
+    classes: np.ndarray
+    n_features: int
+    epochs_done: int
+    params: Params
+    history: History
+    metadata: dict
+    targets_kind: str | None = None
+    """"binary", "multiclass" or "multilabel"; None in files older than that distinction."""
+
+
+def read_model(path: str | os.PathLike) -> SavedModel:
+    """Read a model file written by `save_model` (`MLPClassifier.load` builds the estimator from it).
+
+    Raises ModelFileError if `path` is missing or is not an mnistlab MLP model file.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"no model file at {path}; train one with `mnistlab mlp train` or MLPClassifier.save")
@@ -72,15 +90,10 @@ def load_model(path: str | os.PathLike):
         raise ModelFileError(f"{path} is not an mnistlab MLP model (no '{FORMAT}' marker); "
                              "use a model.npz written by `mnistlab mlp train`")
     try:
-        cfg, params, classes, n_features, epochs_done, metadata = _checked_contents(files)
-        history = History.from_arrays({k.removeprefix("history__"): v for k, v in files.items()
-                                       if k.startswith("history__")})
+        saved = _checked_contents(files)
     except (ValueError, TypeError, KeyError, ConfigError) as exc:  # ConfigError: a broken config_json
         raise ModelFileError(f"{path} is damaged: {exc}; retrain the model or use an intact copy") from None
-    model = MLPClassifier.from_config(cfg)
-    model._restore(cfg, classes, n_features, params, history, epochs_done)
-    model.metadata_ = metadata
-    return model
+    return saved
 
 
 def _scalar_int(files: dict[str, np.ndarray], key: str, low: int) -> int:
@@ -100,8 +113,8 @@ def _json_field(files: dict[str, np.ndarray], key: str) -> dict:
     return value
 
 
-def _checked_contents(files: dict[str, np.ndarray]):
-    """(config, params, classes, n_features, epochs_done, metadata) after checking every array agrees."""
+def _checked_contents(files: dict[str, np.ndarray]) -> SavedModel:
+    """The SavedModel in `files`, after checking every array is there and agrees with the others."""
     missing = [k for k in REQUIRED if k not in files]
     if missing:
         raise ValueError(f"array(s) {', '.join(missing)} missing")
@@ -114,12 +127,14 @@ def _checked_contents(files: dict[str, np.ndarray]):
     n_layers = _scalar_int(files, "n_layers", 1)
     n_features = _scalar_int(files, "n_features_in", 1)
     epochs_done = _scalar_int(files, "epochs_done", 0)
+    kind = str(files["targets_kind"]) if "targets_kind" in files else None
     classes = files["classes"]
-    if classes.ndim != 1 or len(classes) < 2 or len(np.unique(classes)) != len(classes):
-        raise ValueError(f"classes must list at least 2 distinct labels, got {classes.tolist()!r}")
+    if classes.ndim != 1 or len(classes) < (1 if kind == "multilabel" else 2) or len(np.unique(classes)) != len(classes):
+        raise ValueError(f"classes must list distinct labels (at least 2), got {classes.tolist()!r}")
     if n_layers != len(cfg.hidden_sizes) + 1:
         raise ValueError(f"n_layers is {n_layers} but the config has {len(cfg.hidden_sizes)} hidden layer(s)")
-    sizes = [n_features, *cfg.hidden_sizes, len(classes)]
+    n_outputs = 1 if kind == "binary" else len(classes)  # binary: one logistic unit (mlp/targets.py)
+    sizes = [n_features, *cfg.hidden_sizes, n_outputs]
     weights, biases = [], []
     for l in range(n_layers):
         for key, shape in ((f"weights_{l}", (sizes[l], sizes[l + 1])), (f"biases_{l}", (sizes[l + 1],))):
@@ -131,5 +146,8 @@ def _checked_contents(files: dict[str, np.ndarray]):
             if not np.isfinite(array).all():
                 raise ValueError(f"{key} holds NaN or infinite values")
             (weights if key.startswith("w") else biases).append(array)
+    history = History.from_arrays({k.removeprefix("history__"): v for k, v in files.items()
+                                   if k.startswith("history__")})
     metadata = _json_field(files, "metadata_json") if "metadata_json" in files else {}
-    return cfg, Params(weights, biases), classes, n_features, epochs_done, metadata
+    return SavedModel(config=cfg, classes=classes, n_features=n_features, epochs_done=epochs_done,
+                      params=Params(weights, biases), history=history, metadata=metadata, targets_kind=kind)

@@ -164,6 +164,8 @@ class Checkpointer:
             self._save(epoch, capture_model())
 
     def _save(self, epoch: int, what: Any) -> None:
+        if what is None:  # nothing to save yet (no model built)
+            return
         if self.kind == "mlp":
             save_mlp_checkpoint(self.run, what, epoch)
         else:

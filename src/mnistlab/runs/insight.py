@@ -25,7 +25,7 @@ from mnistlab.data import Dataset, load
 from mnistlab.errors import ConfigError, OutputError
 from mnistlab.fileio import describe_os_error
 from mnistlab.insight import figures
-from mnistlab.insight.compare import compare_models
+from mnistlab.insight.compare import compare_many, compare_models
 from mnistlab.insight.extract import LayerRef, get_layer, last_conv_layer, layer_kind, load_cnn, run_dir_of
 from mnistlab.insight.feature_maps import feature_maps, first_layer_kernels, map_statistics
 from mnistlab.insight.oip import OIPConfig, compute_oips, reference_activations
@@ -188,3 +188,17 @@ def compare_of(model_a: str | os.PathLike, model_b: str | os.PathLike, *, layers
     return {"model_a": str(model_a), "model_b": str(model_b), "dataset": study.dataset,
             "seconds": round(seconds, 2), **result.summary(), "figures": study.figures,
             "folders": [str(f) for f in study.folders]}
+
+
+def compare_many_of(models: Sequence[str | os.PathLike], *, layers: Sequence[LayerRef] | None = None,
+                    n_images: int = 1000, dataset: str | None = None, random_state: int = 0) -> dict[str, Any]:
+    """N trainings (e.g. the seeds of a sweep), same maps? Pairwise activation matching, mean ± sd per layer."""
+    if n_images < 10:
+        raise ConfigError(f"n_images must be at least 10, got {n_images}")
+    study = StudiedModel.open(models[0], dataset=dataset)
+    others = [load_cnn(path) for path in models[1:]]
+    began = time.perf_counter()
+    result = compare_many([study.model, *others], study.data("test").images[:n_images], layers=layers,
+                          random_state=random_state)
+    return {"models": [str(m) for m in models], "dataset": study.dataset,
+            "seconds": round(time.perf_counter() - began, 2), **result}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -26,13 +27,13 @@ from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.evaluate import evaluate as evaluate_cnn
 from mnistlab.cnn.io import save_model as save_cnn
-from mnistlab.cnn.train import save_history
 from mnistlab.cnn.train import train as fit_cnn
 from mnistlab.data import load
+from mnistlab.fileio import atomic_write, write_json_atomic
 from mnistlab.mlp.estimator import MLPClassifier
 from mnistlab.mlp.run import MLPRunConfig, prepare_data
-from mnistlab.runs.plots import write_run_figures
 from mnistlab.runs.checkpoint import DEFAULT_EVERY, Checkpointer
+from mnistlab.runs.plots import write_run_figures
 from mnistlab.runs.rundir import RunDir
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
@@ -51,6 +52,19 @@ def metrics_row(row: dict[str, float]) -> dict[str, Any]:
     ordered.update({k: v for k, v in row.items() if k not in ordered})
     return {k: ("" if isinstance(v, float) and math.isnan(v) else (int(v) if k == "epoch" else v))
             for k, v in ordered.items()}
+
+
+def save_history(history: list[dict[str, float]], path: str | os.PathLike) -> Path:
+    """Write the per-epoch history as CSV (path ending .csv) or JSON (anything else), atomically."""
+    path = Path(path)
+    if path.suffix != ".csv":
+        return write_json_atomic(path, history)
+    columns = list(dict.fromkeys(key for row in history for key in row))
+    with atomic_write(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(history)
+    return path
 
 
 class _EpochRelay:
@@ -166,7 +180,7 @@ def cnn_session(run: RunDir, config: CNNConfig, *, on_epoch: EpochCallback | Non
     train_set, test_set = load(config.dataset, "train"), load(config.dataset, "test")
     current: dict[str, Any] = {}
     checkpoints = Checkpointer(run, "cnn", checkpoint_every)
-    epochs = _EpochRelay(run, on_epoch, lambda epoch: checkpoints.epoch_done(epoch, lambda: current["model"]))
+    epochs = _EpochRelay(run, on_epoch, lambda epoch: checkpoints.epoch_done(epoch, lambda: current.get("model")))
     summary: dict[str, Any] = {"model": "cnn", "dataset": config.dataset, "epochs": done, "test_accuracy": None,
                                "train_seconds": prior_seconds, "backend": config.backend, "run_dir": str(run.path)}
     start = time.perf_counter()

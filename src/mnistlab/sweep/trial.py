@@ -63,18 +63,10 @@ def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
 
 
 def train_model(model: str, config: Any, *, runs_dir: str, name: str,
-                on_epoch: Callable[[dict], None]) -> dict[str, Any]:
-    """Train `config` as a run directory under `runs_dir` and return its summary (the one adapter)."""
-    try:
-        from mnistlab.runs.training import train_cnn_run, train_mlp_run
-    except ImportError:  # until the run-level functions land: today's MLP trainer; the CNN reports at the end
-        from mnistlab.mlp.run import train_run
+                on_epoch: Callable[[dict], bool | None]) -> dict[str, Any]:
+    """Train `config` as a run directory under `runs_dir` and return its summary."""
+    from mnistlab.runs.training import train_cnn_run, train_mlp_run
 
-        if model == "mlp":
-            return train_run(config, runs_dir=runs_dir, name=name, on_epoch_end=on_epoch)
-        from mnistlab.cli.cnn import run_training
-
-        return run_training(config, runs_dir=runs_dir, name=name, quiet=True, progress=False)
     train = train_mlp_run if model == "mlp" else train_cnn_run
     return train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch)
 
@@ -83,10 +75,12 @@ def _numbers(row: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def _replay(run_dir: Path, report: Callable[[dict], None], where: dict[str, Any]) -> None:
+def _replay(run_dir: Path, report: Callable[[dict], None]) -> None:
     """Report a finished run's recorded epochs again (a resumed sweep whose state missed its end)."""
     import csv
 
+    marker = json.loads((run_dir / TRIAL_FILE).read_text())
+    where = {k: marker[k] for k in ("hostname", "pid", "node_id") if k in marker}  # where it trained
     with (run_dir / "metrics.csv").open(newline="") as fh:
         for row in csv.DictReader(fh):
             values = {k: float(v) for k, v in row.items() if v not in ("", None)}
@@ -107,23 +101,25 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     where = {"hostname": socket.gethostname(), "pid": os.getpid(), "node_id": _node_id()}
     done = completed_run(plan.sweep_dir, key)
     if done is not None:
-        _replay(done, tune.report, where)
+        _replay(done, tune.report)
         return
     cfg = trial_config(plan.model, plan.base, dataset=plan.dataset, threads=plan.threads_per_trial, seed=seed,
                        options={**plan.fixed, **params})
     name = f"trial-{trial_id}"
     state: dict[str, Any] = {}
 
-    def on_epoch(row: dict) -> None:
+    def on_epoch(row: dict) -> bool | None:
         if "run_dir" not in state:
             state["run_dir"] = run_dir = find_run_dir(plan.sweep_dir, trial_id)
             marker = {"key": key, "trial_id": trial_id, "params": params, "seed": seed, **where}
             write_json_atomic(run_dir / TRIAL_FILE, marker)
-        tune.report({**_numbers(row), **where, "run_dir": str(state["run_dir"])})
+        try:
+            tune.report({**_numbers(row), **where, "run_dir": str(state["run_dir"])})
+        except SystemExit:  # Tune stops this trial (e.g. ASHA): end the run as "stopped", not "failed"
+            return True
+        return None
 
-    summary = train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch)
-    if "run_dir" not in state:  # a trainer without per-epoch hooks: one report at the end
-        on_epoch({k: v for k, v in summary.items() if k != "epochs"} | {"epoch": summary.get("epochs", 0)})
+    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch)
 
 
 def _node_id() -> str:
