@@ -139,11 +139,15 @@ def resume_command(run_dir: Path, epochs: int | None, checkpoint_every: int, qui
 
 def _configured_epochs(run_dir: Path) -> int:
     """The epochs the run's config.json asks for (for the progress bar; resume_run validates it)."""
+    from mnistlab.errors import MnistlabError
     from mnistlab.fileio import read_json_object
 
-    values = read_json_object(run_dir / "config.json", "run config")
-    epochs = values.get("epochs", (values.get("mlp") or {}).get("epochs") if isinstance(values.get("mlp"), dict)
-                        else None)
+    try:
+        values = read_json_object(run_dir / "config.json", "run config")
+    except MnistlabError:  # resume_run names the problem
+        return 0
+    mlp = values.get("mlp")
+    epochs = mlp.get("epochs") if isinstance(mlp, dict) else values.get("epochs")
     return epochs if isinstance(epochs, int) else 0
 
 

@@ -32,6 +32,8 @@ def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoc
     Returns the summary, as `train_mlp_run` does. RunDirError when there is nothing to continue.
     """
     run = RunDir(Path(run_dir))
+    if not run.path.is_dir():
+        raise RunDirError(f"no run directory at {run.path}; list the runs with `mnistlab runs`")
     info = read_json_object(run.path / "run.json", "run record")
     checkpoint = latest_checkpoint(run.path)
     if info.get("status") == "running" and isinstance(info.get("pid"), int) and pid_alive(info["pid"]) \
