@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.io import save_model as save_cnn_model
 from mnistlab.errors import ModelFileError
 from mnistlab.runs.catalog import RunDirError
 from mnistlab.fileio import read_json_object, save_npz_atomic, write_json_atomic
@@ -99,9 +100,7 @@ def save_mlp_checkpoint(run: RunDir, state: dict[str, Any], epoch: int) -> Path:
 
 def save_cnn_checkpoint(run: RunDir, model: Any, epoch: int) -> Path:
     """Write the Keras `model` (weights and optimiser state) as the checkpoint at `epoch`."""
-    from mnistlab.cnn.io import save_model
-
-    path = save_model(model, run.file(f"checkpoint-epoch{epoch}.keras"))
+    path = save_cnn_model(model, run.file(f"checkpoint-epoch{epoch}.keras"))
     _switch_pointer(run, "cnn", epoch, path)
     return path
 
