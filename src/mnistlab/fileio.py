@@ -85,10 +85,13 @@ def atomic_path(path: str | os.PathLike, ext: str = "") -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
+def atomic_write(path: str | os.PathLike, mode: str = "w", *, durable: bool = True,
+                 **kwargs: Any) -> Iterator[IO[Any]]:
     """Open a temporary file beside `path` (mode "w" or "wb", open()'s keywords); rename it on success.
 
     Readers never see half a file, and an error or Ctrl-C leaves any older `path` untouched.
+    `durable=False` skips the fsyncs: the file survives a killed process but maybe not a power
+    cut (for frequent, replaceable files such as checkpoints, where an fsync costs more than the write).
 
     >>> import tempfile, pathlib
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "note.txt"
@@ -106,18 +109,20 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Ite
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
+def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8", *, durable: bool = True) -> Path:
     """Write `text` to `path` atomically; return the path."""
-    with atomic_write(path, "w", encoding=encoding, newline="") as fh:
+    with atomic_write(path, "w", durable=durable, encoding=encoding, newline="") as fh:
         fh.write(text)
     return Path(path)
 
@@ -137,17 +142,17 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
-def write_json_atomic(path: str | os.PathLike, payload: Any) -> Path:
+def write_json_atomic(path: str | os.PathLike, payload: Any, *, durable: bool = True) -> Path:
     """Write `payload` as indented JSON (NumPy values and paths converted) atomically; return the path."""
     text = json.dumps(payload, indent=2, sort_keys=True, default=_json_default) + "\n"
-    return write_text_atomic(path, text)
+    return write_text_atomic(path, text, durable=durable)
 
 
-def save_npz_atomic(path: str | os.PathLike, **arrays: Any) -> Path:
+def save_npz_atomic(path: str | os.PathLike, *, durable: bool = True, **arrays: Any) -> Path:
     """Write `arrays` as an uncompressed .npz archive atomically; return the path."""
     import numpy as np  # the one writer that needs NumPy; keeps this module importable from the lowest layer
 
-    with atomic_write(path, "wb") as fh:
+    with atomic_write(path, "wb", durable=durable) as fh:
         np.savez(fh, **arrays)
     return Path(path)
 

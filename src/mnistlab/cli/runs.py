@@ -43,7 +43,8 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) 
 def _format_row(row: dict) -> list[str]:
     accuracy = row["test_accuracy"]
     seconds = row["train_seconds"]
-    return [row["name"], str(row["model"] or "?"), str(row["dataset"] or "?"),
+    name = "".join(c if c.isprintable() else "?" for c in row["name"])  # a folder from before safe names
+    return [name, str(row["model"] or "?"), str(row["dataset"] or "?"),
             str(row["epochs"] if row["epochs"] is not None else "?"),
             f"{accuracy:.4f}" if accuracy is not None else "-",
             f"{seconds:.1f}" if seconds is not None else "-", row["status"]]

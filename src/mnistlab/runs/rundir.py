@@ -116,8 +116,6 @@ class RunDir:
             if header is None:
                 writer.writeheader()
             writer.writerow(row)
-            fh.flush()
-            os.fsync(fh.fileno())  # a killed run keeps every epoch it reported
 
     def figure_path(self, name: str) -> Path:
         """Where to save the figure called `name` (e.g. "curves" -> curves.png)."""
