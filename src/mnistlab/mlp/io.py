@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from mnistlab.errors import ModelFileError
 from mnistlab.mlp.config import MLPConfig
@@ -30,8 +31,6 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
     `metadata` is any JSON-ready dict stored beside the weights (the CLI keeps the dataset and
     preprocessing there); `MLPClassifier.load` returns it as `model.metadata_`.
     """
-    from sklearn.utils.validation import check_is_fitted
-
     check_is_fitted(model, "coefs_")
     path = Path(path)
     classes = np.asarray(model.classes_)

@@ -7,6 +7,7 @@ training command makes at its end; it saves every figure into the run directory 
 Examples
 --------
 >>> import numpy as np
+from sklearn.metrics import confusion_matrix
 >>> fig = confusion_matrix_figure(np.eye(3, dtype=int) * 5, ("a", "b", "c"))
 >>> len(fig.axes) >= 1
 True
@@ -250,8 +251,6 @@ def write_run_figures(run: RunDir | str | os.PathLike, *, images: np.ndarray, y_
     first_layer_weights : ndarray of shape (784, n_hidden), optional
         The MLP's input-layer weights.
     """
-    from sklearn.metrics import confusion_matrix
-
     run = run if isinstance(run, RunDir) else RunDir(Path(run))
     y_true, y_pred = np.asarray(y_true).astype(np.int64), np.asarray(y_pred).astype(np.int64)
     if not len(images) == len(y_true) == len(y_pred):
