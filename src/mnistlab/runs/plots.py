@@ -7,7 +7,6 @@ training command makes at its end; it saves every figure into the run directory 
 Examples
 --------
 >>> import numpy as np
-from sklearn.metrics import confusion_matrix
 >>> fig = confusion_matrix_figure(np.eye(3, dtype=int) * 5, ("a", "b", "c"))
 >>> len(fig.axes) >= 1
 True
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from sklearn.metrics import confusion_matrix
 
 from mnistlab.errors import ConfigError
 from mnistlab.runs.metrics import Metrics, epochs_axis, read_metrics
