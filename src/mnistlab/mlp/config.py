@@ -73,7 +73,7 @@ class MLPConfig:
     def from_dict(cls, values: dict[str, Any]) -> MLPConfig:
         """Build from a dict (e.g. config.json), rejecting unknown keys; tuples restored from lists."""
         known = {f.name for f in fields(cls)}
-        values = {LEGACY_NAMES.get(k, k): v for k, v in values.items()}
+        values = _upgrade_legacy(values)
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"unknown MLP option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(known))}")
@@ -94,8 +94,19 @@ class MLPConfig:
         return values
 
 
-LEGACY_NAMES = {"patience": "n_iter_no_change", "min_delta": "tol"}
-"""Options of config files written before the scikit-learn stopping rule, and their new names."""
+def _upgrade_legacy(values: dict[str, Any]) -> dict[str, Any]:
+    """A config written before the scikit-learn stopping rule (it has `patience`) keeps its meaning:
+    a fixed epoch budget, or with early stopping patience -> n_iter_no_change, min_delta -> tol."""
+    if "patience" not in values and "min_delta" not in values:
+        return values
+    values = dict(values)
+    patience, min_delta = values.pop("patience", 5), values.pop("min_delta", 0.0)
+    if values.get("early_stopping"):
+        values.setdefault("n_iter_no_change", patience)
+        values.setdefault("tol", min_delta)
+    else:
+        values.setdefault("n_iter_no_change", None)
+    return values
 
 
 def _choice(name: str, value: Any, options: tuple[str, ...]) -> None:
