@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,13 +63,13 @@ def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
     return None
 
 
-def train_model(model: str, config: Any, *, runs_dir: str, name: str,
-                on_epoch: Callable[[dict], bool | None]) -> dict[str, Any]:
+def train_model(model: str, config: Any, *, runs_dir: str, name: str, on_epoch: Callable[[dict], bool | None],
+                on_batch: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Train `config` as a run directory under `runs_dir` and return its summary."""
     from mnistlab.runs.training import train_cnn_run, train_mlp_run
 
     train = train_mlp_run if model == "mlp" else train_cnn_run
-    return train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch)
+    return train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
 
 
 def _numbers(row: dict[str, Any]) -> dict[str, float]:
@@ -80,7 +81,8 @@ def _replay(run_dir: Path, report: Callable[[dict], None]) -> None:
     import csv
 
     marker = json.loads((run_dir / TRIAL_FILE).read_text())
-    where = {k: marker[k] for k in ("hostname", "pid", "node_id") if k in marker}  # where it trained
+    # Where it trained, not where it is replayed.
+    where = {k: marker[k] for k in ("hostname", "pid", "node_id", "blas_threads") if k in marker}
     with (run_dir / "metrics.csv").open(newline="") as fh:
         for row in csv.DictReader(fh):
             values = {k: float(v) for k, v in row.items() if v not in ("", None)}
@@ -98,7 +100,8 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     seed, params = seed_and_params(config, plan.seeds)
     key = trial_key(params, seed)
     trial_id = tune.get_context().get_trial_id()
-    where = {"hostname": socket.gethostname(), "pid": os.getpid(), "node_id": _node_id()}
+    where = {"hostname": socket.gethostname(), "pid": os.getpid(), "node_id": _node_id(),
+             "blas_threads": _blas_threads()}
     done = completed_run(plan.sweep_dir, key)
     if done is not None:
         _replay(done, tune.report)
@@ -108,7 +111,16 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     name = f"trial-{trial_id}"
     state: dict[str, Any] = {}
 
+    def on_batch(done: int, total: int) -> None:
+        state.setdefault("clocks", (time.process_time(), time.perf_counter()))  # when training starts
+
     def on_epoch(row: dict) -> bool | None:
+        cpu, wall = time.process_time(), time.perf_counter()
+        cpu0, wall0 = state.get("clocks", (cpu, wall))
+        # CPU seconds of this process (all its threads) and wall seconds since the previous epoch ended,
+        # evaluation included: their ratio shows whether the trial's threads got their cores.
+        row = {**row, "epoch_cpu_seconds": cpu - cpu0, "epoch_wall_seconds": wall - wall0}
+        state["clocks"] = (cpu, wall)
         if "run_dir" not in state:
             state["run_dir"] = run_dir = find_run_dir(plan.sweep_dir, trial_id)
             marker = {"key": key, "trial_id": trial_id, "params": params, "seed": seed, **where}
@@ -119,7 +131,14 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
             return True
         return None
 
-    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch)
+    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
+
+
+def _blas_threads() -> int:
+    """The largest thread pool (BLAS, OpenMP) this process has now: what bounds a trial's cores."""
+    from threadpoolctl import threadpool_info
+
+    return max((pool["num_threads"] for pool in threadpool_info()), default=1)
 
 
 def _node_id() -> str:
