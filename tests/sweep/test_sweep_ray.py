@@ -89,3 +89,20 @@ def test_report_of_a_sweep_directory_is_the_sweep_page(asha_sweep, capsys):
     for part in ("Best trial", "Parallel coordinates", "<svg", "Top 10 configurations", "mean ± sd",
                  "data:image/png;base64,", "stopped"):
         assert part in page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("search", ["random", "optuna"])
+def test_random_and_optuna_train_each_point_once_per_seed(search, write_spec, tmp_path, ray_guard):
+    from mnistlab.sweep import load_spec, run_sweep
+
+    spec = load_spec(write_spec(top={"search": f'"{search}"', "samples": "2", "seeds": "[0, 1]"},
+                                space={"lr": "{ loguniform = [1e-3, 1e-1] }"}))
+    summary = run_sweep(spec, runs_dir=tmp_path / "runs")
+    assert summary["counts"] == {"completed": 4}
+    rows = _rows(Path(summary["sweep_dir"]))
+    by_point: dict[str, list[str]] = {}
+    for row in rows:
+        assert 1e-3 <= float(row["lr"]) <= 1e-1
+        by_point.setdefault(row["lr"], []).append(row["seed"])
+    assert len(by_point) == 2 and all(sorted(seeds) == ["0", "1"] for seeds in by_point.values())
