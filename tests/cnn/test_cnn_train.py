@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mnistlab.cnn.evaluate import evaluate, predict, score
-from mnistlab.cnn.train import save_history, split_validation, train
+from mnistlab.cnn.train import split_validation, train
 from mnistlab.errors import ConfigError, TrainingDiverged
 
 pytest.importorskip("keras")
@@ -87,7 +87,7 @@ def test_predict_rejects_wrong_shapes(fashion_slice, small_config):
         predict(model, np.zeros((5, 32, 32), dtype=np.uint8))
 
 
-def test_split_and_score_helpers(tmp_path):
+def test_split_and_score_helpers():
     images, labels = np.arange(20).reshape(20, 1), np.arange(20) % 10
     (fit_x, _), (val_x, _) = split_validation(images, labels, 0.25, random_state=0)
     assert len(val_x) == 5 and len(fit_x) == 15
@@ -95,6 +95,3 @@ def test_split_and_score_helpers(tmp_path):
     scores = score(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), n_classes=3)
     assert scores.accuracy == 0.75 and scores.per_class_accuracy[:2].tolist() == [0.5, 1.0]
     assert np.isnan(scores.per_class_accuracy[2])
-    history = [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.25}]
-    assert save_history(history, tmp_path / "h.csv").read_text().splitlines() == ["epoch,loss", "1,0.5", "2,0.25"]
-    assert "0.25" in save_history(history, tmp_path / "h.json").read_text()

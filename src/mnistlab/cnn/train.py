@@ -7,16 +7,15 @@ same backend gives the same history.
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
 from mnistlab.errors import ConfigError, TrainingDiverged
@@ -128,8 +127,6 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     >>> ds = load("mnist", "train")  # doctest: +SKIP
     >>> result = train(CNNConfig(epochs=1), ds.images[:512], ds.labels[:512])  # doctest: +SKIP
     """
-    from mnistlab.cnn.backend import import_keras
-
     config = config.validate()
     labels = np.asarray(labels)
     x = to_model_input(images)  # (n, 28, 28, 1) float32
@@ -160,20 +157,3 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     return TrainResult(model=model, history=history, train_seconds=seconds,
                        stopped_early=len(history) < config.epochs, backend=keras.backend.backend())
 
-
-def save_history(history: list[dict[str, float]], path: str | Path) -> Path:
-    """Write the per-epoch history as CSV (path ending .csv) or JSON (anything else), atomically."""
-    from mnistlab.runs.rundir import write_json_atomic
-
-    path = Path(path)
-    if path.suffix != ".csv":
-        write_json_atomic(path, history)
-        return path
-    tmp = path.with_name(f".{path.name}.tmp")
-    columns = list(dict.fromkeys(key for row in history for key in row))
-    with tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(history)
-    tmp.replace(path)
-    return path

@@ -27,7 +27,8 @@ import numpy as np
 
 from mnistlab.errors import ConfigError
 from mnistlab.insight.backend import GradientFn, import_keras, input_gradient_fn
-from mnistlab.insight.extract import LayerRef, check_cnn, check_map_index, get_layer, layer_kind, model_input, n_units
+from mnistlab.insight.extract import (LayerRef, check_cnn, check_map_index, get_layer, layer_kind, model_input, n_units,
+                                      predict_layers)
 
 STRATEGIES = ("fill", "best")
 
@@ -304,8 +305,6 @@ def reference_activations(model: Any, layer: LayerRef, images: np.ndarray, perce
     The 99th percentile is a strong activation real images reach; the 100th (the maximum) is 0
     for a ReLU map that no image activates (a "dead" map, for which no OIP can be found).
     """
-    from mnistlab.insight.extract import predict_layers
-
     (acts,) = predict_layers(model, [get_layer(model, layer).name], images)
     per_image = acts.mean(axis=(1, 2)) if acts.ndim == 4 else acts  # (n, c)
     return np.percentile(per_image, percentile, axis=0).astype(np.float32)

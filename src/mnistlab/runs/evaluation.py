@@ -23,7 +23,7 @@ from mnistlab.cnn.io import load_model as load_cnn
 from mnistlab.data import load
 from mnistlab.data.catalog import DATASET_NAMES, check_split
 from mnistlab.errors import ConfigError, MnistlabError, ModelFileError
-from mnistlab.mlp.io import load_model as load_mlp
+from mnistlab.mlp.estimator import MLPClassifier
 from mnistlab.mlp.run import MLPRunConfig, prepare_data
 
 MODEL_FILES = {"mlp": "model.npz", "cnn": "model.keras"}
@@ -82,7 +82,7 @@ def evaluate_run(run_dir_or_model: str | os.PathLike, *, dataset: str | None = N
 
 def _evaluate_mlp(path: Path, dataset: str | None, split: str) -> tuple[str, Evaluation, tuple[str, ...]]:
     """Refit the stored preprocessing on the training split, as in training, and score the MLP."""
-    clf = load_mlp(path)
+    clf = MLPClassifier.load(path)
     meta = dict(clf.metadata_)
     dataset = dataset or meta.get("dataset")
     if dataset is None:

@@ -12,9 +12,12 @@ that returns True stops training after that epoch (run status "stopped", summary
 
 from __future__ import annotations
 
+import csv
 import math
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,14 +26,13 @@ from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.evaluate import evaluate as evaluate_cnn
 from mnistlab.cnn.io import save_model as save_cnn
-from mnistlab.cnn.train import save_history
 from mnistlab.cnn.train import train as fit_cnn
 from mnistlab.data import load
 from mnistlab.errors import TrainingDiverged
 from mnistlab.mlp.estimator import MLPClassifier
 from mnistlab.mlp.run import MLPRunConfig, prepare_data
 from mnistlab.runs.plots import write_run_figures
-from mnistlab.runs.rundir import RunDir
+from mnistlab.runs.rundir import RunDir, atomic_open, write_json_atomic
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
 """on_epoch(row): the epoch's metrics row; returning True stops training after that epoch."""
@@ -48,6 +50,20 @@ def metrics_row(row: dict[str, float]) -> dict[str, Any]:
     ordered.update({k: v for k, v in row.items() if k not in ordered})
     return {k: ("" if isinstance(v, float) and math.isnan(v) else (int(v) if k == "epoch" else v))
             for k, v in ordered.items()}
+
+
+def save_history(history: list[dict[str, float]], path: str | os.PathLike) -> Path:
+    """Write the per-epoch history as CSV (path ending .csv) or JSON (anything else), atomically."""
+    path = Path(path)
+    if path.suffix != ".csv":
+        write_json_atomic(path, history)
+        return path
+    columns = list(dict.fromkeys(key for row in history for key in row))
+    with atomic_open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(history)
+    return path
 
 
 def _failure_status(exc: BaseException) -> str:
