@@ -27,7 +27,7 @@ class _Progress:
             return
         lines = table_lines(table)
         up = f"\x1b[{self.drawn}F\x1b[J" if self.drawn else ""
-        click.echo(up + "\n".join(lines), err=True)
+        click.echo(up + "\n".join(lines), err=True, color=True)  # live only on a terminal: keep the codes
         self.drawn = len(lines)
 
 
