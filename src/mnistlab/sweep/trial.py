@@ -9,6 +9,7 @@ mark a run that Ray stopped, and for a resumed sweep to replay a finished trial 
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import socket
@@ -19,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.runs.rundir import write_json_atomic
+from mnistlab.runs.training import train_cnn_run, train_mlp_run
 from mnistlab.sweep.options import trial_config
 from mnistlab.sweep.search import seed_and_params
+from mnistlab.threads import configure_threads
 
 TRIAL_FILE = "trial.json"
 
@@ -66,8 +69,6 @@ def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
 def train_model(model: str, config: Any, *, runs_dir: str, name: str, on_epoch: Callable[[dict], bool | None],
                 on_batch: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Train `config` as a run directory under `runs_dir` and return its summary."""
-    from mnistlab.runs.training import train_cnn_run, train_mlp_run
-
     train = train_mlp_run if model == "mlp" else train_cnn_run
     return train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
 
@@ -78,8 +79,6 @@ def _numbers(row: dict[str, Any]) -> dict[str, float]:
 
 def _replay(run_dir: Path, report: Callable[[dict], None]) -> None:
     """Report a finished run's recorded epochs again (a resumed sweep whose state missed its end)."""
-    import csv
-
     marker = json.loads((run_dir / TRIAL_FILE).read_text())
     # Where it trained, not where it is replayed.
     where = {k: marker[k] for k in ("hostname", "pid", "node_id", "blas_threads") if k in marker}
@@ -92,8 +91,6 @@ def _replay(run_dir: Path, report: Callable[[dict], None]) -> None:
 def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     """Tune's function trainable: train one point of the space with one seed, reporting every epoch."""
     from ray import tune  # heavy: this runs inside a Ray worker
-
-    from mnistlab.threads import configure_threads
 
     os.environ.update(plan.extra_env)
     configure_threads(plan.threads_per_trial)
