@@ -58,7 +58,8 @@ def ray_session(address: str | None, env: dict[str, str]) -> Iterator[None]:
     try:
         ray.init(address=address, **options)
     except ConnectionError as exc:
-        raise SweepError(f"cannot reach a Ray cluster at {address} ({exc}); start one with `ray start --head` "
+        raise SweepError(f"cannot reach a Ray cluster at {address} ({str(exc).splitlines()[0]}); start one with "
+                         "`ray start --head`, set RAY_AUTH_MODE=token if it uses token authentication (docs/sweep.md), "
                          "or leave out --address for a local Ray") from None
     try:
         yield
