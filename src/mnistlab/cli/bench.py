@@ -132,7 +132,8 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
 def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, note, as_json, quiet) -> int:
     """Time the default CNN on each installed Keras backend and in plain PyTorch: s/epoch, images/s.
 
-    Example: `mnistlab bench cnn --batches 30`.
+    Example: `mnistlab bench cnn --batches 30`; one backend alone (what `python -m mnistlab.cnn.timing`
+    did): `mnistlab bench cnn --engines keras-jax --batch-sizes 64 --batches 60`.
     """
     from dataclasses import asdict
 
@@ -142,7 +143,7 @@ def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, no
 
     fields = {"batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "n_batches": batches, "repeats": repeats}
     if engines:
-        fields["engines"] = tuple(f"cnn-{e.strip()}" for e in engines.split(",") if e.strip())
+        fields["engines"] = tuple(e.strip() for e in engines.split(",") if e.strip())
     if threads is not None:
         fields["threads"] = threads
     config = CnnBenchConfig(**fields)
