@@ -113,7 +113,7 @@ class KerasEngine:
 
         recipe = job.recipe
         keras.utils.set_random_seed(job.random_state)
-        model = _recipe_model(keras, recipe, data.n_classes)
+        model = _recipe_model(keras, recipe, data.X_train.shape[1], data.n_classes)
         shape = (-1, 28, 28, 1) if recipe.model == "cnn" else (-1, data.X_train.shape[1])
         x, x_test = data.X_train.reshape(shape), data.X_test.reshape(shape)
         y = data.y_train.astype("int32")
@@ -159,8 +159,8 @@ class KerasEngine:
         return TrainOutcome(timer.seconds, accuracy)
 
 
-def _recipe_model(keras: Any, recipe: Recipe, n_classes: int) -> Any:
-    """The recipe's net as a `keras.Sequential`: (n, 784) inputs for an MLP, (n, 28, 28, 1) for a CNN."""
+def _recipe_model(keras: Any, recipe: Recipe, n_features: int, n_classes: int) -> Any:
+    """The recipe's net as a `keras.Sequential`: (n, n_features) inputs for an MLP, (n, 28, 28, 1) for a CNN."""
     layers = keras.layers
     if recipe.init == "glorot_uniform":
         init: Any = "glorot_uniform"
@@ -168,7 +168,7 @@ def _recipe_model(keras: Any, recipe: Recipe, n_classes: int) -> Any:
         init = keras.initializers.VarianceScaling(scale=1.0 / 3.0, mode="fan_in", distribution="uniform")
     stack: list[Any] = []
     if recipe.model == "mlp":
-        stack.append(keras.Input((784,)))
+        stack.append(keras.Input((n_features,)))
     else:
         stack.append(keras.Input((28, 28, 1)))
         for i, filters in enumerate(recipe.conv):

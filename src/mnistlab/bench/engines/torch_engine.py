@@ -138,7 +138,7 @@ class TorchEngine:
         torch.manual_seed(job.random_state)
         generator = torch.Generator().manual_seed(job.random_state)
         rng = np.random.default_rng(job.random_state)
-        model = _recipe_model(recipe, data.n_classes)
+        model = _recipe_model(recipe, data.X_train.shape[1], data.n_classes)
         shape = (-1, 28, 28) if recipe.model == "cnn" else (-1, data.X_train.shape[1])
         x, y = data.X_train.reshape(shape), torch.from_numpy(data.y_train.astype("int64"))
         x_test = _tensor(data.X_test.reshape(shape))
@@ -177,7 +177,7 @@ def _tensor(images: Any) -> Any:
     return tensor.unsqueeze(1) if tensor.dim() == 3 else tensor
 
 
-def _recipe_model(recipe: Recipe, n_classes: int) -> Any:
+def _recipe_model(recipe: Recipe, n_features: int, n_classes: int) -> Any:
     """The recipe's net as an `nn.Sequential` returning logits (the softmax lives in the loss)."""
     from torch import nn
 
@@ -191,7 +191,7 @@ def _recipe_model(recipe: Recipe, n_classes: int) -> Any:
         return layer
 
     stack: list[nn.Module] = []
-    width = 784
+    width = n_features
     if recipe.model == "cnn":
         channels, side = 1, 28
         for i, filters in enumerate(recipe.conv):
