@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.augment import ShiftedBatches
 from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
+from mnistlab.cnn.schedules import warmup_schedule
 from mnistlab.errors import ConfigError, TrainingDiverged
 
 EpochHook = Callable[[dict[str, float]], "bool | None"]
@@ -56,8 +58,6 @@ def make_optimizer(keras: Any, config: CNNConfig, steps_per_epoch: int) -> Any:
     lr: Any = config.learning_rate
     warmup_steps = int(round(config.warmup_epochs * steps_per_epoch))
     if config.schedule == "onecycle" or (warmup_steps and config.schedule in ("none", "cosine")):
-        from mnistlab.cnn.schedules import warmup_schedule
-
         shape = "constant" if config.schedule == "none" else config.schedule
         lr = warmup_schedule(keras, config.learning_rate, config.epochs * steps_per_epoch, warmup_steps, shape)
     elif config.schedule == "step":
@@ -160,8 +160,6 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     diverged: list[int] = []
     inputs: dict[str, Any] = {"x": x_fit, "y": y_fit, "batch_size": config.batch_size, "shuffle": True}
     if config.shift_pixels:
-        from mnistlab.cnn.augment import ShiftedBatches
-
         inputs = {"x": ShiftedBatches(keras, x_fit, y_fit, config.batch_size, config.shift_pixels, config.seed)}
     start = time.perf_counter()
     model.fit(**inputs, epochs=config.epochs, validation_data=validation, verbose=0,

@@ -11,6 +11,10 @@ from mnistlab.bench.engines.base import (
 )
 from mnistlab.bench.jobs import CnnJob, Job, TrainJob, TtaJob
 from mnistlab.bench.recipes import Recipe
+from mnistlab.cnn.augment import shift_images
+from mnistlab.cnn.config import CNNConfig
+from mnistlab.cnn.model import build_model
+from mnistlab.cnn.schedules import warmup_schedule
 
 _BACKEND_MODULE = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}
 _BACKEND_EXTRA = {"jax": "bench", "torch": "cnn", "tensorflow": "tensorflow"}
@@ -88,9 +92,6 @@ class KerasEngine:
         """Compile, fit the warm-up batches, then time `n_batches` batches of one `fit`."""
         import keras
 
-        from mnistlab.cnn.config import CNNConfig
-        from mnistlab.cnn.model import build_model
-
         keras.utils.set_random_seed(job.random_state)
         model = build_model(CNNConfig(backend=self.backend, seed=job.random_state), keras=keras)
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=job.learning_rate, momentum=job.momentum),
@@ -108,8 +109,6 @@ class KerasEngine:
 
         import keras
         import numpy as np
-
-        from mnistlab.cnn.augment import shift_images
 
         recipe = job.recipe
         keras.utils.set_random_seed(job.random_state)
@@ -186,8 +185,6 @@ def _recipe_model(keras: Any, recipe: Recipe, n_features: int, n_classes: int) -
 
 def _schedule(keras: Any, recipe: Recipe, steps_per_epoch: int) -> Any:
     """The recipe's learning rate as Keras takes it: a float, or a schedule object stepped per batch."""
-    from mnistlab.cnn.schedules import warmup_schedule
-
     if recipe.schedule == "inverse_time":
         return keras.optimizers.schedules.InverseTimeDecay(recipe.learning_rate, steps_per_epoch, recipe.decay,
                                                            staircase=True)

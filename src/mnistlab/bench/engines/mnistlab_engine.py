@@ -9,6 +9,7 @@ from typing import Any
 from mnistlab.bench.engines.base import BenchData, TrainOutcome, blas_threads, train_to_target
 from mnistlab.bench.jobs import Job, TrainJob, TtaJob
 from mnistlab.bench.recipes import Recipe
+from mnistlab.cnn.augment import shift_images
 
 _INIT = {"glorot_uniform": "glorot", "uniform_fan_in": "sqrt_nodes"}
 
@@ -64,8 +65,6 @@ class MnistlabEngine:
         import numpy as np
 
         from mnistlab import MLPClassifier
-        from mnistlab.cnn.augment import shift_images
-
         recipe: Recipe = job.recipe
         model = MLPClassifier(
             hidden_sizes=recipe.hidden, activation="relu", output="softmax", loss="cross_entropy",

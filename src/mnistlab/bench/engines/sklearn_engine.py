@@ -7,6 +7,7 @@ from typing import Any
 
 from mnistlab.bench.engines.base import BenchData, TrainOutcome, blas_threads, train_to_target
 from mnistlab.bench.jobs import Job, TrainJob, TtaJob
+from mnistlab.cnn.augment import shift_images
 
 
 class SklearnEngine:
@@ -72,8 +73,6 @@ class SklearnEngine:
 
     def _train_to_target(self, data: BenchData, job: TtaJob) -> TrainOutcome:
         import numpy as np
-
-        from mnistlab.cnn.augment import shift_images
 
         recipe = job.recipe
         model = _recipe_classifier(recipe.init)(

@@ -10,6 +10,7 @@ from mnistlab.bench.engines.base import (
 )
 from mnistlab.bench.jobs import CnnJob, Job, TrainJob, TtaJob
 from mnistlab.bench.recipes import Recipe, learning_rate_at
+from mnistlab.cnn.augment import shift_images
 
 
 class TorchEngine:
@@ -131,8 +132,6 @@ class TorchEngine:
         import numpy as np
         import torch
         from torch import nn
-
-        from mnistlab.cnn.augment import shift_images
 
         recipe = job.recipe
         torch.manual_seed(job.random_state)
