@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 
 from mnistlab.data.catalog import DATASET_NAMES
+from mnistlab.bench.engines import ENGINES
+from mnistlab.bench.recipes import DEFAULT_TASKS, RECIPES, TASKS
 from mnistlab.errors import ConfigError
 
 
@@ -173,13 +175,11 @@ def _name_list(text: str | None) -> tuple[str, ...] | None:
 @bench_group.command("tta")
 @click.option("--quick", is_flag=True,
               help="Smoke run: 2000 training and 1000 test images, seed 0, all cores, 2 epochs (targets unreached).")
-@click.option("--tasks", help="Comma-separated subset of: mlp-mnist, cnn-mnist, mlp-fashion, cnn-fashion "
-                              "[default: mlp-mnist,cnn-mnist].")
-@click.option("--engines", help="Comma-separated subset of: mnistlab, keras-jax, keras-tensorflow, keras-torch, torch, "
-                                "sklearn [default: all; dense-only engines skip the CNN task].")
+@click.option("--tasks", help=f"Comma-separated subset of: {', '.join(TASKS)} [default: {','.join(DEFAULT_TASKS)}].")
+@click.option("--engines", help=f"Comma-separated subset of: {', '.join(ENGINES)} [default: all; dense-only engines "
+                                "skip the CNN tasks].")
 @click.option("--recipe", "recipes", multiple=True,
-              help="Recipe replacing the default of the tasks of its model (repeatable): mlp-adam, mlp-adam-decay, "
-                   "mlp-wide-onecycle, cnn-fast, cnn-seed.")
+              help=f"Recipe replacing the default of the tasks of its model (repeatable): {', '.join(RECIPES)}.")
 @click.option("--seeds", help="Comma-separated seeds; medians over them [default: 0,1,2; --quick: 0].")
 @click.option("--threads", "threads_text", help="Comma-separated thread counts [default: 1 and all cores].")
 @click.option("--max-epochs", type=int, help="Cap every recipe's epochs (and stretch its schedule to it).")
