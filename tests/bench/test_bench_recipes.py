@@ -84,6 +84,8 @@ def test_a_preset_a_recipe_cannot_state_is_refused():
     ("sklearn", "cnn-fast", "dense layers only"),
     ("mnistlab", "mlp-wide-onecycle", "no onecycle schedule"),
     ("sklearn", "mlp-adam-decay", "keeps Adam's learning rate constant"),
+    ("sklearn", "mlp-adam-dropout", "keeps Adam's learning rate constant"),
+    ("torch", "mlp-adam-dropout", None),
     ("mnistlab", "mlp-adam", None),
     ("mnistlab", "mlp-adam-decay", None),
     ("sklearn", "mlp-adam", None),
@@ -93,6 +95,15 @@ def test_a_preset_a_recipe_cannot_state_is_refused():
 def test_engines_say_what_they_cannot_express(engine, recipe, reason):
     why = get_engine(engine).cannot_express(TtaJob(recipe=RECIPES[recipe]))
     assert (why is None) if reason is None else (reason in why)
+
+
+def test_dropout_is_beyond_sklearn_and_mnistlab_only_without_the_option():
+    from mnistlab import MLPClassifier
+
+    job = TtaJob(recipe=Recipe(dropout=0.2))
+    assert get_engine("sklearn").cannot_express(job) == "MLPClassifier has no dropout"
+    has_dropout = "dropout" in MLPClassifier().get_params()
+    assert (get_engine("mnistlab").cannot_express(job) is None) == has_dropout
 
 
 def test_label_smoothing_is_beyond_mnistlab_and_sklearn():

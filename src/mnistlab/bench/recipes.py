@@ -38,6 +38,7 @@ class Recipe:
     schedule : "constant"; "inverse_time" (lr / (1 + decay * epochs done), per epoch, mnistlab's
         decrease_const); "cosine" (to 0 at `max_epochs`); "onecycle" (linear up over `warmup_epochs`,
         then linear down to 0 at `max_epochs`). "constant" and "cosine" also take a linear warm-up.
+    dropout : share of units dropped after every hidden dense layer while training (inverted dropout).
     shift_pixels : each epoch, every training image moves by a random whole number of pixels
         in [-shift_pixels, shift_pixels] on each axis, zero-filled (needs preprocessing "unit").
     preprocessing : "unit" (pixels / 255) or "standard" (per-pixel StandardScaler fitted on train).
@@ -61,6 +62,7 @@ class Recipe:
     decay: float = 0.0
     warmup_epochs: float = 0.0
     label_smoothing: float = 0.0
+    dropout: float = 0.0
     shift_pixels: int = 0
     batch_size: int = 128
     max_epochs: int = 20
@@ -79,10 +81,11 @@ class Recipe:
             raise ConfigError(f"recipe {self.name}: a cnn recipe needs conv filters, e.g. conv=(32, 64)")
         if self.batch_size < 1 or self.max_epochs < 1:
             raise ConfigError(f"recipe {self.name}: batch_size and max_epochs must be >= 1")
-        if not (self.learning_rate > 0 and 0 <= self.label_smoothing < 1 and self.warmup_epochs >= 0
+        if not (self.learning_rate > 0 and 0 <= self.label_smoothing < 1 and 0 <= self.dropout < 1
+                and self.warmup_epochs >= 0
                 and self.decay >= 0 and self.shift_pixels >= 0):
-            raise ConfigError(f"recipe {self.name}: need learning_rate > 0, 0 <= label_smoothing < 1 and "
-                              f"non-negative decay, warmup_epochs and shift_pixels")
+            raise ConfigError(f"recipe {self.name}: need learning_rate > 0, 0 <= label_smoothing < 1, "
+                              f"0 <= dropout < 1 and non-negative decay, warmup_epochs and shift_pixels")
         if self.schedule == "onecycle" and not 0 < self.warmup_epochs < self.max_epochs:
             raise ConfigError(f"recipe {self.name}: onecycle needs 0 < warmup_epochs < max_epochs")
         if self.shift_pixels and self.preprocessing != "unit":
@@ -157,6 +160,7 @@ _MLP_ADAM = Recipe()
 RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     _MLP_ADAM,
     replace(_MLP_ADAM, name="mlp-adam-decay", schedule="inverse_time", decay=0.3),
+    replace(_MLP_ADAM, name="mlp-adam-dropout", schedule="inverse_time", decay=0.3, dropout=0.2),
     replace(_MLP_ADAM, name="mlp-wide-onecycle", hidden=(1024, 1024), init="glorot_uniform", batch_size=256,
             learning_rate=0.002, schedule="onecycle", warmup_epochs=1.0, max_epochs=8, label_smoothing=0.1),
     recipe_from_cnn_config("cnn-fast", CNN_PRESETS["fast"]),

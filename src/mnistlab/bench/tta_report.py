@@ -41,6 +41,7 @@ def recipe_lines(recipes: dict[str, dict[str, Any]]) -> list[str]:
         if r["warmup_epochs"]:
             schedule += f", {r['warmup_epochs']:g} warm-up epoch(s)"
         extras = [f"label smoothing {r['label_smoothing']:g}"] if r["label_smoothing"] else []
+        extras += [f"dropout {r['dropout']:g}"] if r["dropout"] else []
         extras += [f"shifts of up to {r['shift_pixels']} px"] if r["shift_pixels"] else []
         lines.append(f"{task} to {r['target']:.1%} on {r['dataset']}: recipe {r['name']}: {net}; {r['init']} weights, "
                      f"zero biases; Adam lr {r['learning_rate']:g} (eps {r['epsilon']:g}), {schedule}; batch "

@@ -179,6 +179,8 @@ def _recipe_model(keras: Any, recipe: Recipe, n_features: int, n_classes: int) -
         stack.append(layers.Flatten())
     for units in recipe.hidden if recipe.model == "mlp" else recipe.dense:
         stack.append(layers.Dense(units, activation=recipe.activation, kernel_initializer=init))
+        if recipe.dropout:
+            stack.append(layers.Dropout(recipe.dropout))
     stack.append(layers.Dense(n_classes, activation="softmax", kernel_initializer=init))
     return keras.Sequential(stack)
 

@@ -53,6 +53,8 @@ class MnistlabEngine:
                     f"decrease_const: lr / (1 + d t))")
         if recipe.label_smoothing:
             return "MLPClassifier has no label smoothing"
+        if recipe.dropout and "dropout" not in _estimator_params():
+            return "this MLPClassifier has no dropout option"
         return None
 
     def train(self, data: BenchData, job: Job) -> TrainOutcome:
@@ -72,6 +74,7 @@ class MnistlabEngine:
             decrease_const=recipe.decay if recipe.schedule == "inverse_time" else 0.0, beta_1=recipe.beta_1,
             beta_2=recipe.beta_2, epsilon=recipe.epsilon, batch_size=recipe.batch_size, shuffle=True,
             init=_INIT[recipe.init], random_state=job.random_state,
+            **({"dropout": recipe.dropout} if recipe.dropout else {}),
         )
         rng = np.random.default_rng(job.random_state)
         classes = np.arange(data.n_classes)
@@ -131,6 +134,13 @@ class MnistlabEngine:
         plain_seconds = statistics.median(times["plain"])
         return TrainOutcome([plain_seconds], accuracy, extra={"eval_train_seconds": eval_seconds,
                                                               "plain_runs": times["plain"], "eval_runs": times["eval"]})
+
+
+def _estimator_params() -> set[str]:
+    """The options of this checkout's MLPClassifier (dropout arrived with issue 13)."""
+    from mnistlab import MLPClassifier
+
+    return set(MLPClassifier().get_params())
 
 
 class _Stamps:

@@ -44,6 +44,8 @@ class SklearnEngine:
                 return f"MLPClassifier keeps Adam's learning rate constant (no {recipe.schedule} schedule, no warm-up)"
             if recipe.label_smoothing:
                 return "MLPClassifier has no label smoothing"
+            if recipe.dropout:
+                return "MLPClassifier has no dropout"
         return None
 
     def train(self, data: BenchData, job: Job) -> TrainOutcome:

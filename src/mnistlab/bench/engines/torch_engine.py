@@ -204,7 +204,7 @@ def _recipe_model(recipe: Recipe, n_features: int, n_classes: int) -> Any:
         stack.append(nn.Flatten())
         width = channels * side * side
     for units in recipe.hidden if recipe.model == "mlp" else recipe.dense:
-        stack += [init(nn.Linear(width, units)), nn.ReLU()]
+        stack += [init(nn.Linear(width, units)), nn.ReLU()] + ([nn.Dropout(recipe.dropout)] if recipe.dropout else [])
         width = units
     stack.append(init(nn.Linear(width, n_classes)))
     return nn.Sequential(*stack)
