@@ -30,6 +30,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mnistlab.cnn.config import CNN_PRESETS, LayerSpec
+
 MLP_CANDIDATES: dict[str, dict[str, Any]] = {
     "default preset": {},
     "no L2, 12 epochs": {"l2": 0.0, "epochs": 12},
@@ -45,6 +47,8 @@ MLP_CANDIDATES: dict[str, dict[str, Any]] = {
 CNN_CANDIDATES: dict[str, dict[str, Any]] = {
     "fast preset": {},
     "2 epochs": {"epochs": 2},
+    "no dense layer": {"layers": CNN_PRESETS["fast"].layers[:-1]},
+    "dense 64": {"layers": [*CNN_PRESETS["fast"].layers[:-1], LayerSpec("dense", 64)]},
     "no label smoothing": {"label_smoothing": 0.0},
     "shift 1 px": {"shift_pixels": 1},
     "batch 256, lr 5e-3": {"batch_size": 256, "learning_rate": 0.005},
@@ -101,8 +105,6 @@ def search_cnn(args: argparse.Namespace) -> list[dict[str, Any]]:
     from mnistlab.bench.jobs import TtaJob
     from mnistlab.bench.recipes import recipe_from_cnn_config
     from mnistlab.cnn.backend import resolve_backend
-    from mnistlab.cnn.config import CNN_PRESETS
-
     recipes = {}
     for name, changes in CNN_CANDIDATES.items():
         config = dataclasses.replace(CNN_PRESETS["fast"], **changes)

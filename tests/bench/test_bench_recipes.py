@@ -65,7 +65,7 @@ def test_the_fast_cnn_preset_is_the_cnn_fast_recipe():
     recipe = RECIPES["cnn-fast"]
     preset = CNN_PRESETS["fast"]
     assert recipe == recipe_from_cnn_config("cnn-fast", preset)
-    assert (recipe.conv, recipe.dense, recipe.batch_norm, recipe.pool_last) == ((32, 64), (), True, True)
+    assert (recipe.conv, recipe.dense, recipe.batch_norm, recipe.pool_last) == ((32, 64), (128,), True, True)
     assert (recipe.batch_size, recipe.max_epochs, recipe.learning_rate) == (preset.batch_size, preset.epochs,
                                                                            preset.learning_rate)
     seed = RECIPES["cnn-seed"]

@@ -63,7 +63,7 @@ def test_fast_preset_is_small_and_the_seed_preset_is_the_default():
     assert CNN_PRESETS["seed"] == CNNConfig()
     fast = CNN_PRESETS["fast"].validate()
     assert [spec.kind for spec in fast.layers] == ["conv", "batchnorm", "maxpool", "conv", "batchnorm", "maxpool",
-                                                   "flatten"]
+                                                   "flatten", "dense"]
     assert (fast.schedule, fast.epochs, fast.batch_size) == ("onecycle", 3, 128)
 
 
@@ -75,7 +75,7 @@ def test_train_with_smoothing_shifts_and_onecycle_learns(fashion_slice, small_co
     x, y, _, _ = fashion_slice
     config = dataclasses.replace(small_config, epochs=4, schedule="onecycle", warmup_epochs=1.0, learning_rate=0.01,
                                  label_smoothing=0.1, shift_pixels=1)
-    result = train(config, x, y, progress=False)
+    result = train(config, x, y)
     rows = result.history
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     assert rows[-1]["loss"] < rows[0]["loss"] and rows[-1]["val_accuracy"] > 0.3

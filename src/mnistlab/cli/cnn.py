@@ -54,7 +54,7 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 @cnn_group.command("train")
 @click.option("--preset", type=click.Choice(list(CNN_PRESETS)),
               help="Starting configuration [default: seed]: seed (the seed's network, 5 epochs) or fast "
-                   "(2 conv blocks with batch norm, one-cycle, 3 epochs; see docs/cnn.md).")
+                   "(2 conv blocks with batch norm, dense 128, one-cycle, 3 epochs; see docs/cnn.md).")
 @click.option("--dataset", type=click.Choice(DATASET_NAMES), help="Dataset to train on [default: mnist].")
 @click.option("--epochs", type=int, help=f"Number of epochs [default: {_D.epochs}].")
 @click.option("--batch-size", type=int, help=f"Mini-batch size [default: {_D.batch_size}].")
