@@ -43,6 +43,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
         "classes": classes.astype(str) if classes_kind == "str" else classes,
         "classes_kind": np.array(classes_kind),
         "n_features_in": np.array(model.n_features_in_),
+        "targets_kind": np.array(model._targets.kind),
         "epochs_done": np.array(model.n_iter_),
         "n_layers": np.array(len(model.coefs_)),
         "metadata_json": np.array(json.dumps(metadata or {})),
@@ -75,6 +76,8 @@ class SavedModel:
     params: Params
     history: History
     metadata: dict
+    targets_kind: str | None = None
+    """"binary", "multiclass" or "multilabel"; None in files older than that distinction."""
 
 
 def read_model(path: str | os.PathLike) -> SavedModel:
@@ -102,5 +105,7 @@ def read_model(path: str | os.PathLike) -> SavedModel:
     history = History.from_arrays({k.removeprefix("history__"): v for k, v in files.items()
                                    if k.startswith("history__")})
     metadata = json.loads(str(files["metadata_json"])) if "metadata_json" in files else {}
+    kind = str(files["targets_kind"]) if "targets_kind" in files else None
     return SavedModel(config=cfg, classes=files["classes"], n_features=int(files["n_features_in"]),
-                      epochs_done=int(files["epochs_done"]), params=params, history=history, metadata=metadata)
+                      epochs_done=int(files["epochs_done"]), params=params, history=history, metadata=metadata,
+                      targets_kind=kind)
