@@ -36,6 +36,18 @@ def test_engine_trains_to_the_target_and_stops_there(name, data):
     assert outcome.train_seconds == pytest.approx(sum(outcome.epoch_seconds))  # evaluation is not in it
 
 
+@pytest.mark.parametrize("name", ["mnistlab", "torch"])
+def test_dropout_recipe_trains_where_it_can_be_stated(name, data):
+    if name == "torch" and importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed")
+    job = TtaJob(recipe=Recipe(name="drop", hidden=(32,), batch_size=50, max_epochs=8, learning_rate=0.01,
+                               dropout=0.3), target=0.85)
+    engine = get_engine(name)
+    if engine.cannot_express(job):
+        pytest.skip(engine.cannot_express(job))
+    assert engine.train(data, job).extra["epoch_accuracy"][-1] >= 0.85
+
+
 def test_without_stop_every_epoch_of_the_budget_is_trained(data):
     outcome = get_engine("mnistlab").train(data, TtaJob(recipe=SMALL, target=0.5, stop_at_target=False))
     assert len(outcome.extra["epoch_accuracy"]) == SMALL.max_epochs
