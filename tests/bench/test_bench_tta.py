@@ -97,6 +97,8 @@ def test_config_rejects_unknown_names_with_the_choices():
         TtaConfig(recipes=("fastest",))
     with pytest.raises(ConfigError, match="unknown engine"):
         TtaConfig(engines=("caffe",))
+    with pytest.raises(ConfigError, match="recipe cnn-seed trains a cnn, but no cnn task is selected"):
+        TtaConfig(tasks=("mlp-mnist",), recipes=("cnn-seed",))
 
 
 def test_a_chosen_recipe_replaces_the_default_of_its_model_only():

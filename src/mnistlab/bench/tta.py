@@ -56,8 +56,11 @@ class TtaConfig:
     def __post_init__(self) -> None:
         for name in self.tasks:
             get_task(name)
+        models = {get_recipe(get_task(name).recipe).model for name in self.tasks}
         for name in self.recipes:
-            get_recipe(name)
+            if get_recipe(name).model not in models:
+                raise ConfigError(f"recipe {name} trains a {get_recipe(name).model}, but no {get_recipe(name).model} "
+                                  f"task is selected; add one with --tasks or drop the recipe")
         unknown = sorted(set(self.engines) - set(ENGINES))
         if unknown:
             raise ConfigError(f"unknown engine(s) {', '.join(unknown)}; choose from {', '.join(ENGINES)}")
