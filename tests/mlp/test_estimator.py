@@ -16,8 +16,8 @@ from mnistlab import MLPClassifier
 from mnistlab.errors import ConfigError, TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
 
-SMALL = dict(hidden_sizes=(16,), epochs=15, batch_size=32, n_iter_no_change=None, decrease_const=0.0, l2=0.0,
-             random_state=0)
+SMALL = dict(hidden_sizes=(16,), epochs=15, batch_size=32, n_iter_no_change=None, init="sqrt_nodes",
+             decrease_const=0.0, l2=0.0, random_state=0)
 
 
 def test_defaults_equal_the_config_dataclass():
