@@ -12,7 +12,7 @@ Examples
 >>> from mnistlab import MLPClassifier
 >>> rng = np.random.default_rng(0)
 >>> X = rng.normal(size=(200, 4)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
->>> clf = MLPClassifier(hidden_sizes=(8,), random_state=0).fit(X, y)
+>>> clf = MLPClassifier(hidden_sizes=(8,), learning_rate=0.05, random_state=0).fit(X, y)
 >>> bool(clf.score(X, y) > 0.9)
 True
 """
@@ -36,28 +36,9 @@ from mnistlab.mlp.init import init_params, make_rng
 from mnistlab.mlp.io import read_model, save_model
 from mnistlab.mlp.lbfgs import fit_lbfgs
 from mnistlab.mlp.network import Params
-from mnistlab.mlp.options import SKLEARN_RENAMES, rename_message
+from mnistlab.mlp.options import SKLEARN_RENAMES, NamesScikitLearnSpellings, rename_message
 from mnistlab.mlp.targets import Targets
 from mnistlab.mlp.trainer import BatchCallback, EpochCallback, Trainer
-
-
-def print_epoch(row: dict) -> None:
-    """The `verbose=True` callback: scikit-learn's line per epoch, on stdout (asked for by the user)."""
-    print(f"Iteration {int(row['epoch'])}, loss = {row['loss']:.8f}")  # noqa: T201
-
-
-class NamesScikitLearnSpellings:
-    """Turns scikit-learn's spellings (max_iter=...) into a TypeError naming mnistlab's.
-
-    `__new__` runs before Python binds `__init__`'s arguments, so it is the one place to catch
-    them; it lives in a base class so that `inspect.signature` still reads the subclass's `__init__`.
-    """
-
-    def __new__(cls, *args, **kwargs):
-        renamed = {k: v for k, v in kwargs.items() if k in SKLEARN_RENAMES}
-        if renamed:
-            raise TypeError(rename_message(renamed))
-        return super().__new__(cls)
 
 
 class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLearnSpellings):
@@ -236,20 +217,6 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
                           "converged yet; raise epochs, raise tol, or set n_iter_no_change=None for a fixed "
                           "epoch budget", ConvergenceWarning, stacklevel=2)
         return self
-
-    def _epoch_hook(self, on_epoch_end) -> EpochCallback | None:
-        hooks = [] if on_epoch_end is None else list(on_epoch_end) if isinstance(on_epoch_end, (list, tuple)) \
-            else [on_epoch_end]
-        if self.verbose:
-            hooks.insert(0, print_epoch)
-        if not hooks:
-            return None
-
-        def every_hook(row: dict) -> bool:
-            stops = [hook(dict(row)) is True for hook in hooks]
-            return any(stops)
-
-        return every_hook
 
     @available_if(lambda self: self.solver != "lbfgs")  # as in scikit-learn: L-BFGS-B optimises to the end
     def partial_fit(self, X, y, sample_weight=None, classes=None) -> MLPClassifier:
