@@ -56,7 +56,8 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         by default (`dtype`).
     history_ : `History` of every epoch trained (arrays via `history_.as_arrays()`).
     loss_curve_ : (n_epochs,) training cost per epoch; loss_ : the last one.
-    n_iter_ : epochs trained so far (all calls); t_ : training samples seen by the solver.
+    n_iter_ : epochs run by the last fit or partial_fit call (scikit-learn's meaning);
+        len(history_) counts every epoch. t_ : training samples seen by the solver, all calls.
     best_loss_ : lowest training cost (None with early stopping).
     validation_scores_, best_validation_score_ : early stopping's accuracies (None without).
     n_layers_, n_outputs_, out_activation_ : as in scikit-learn.
@@ -154,22 +155,24 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         """Keep the trainer (warm start); its options follow any set_params since."""
         trainer = self._trainer
         if targets.kind != self._targets.kind or not np.array_equal(targets.classes, self.classes_):
-            raise ValueError(f"warm_start can only continue with the classes of the previous fit "
-                             f"({self.classes_.tolist()[:20]}); set warm_start=False to start over")
+            raise ValueError(f"warm_start can only be used where `y` has the same classes as in the previous call "
+                             f"to fit. Previously got {self.classes_}, `y` has {targets.classes}; "
+                             "set warm_start=False to start over")
         if trainer.params.layer_sizes != [n_features, *cfg.hidden_sizes, targets.n_outputs]:
             raise ValueError("warm_start cannot change hidden_sizes or the number of features; "
                              "set warm_start=False to start over")
         trainer.cfg = cfg
         trainer.stopping.tol, trainer.stopping.n_iter_no_change = cfg.tol, cfg.n_iter_no_change
 
-    def _sync(self) -> None:
+    def _sync(self, epochs_before: int = 0) -> None:
+        """Publish the trainer's state as the learned attributes; n_iter_ counts epochs after `epochs_before`."""
         trainer, stopping = self._trainer, self._trainer.stopping
         self.coefs_ = trainer.params.weights
         self.intercepts_ = trainer.params.biases
         self.history_ = trainer.history
         self.loss_curve_ = trainer.history.as_arrays()["loss"]
         self.loss_ = float(self.loss_curve_[-1]) if len(self.loss_curve_) else None
-        self.n_iter_ = trainer.epochs_done
+        self.n_iter_ = trainer.epochs_done - epochs_before
         self.t_ = trainer.samples_seen
         self.n_layers_ = len(self.coefs_) + 1
         self.n_outputs_ = self._targets.n_outputs
@@ -202,7 +205,7 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         if cfg.early_stopping:
             data, validation = self._split_validation(cfg, data)
         test = self._eval_data(eval_set)
-        hook = self._epoch_hook(on_epoch_end)
+        hook, before = self._epoch_hook(on_epoch_end), self._trainer.epochs_done
         try:
             if cfg.solver == "lbfgs":
                 outcome = fit_lbfgs(self._trainer, data, on_epoch_end=hook)
@@ -210,7 +213,7 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
                 outcome = self._trainer.fit(data, cfg.epochs, validation=validation, test=test,
                                             on_batch_end=on_batch_end, on_epoch_end=hook)
         finally:
-            self._sync()
+            self._sync(before)
         if outcome == "budget" and self._trainer.stopping.checks_convergence:
             solver = "L-BFGS-B" if cfg.solver == "lbfgs" else "Stochastic Optimizer"
             warnings.warn(f"{solver}: Maximum iterations ({cfg.epochs}) reached and the optimization hasn't "
@@ -237,10 +240,11 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
             raise ValueError(f"classes={list(classes)} differs from the first call's {self.classes_.tolist()}")
         else:
             self._continue(cfg, X.shape[1], self._targets)
+        before = self._trainer.epochs_done
         try:
             self._trainer.fit(self._train_data(X, y, sample_weight, cfg), 1, on_epoch_end=self._epoch_hook(None))
         finally:
-            self._sync()
+            self._sync(before)
         return self
 
     def _outputs(self, X) -> np.ndarray:
