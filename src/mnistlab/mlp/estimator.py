@@ -202,7 +202,7 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
             self._start(cfg, X.shape[1], targets)
         data = self._train_data(X, y, sample_weight, cfg)
         validation = None
-        if cfg.early_stopping:
+        if cfg.early_stopping and cfg.solver != "lbfgs":  # L-BFGS-B ignores it, as in scikit-learn
             data, validation = self._split_validation(cfg, data)
         test = self._eval_data(eval_set)
         hook, before = self._epoch_hook(on_epoch_end), self._trainer.epochs_done
