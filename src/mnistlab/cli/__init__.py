@@ -32,9 +32,9 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from mnistlab.cli import bench, cnn, data, demo, env, insight, mlp, runs
+    from mnistlab.cli import bench, cnn, data, demo, env, insight, lab, mlp, runs
 
-    for module in (data, mlp, cnn, bench, runs, env, demo):
+    for module in (data, mlp, cnn, bench, runs, lab, env, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
     cnn_group = cli.commands.get("cnn")
