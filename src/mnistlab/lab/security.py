@@ -40,7 +40,7 @@ def new_token() -> str:
 
 def inside(root: Path, *parts: str) -> Path | None:
     """`root/parts...` resolved (symlinks followed) if it exists and stays inside `root`, else None."""
-    if any(not part or part.startswith("/") or "\\" in part or "\x00" in part for part in parts):
+    if any(not part or part == ".." or part.startswith("/") or "\\" in part or "\x00" in part for part in parts):
         return None
     base = root.resolve()
     try:
