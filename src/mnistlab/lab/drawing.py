@@ -22,6 +22,7 @@ from mnistlab.errors import ConfigError
 
 BOX = 20
 SIZE = 28
+CENTRE = 14.0  # where MNIST's digits have their centre of mass: 14.00 +- 0.29 (row and column, training set)
 MAX_SIDE = 560
 
 
@@ -60,6 +61,6 @@ def mnist_style(canvas: np.ndarray) -> np.ndarray:
     if field.max() <= 0:
         return np.zeros((SIZE, SIZE), dtype=np.uint8)
     centre = np.array(ndimage.center_of_mass(field))
-    field = ndimage.shift(field, (SIZE - 1) / 2 - centre, order=1, mode="constant", cval=0.0)
+    field = ndimage.shift(field, CENTRE - centre, order=1, mode="constant", cval=0.0)
     field *= 255.0 / max(field.max(), 1e-9)
     return np.clip(np.rint(field), 0, 255).astype(np.uint8)
