@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import socket
 import threading
 import time
@@ -67,12 +66,6 @@ def lab_client(lab_runs):
         yield client
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class LabServer:
     """The lab served by uvicorn in a thread on a free 127.0.0.1 port; `stop()` ends it."""
 
@@ -108,7 +101,3 @@ def lab_server(lab_runs) -> Iterator[LabServer]:
     finally:
         server.stop()
 
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]

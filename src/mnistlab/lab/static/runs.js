@@ -75,7 +75,7 @@ Lab.trainForm = function () {
   const epochs = Lab.el("input", {name: "epochs", type: "number", min: 1, max: 200, value: 5});
   const trainSize = Lab.el("input", {name: "train_size", type: "number", min: 100, max: 60000, placeholder: "all 60000"});
   const sizes = Lab.el("input", {name: "sizes", placeholder: "preset's (e.g. 70,30)"});
-  const name = Lab.el("input", {name: "name", placeholder: "automatic", pattern: "[A-Za-z0-9_-]{1,40}"});
+  const name = Lab.el("input", {name: "name", placeholder: "automatic", pattern: "[A-Za-z0-9_\\-]{1,40}"});
   const sizesLabel = Lab.el("span", {}, "hidden layers");
   kind.addEventListener("change", () => {
     preset.disabled = kind.value === "cnn";
