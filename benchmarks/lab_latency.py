@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import threading
 import time
@@ -47,12 +46,11 @@ def drawings(count: int) -> list[list[list[int]]]:
 
 def serve(runs_dir: Path) -> tuple[str, Any, threading.Thread]:
     """Start the lab on a free 127.0.0.1 port in a thread; return its URL, server and thread."""
-    import uvicorn
-
     from mnistlab.lab import create_app
+    from mnistlab.lab.server import make_server, open_listener
 
-    sock = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(runs_dir), log_level="warning"))
+    sock = open_listener("127.0.0.1", 0)
+    server = make_server(create_app(runs_dir))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:

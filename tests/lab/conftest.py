@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -70,12 +69,12 @@ class LabServer:
     """The lab served by uvicorn in a thread on a free 127.0.0.1 port; `stop()` ends it."""
 
     def __init__(self, runs_dir: Path) -> None:
-        import uvicorn
+        from mnistlab.lab.server import make_server, open_listener
 
-        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock = open_listener("127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
         self.app = create_app(runs_dir, poll_seconds=0.2)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
+        self.server = make_server(self.app)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def start(self) -> LabServer:

@@ -58,3 +58,15 @@ def test_help_names_every_option(capsys):
     out = capsys.readouterr().out
     for option in ("--runs-dir", "--host", "--port", "--no-browser"):
         assert option in out
+
+
+def test_accepted_connections_have_nagle_off():
+    """Without TCP_NODELAY every keep-alive request waits ~40 ms for a delayed ACK (see lab.server)."""
+    from mnistlab.lab.server import open_listener
+
+    with open_listener("127.0.0.1", 0) as listener, \
+            socket.create_connection(listener.getsockname(), timeout=5) as client:
+        accepted, _ = listener.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        assert client is not None

@@ -65,6 +65,7 @@ def demo(runs_dir: str, cnn_epochs: int, quick: bool) -> int:
     code = main(["report", mlp["run_dir"], str(cnn_dir), "--out", str(report)])
     if code == 0:
         click.echo(f"\nOpen the report in a browser: {report.resolve()}", err=True)
+    click.echo(f"Watch, compare and draw on these runs in the lab: mnistlab lab --runs-dir {runs_dir}", err=True)
     return code
 
 

@@ -28,19 +28,17 @@ def lab_command(runs_dir: str, host: str, port: int, no_browser: bool) -> None:
     Example: mnistlab lab --runs-dir runs   (then open the printed URL; Ctrl-C stops the server
     and any training started from the page)
     """
-    import socket
     import threading
     import webbrowser
 
-    import uvicorn  # the `lab` extra: imported only by this command
-
     from mnistlab.lab import create_app
     from mnistlab.lab.security import is_loopback, new_token
+    from mnistlab.lab.server import make_server, open_listener
 
     path = Path(runs_dir)  # click has refused a file; a missing directory shows no runs until one starts
     token = None if is_loopback(host) else new_token()
     try:
-        listener = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET)
+        listener = open_listener(host, port)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port "
                           "(or --port 0 for any free one)") from None
@@ -50,8 +48,7 @@ def lab_command(runs_dir: str, host: str, port: int, no_browser: bool) -> None:
         click.echo("anyone who can reach this address and has the URL (with its token) can use the lab", err=True)
     if not no_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    server = uvicorn.Server(uvicorn.Config(create_app(path, token=token), log_level="warning", lifespan="on"))
-    server.run(sockets=[listener])
+    make_server(create_app(path, token=token)).run(sockets=[listener])
 
 
 COMMANDS = [lab_command]

@@ -104,7 +104,7 @@ Lab.chart = function (container, title, x, series, {height = 240} = {}) {
   const opts = {
     title, width, height,
     scales: {x: {time: false}},
-    axes: [{label: "epoch"}, {}],
+    axes: [{label: "epoch", incrs: [1, 2, 5, 10, 20, 50, 100]}, {}],
     series: [{label: "epoch"}, ...series.map((s, i) => ({
       label: s.label, stroke: s.colour || Lab.colour(i), width: 2, dash: s.dash, spanGaps: true,
       points: {show: true, size: 5},
@@ -141,7 +141,7 @@ Lab.clearView = function () {
   Lab.charts.forEach((c) => c.destroy());
   Lab.charts = [];
   Lab.onRuns = [];
-  if (Lab.viewTimer) { clearInterval(Lab.viewTimer); Lab.viewTimer = null; }
+  document.getElementById("toast").hidden = true;
   const view = document.getElementById("view");
   view.replaceChildren();
   return view;
