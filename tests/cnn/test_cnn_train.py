@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mnistlab.cnn.evaluate import evaluate, predict, score
-from mnistlab.cnn.train import save_history, split_validation, train
+from mnistlab.cnn.train import split_validation, train
 from mnistlab.errors import ConfigError, TrainingDiverged
 
 pytest.importorskip("keras")
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.cnn
 def test_train_records_one_row_per_epoch_and_learns(fashion_slice, small_config):
     x, y, x_test, y_test = fashion_slice
     rows = []
-    result = train(dataclasses.replace(small_config, epochs=3), x, y, on_epoch=rows.append, progress=False)
+    result = train(dataclasses.replace(small_config, epochs=3), x, y, on_epoch=rows.append)
     assert rows == result.history and [r["epoch"] for r in rows] == [1, 2, 3]
     assert set(rows[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate",
                             "epoch_seconds"}
@@ -34,7 +34,7 @@ def test_train_records_one_row_per_epoch_and_learns(fashion_slice, small_config)
 def test_same_seed_same_history_other_seed_differs(fashion_slice, small_config):
     x, y, _, _ = fashion_slice
     config = dataclasses.replace(small_config, train_size=256)
-    losses = [[r["loss"] for r in train(dataclasses.replace(config, seed=s), x, y, progress=False).history]
+    losses = [[r["loss"] for r in train(dataclasses.replace(config, seed=s), x, y).history]
               for s in (7, 7, 8)]
     assert losses[0] == losses[1]
     assert losses[0] != losses[2]
@@ -49,7 +49,7 @@ def test_schedules_set_the_epoch_learning_rate(fashion_slice, small_config, sche
     x, y, _, _ = fashion_slice
     config = dataclasses.replace(small_config, schedule=schedule, epochs=3, step_epochs=2, decay_rate=0.5,
                                  optimizer="adam", learning_rate=1e-3, train_size=128)
-    rates = [r["learning_rate"] for r in train(config, x, y, progress=False).history]
+    rates = [r["learning_rate"] for r in train(config, x, y).history]
     assert rates == pytest.approx([expected(1e-3, e) for e in range(3)], rel=1e-5)
 
 
@@ -58,7 +58,7 @@ def test_plateau_schedule_and_early_stopping_watch_val_loss(fashion_slice, small
     # A learning rate this small cannot improve val_loss by Keras' min_delta: both callbacks must fire.
     config = dataclasses.replace(small_config, optimizer="rmsprop", learning_rate=1e-9, schedule="plateau",
                                  plateau_patience=1, epochs=6, early_stopping=2, train_size=128)
-    result = train(config, x, y, progress=False)
+    result = train(config, x, y)
     rates = [r["learning_rate"] for r in result.history]
     assert result.stopped_early and len(result.history) < 6
     assert rates[-1] < rates[0]
@@ -68,26 +68,26 @@ def test_divergence_is_reported(fashion_slice, small_config):
     x, y, _, _ = fashion_slice
     with pytest.raises(TrainingDiverged, match="lower --lr"):
         train(dataclasses.replace(small_config, optimizer="sgd", learning_rate=1e12, momentum=0.99, epochs=1,
-                                  train_size=128), x, y, progress=False)
+                                  train_size=128), x, y)
 
 
 def test_bad_labels_and_images(fashion_slice, small_config):
     x, y, _, _ = fashion_slice
     with pytest.raises(ConfigError, match="labels must have shape"):
-        train(small_config, x, y[:10], progress=False)
+        train(small_config, x, y[:10])
     with pytest.raises(ConfigError, match="images must have shape"):
-        train(small_config, x.reshape(len(x), -1), y, progress=False)
+        train(small_config, x.reshape(len(x), -1), y)
 
 
 def test_predict_rejects_wrong_shapes(fashion_slice, small_config):
     x, y, _, _ = fashion_slice
-    model = train(dataclasses.replace(small_config, epochs=1), x, y, progress=False).model
+    model = train(dataclasses.replace(small_config, epochs=1), x, y).model
     assert predict(model, x[:5]).shape == (5,)
     with pytest.raises(ConfigError, match=r"\(5, 32, 32\)"):
         predict(model, np.zeros((5, 32, 32), dtype=np.uint8))
 
 
-def test_split_and_score_helpers(tmp_path):
+def test_split_and_score_helpers():
     images, labels = np.arange(20).reshape(20, 1), np.arange(20) % 10
     (fit_x, _), (val_x, _) = split_validation(images, labels, 0.25, random_state=0)
     assert len(val_x) == 5 and len(fit_x) == 15
@@ -95,6 +95,3 @@ def test_split_and_score_helpers(tmp_path):
     scores = score(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), n_classes=3)
     assert scores.accuracy == 0.75 and scores.per_class_accuracy[:2].tolist() == [0.5, 1.0]
     assert np.isnan(scores.per_class_accuracy[2])
-    history = [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.25}]
-    assert save_history(history, tmp_path / "h.csv").read_text().splitlines() == ["epoch,loss", "1,0.5", "2,0.25"]
-    assert "0.25" in save_history(history, tmp_path / "h.json").read_text()

@@ -42,7 +42,7 @@ def test_fetch_bad_data_dir(tmp_path, capsys):
 
 def test_fetch_unknown_name_is_a_usage_error(capsys):
     assert main(["data", "fetch", "cifar10"]) == 2
-    assert "'cifar10' is not one of 'fashion-mnist', 'mnist'" in capsys.readouterr().err
+    assert "'cifar10' is not one of 'mnist', 'fashion-mnist'" in capsys.readouterr().err
 
 
 def test_info_on_empty_cache(capsys, isolated_cache):

@@ -51,7 +51,7 @@ def tiny_model(mnist_slices):
     from mnistlab.cnn.train import train
 
     images, labels, _, _ = mnist_slices
-    return train(tiny_config(), images, labels, progress=False).model
+    return train(tiny_config(), images, labels).model
 
 
 @pytest.fixture(scope="session")

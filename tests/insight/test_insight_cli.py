@@ -62,7 +62,7 @@ def test_compare_a_model_with_itself(tiny_model_file, tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["oip", "{model}", "--layer", "conv9"], "no layer named 'conv9'; valid layers: 0:input, 1:conv1"),
     (["oip", "{model}", "--layer", "conv3", "--map", "16"], "map index 16 is out of range for layer 'conv3': valid 0..15"),
-    (["maps", "{model}", "--image", "10000"], "--image 10000 is out of range"),
+    (["maps", "{model}", "--image", "10000"], "image index 10000 is out of range"),
     (["maps", "{npz}"], "is an MLP model (.npz)"),
     (["oip", "{model}", "--layer", "conv3", "--start", "seven"], "is not WAVELENGTH:AMPLITUDE"),
 ])

@@ -21,20 +21,21 @@ def train_mlp(runs_dir: Path, name: str, *, train_size: int = 10000, hidden: tup
               epochs: int = 5) -> Path:
     """Train a small MLP run in `runs_dir` through the library; return its directory."""
     from mnistlab.mlp.config import MLPConfig
-    from mnistlab.mlp.run import MLPRunConfig, train_run
+    from mnistlab.mlp.run import MLPRunConfig
+    from mnistlab.runs.training import train_mlp_run
 
     config = MLPRunConfig(scaler="unit", train_size=train_size,
                           mlp=MLPConfig(hidden_sizes=hidden, epochs=epochs, random_state=0, eval_test_every=1))
-    return Path(train_run(config, runs_dir=str(runs_dir), name=name)["run_dir"])
+    return Path(train_mlp_run(config, runs_dir=str(runs_dir), name=name)["run_dir"])
 
 
 def train_cnn(runs_dir: Path, name: str) -> Path:
     """Train a tiny CNN run (1 epoch, 1000 images, 4-8-8 filters) in `runs_dir`; return its directory."""
-    from mnistlab.cli.cnn import run_training
     from mnistlab.cnn.config import CNNConfig, parse_layers
+    from mnistlab.runs.training import train_cnn_run
 
     config = CNNConfig(epochs=1, train_size=1000, layers=parse_layers(conv="4,8,8", dense="16")).validate()
-    return Path(run_training(config, runs_dir=str(runs_dir), name=name, quiet=True, progress=False)["run_dir"])
+    return Path(train_cnn_run(config, runs_dir=str(runs_dir), name=name)["run_dir"])
 
 
 @pytest.fixture(scope="session")

@@ -67,9 +67,10 @@ def test_a_training_started_from_the_form_appears_and_its_curve_grows(lab_server
     page.fill("input[name=epochs]", "200")
     page.fill("input[name=name]", "from-form")
     page.click("#train-start")
-    row = wait_for(lambda: page.query_selector("tr[data-run$='-from-form']"), 90, "the new run in the table")
-    assert row.query_selector("td.status").inner_text() == "running"
-    row.query_selector("a").click()
+    row = "tr[data-run$='-from-form']"  # located afresh each time: live updates re-render the table
+    wait_for(lambda: page.query_selector(row), 90, "the new run in the table")
+    assert page.inner_text(f"{row} td.status") == "running"
+    page.click(f"{row} a")
     page.wait_for_selector("#run-accuracy[data-points]")
     points = wait_for(lambda: int(page.get_attribute("#run-accuracy", "data-points") or 0), 60, "a first point")
     wait_for(lambda: int(page.get_attribute("#run-accuracy", "data-points")) > points, 60, "the curve to grow")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mnistlab.cli import main
-from mnistlab.mlp.io import load_model
+from mnistlab.mlp.estimator import MLPClassifier
 
 QUICK = ["--train-size", "600", "--epochs", "2", "--lr", "0.01", "--hidden", "16", "--batch-size", "100", "--threads", "1"]
 
@@ -54,7 +54,7 @@ def test_config_file_reruns_the_same_training(trained, capsys, tmp_path):
     first = only_run(trained[0])
     again = tmp_path / "again"
     assert main(["mlp", "train", "--config", str(first / "config.json"), "--runs-dir", str(again), "--quiet"]) == 0
-    a, b = load_model(first / "model.npz"), load_model(only_run(again) / "model.npz")
+    a, b = MLPClassifier.load(first / "model.npz"), MLPClassifier.load(only_run(again) / "model.npz")
     np.testing.assert_array_equal(a.coefs_[0], b.coefs_[0])
 
 
@@ -105,7 +105,7 @@ def test_divergence_fails_the_run_without_a_model(runs_dir, capsys):
     err = capsys.readouterr().err
     assert code == 1 and "epoch 1; lower the learning rate" in err
     run = only_run(runs_dir)
-    assert json.loads((run / "run.json").read_text())["status"] == "failed"
+    assert json.loads((run / "run.json").read_text())["status"] == "diverged"
     assert not (run / "model.npz").exists()
 
 

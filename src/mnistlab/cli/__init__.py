@@ -13,6 +13,7 @@ from enum import IntEnum
 import click
 
 from mnistlab import __version__
+from mnistlab.cnn.backend import show_framework_logs
 from mnistlab.errors import MnistlabError
 
 
@@ -27,14 +28,17 @@ class ExitCode(IntEnum):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="mnistlab")
-def cli() -> None:
+@click.option("--verbose", "-v", is_flag=True,
+              help="Show the frameworks' own start-up log lines (TensorFlow, absl, oneDNN), hidden by default.")
+def cli(verbose: bool) -> None:
     """mnistlab: learn, measure and look inside neural networks on MNIST-like images."""
+    show_framework_logs(verbose)
 
 
 def _register_commands() -> None:
-    from mnistlab.cli import bench, cnn, data, demo, env, insight, lab, mlp, runs
+    from mnistlab.cli import bench, cnn, data, demo, env, insight, lab, mlp, runs, sweep
 
-    for module in (data, mlp, cnn, bench, runs, lab, env, demo):
+    for module in (data, mlp, cnn, bench, runs, sweep, lab, env, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
     cnn_group = cli.commands.get("cnn")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 
 
@@ -68,7 +69,7 @@ def bench_group() -> None:
 @click.option("--epochs", type=int, help="Epochs per training run (default 35, the seed's; --quick: 3).")
 @click.option("--repeats", type=int, help="Interleaved repeats; the median is reported (default 3; --quick: 1).")
 @click.option("--budget", type=float, help="Minutes allowed; rounds after the first stop when the next would not fit (default 25).")
-@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), default="mnist", show_default=True)
+@click.option("--dataset", type=click.Choice(DATASET_NAMES), default="mnist", show_default=True)
 @click.option("--n-train", type=int, help="Use only the first N training images (smoke tests).")
 @click.option("--learning-rate", type=float, default=0.1, show_default=True, help="SGD learning rate (all engines).")
 @click.option("--momentum", type=float, default=0.9, show_default=True, help="SGD momentum (all engines).")

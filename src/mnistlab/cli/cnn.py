@@ -7,15 +7,15 @@ Keras is imported only inside the commands, after --backend/--threads/--device a
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from mnistlab.cli.options import run_record_options
-from mnistlab.cnn.config import DATASETS, OPTIMIZERS, SCHEDULES, CNNConfig, parse_layers
-from mnistlab.errors import ConfigError, MnistlabError
+from mnistlab.cli.options import print_evaluation, run_record_options
+from mnistlab.cli.progress import TrainingProgress
+from mnistlab.cnn.config import OPTIMIZERS, SCHEDULES, CNNConfig, parse_layers
+from mnistlab.data.catalog import DATASET_NAMES
 
 _D = CNNConfig()  # the documented defaults, quoted in --help
 _ARCH_OPTIONS = ("conv", "dense", "kernel", "stride", "padding", "pool", "pool_size", "dropout", "batch_norm")
@@ -45,7 +45,7 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 
 
 @cnn_group.command("train")
-@click.option("--dataset", type=click.Choice(DATASETS), help="Dataset to train on [default: mnist].")
+@click.option("--dataset", type=click.Choice(DATASET_NAMES), help="Dataset to train on [default: mnist].")
 @click.option("--epochs", type=int, help=f"Number of epochs [default: {_D.epochs}].")
 @click.option("--batch-size", type=int, help=f"Mini-batch size [default: {_D.batch_size}].")
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), help=f"Optimiser [default: {_D.optimizer}].")
@@ -84,6 +84,7 @@ def train_command(**options: Any) -> None:
     Example: mnistlab cnn train --dataset fashion-mnist --epochs 5 --threads 2
     """
     from mnistlab.cnn.backend import import_keras
+    from mnistlab.runs.training import train_cnn_run
 
     config = resolve_config(options)
     # Backend, threads and device take effect (or fail) before any data is loaded or run recorded.
@@ -93,8 +94,9 @@ def train_command(**options: Any) -> None:
     quiet, as_json = options["quiet"], options["as_json"]
     if not quiet and not as_json:
         click.echo(f"config: {json.dumps(config.to_dict(), default=str)}")
-    summary = run_training(config, runs_dir=options["runs_dir"], name=options["name"] or f"cnn-{config.dataset}",
-                           quiet=quiet or as_json, progress=not quiet)
+    with TrainingProgress(config.epochs, show=not (quiet or as_json)) as progress:
+        summary = train_cnn_run(config, runs_dir=options["runs_dir"], name=options["name"],
+                                on_epoch=progress.on_epoch, on_batch=progress.on_batch)
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:
@@ -102,66 +104,9 @@ def train_command(**options: Any) -> None:
                    f"({summary['train_seconds']:.0f} s, {summary['backend']}); run: {summary['run_dir']}")
 
 
-def run_training(config: CNNConfig, *, runs_dir: str, name: str, quiet: bool, progress: bool) -> dict[str, Any]:
-    """Train `config` inside a run directory and return the summary (also written as summary.json)."""
-    from mnistlab.cnn.evaluate import evaluate
-    from mnistlab.cnn.io import save_model
-    from mnistlab.cnn.train import save_history, train
-    from mnistlab.data import load
-    from mnistlab.runs.plots import write_run_figures
-    from mnistlab.runs.rundir import RunDir
-
-    train_set, test_set = load(config.dataset, "train"), load(config.dataset, "test")
-    run = RunDir.create(runs_dir, name, "cnn", config.to_dict())
-    history: list[dict[str, float]] = []
-    summary: dict[str, Any] = {"model": "cnn", "dataset": config.dataset, "epochs": 0, "test_accuracy": None,
-                               "train_seconds": 0.0, "backend": config.backend, "run_dir": str(run.path)}
-    start = time.perf_counter()
-
-    def on_epoch(row: dict[str, float]) -> None:
-        history.append(row)
-        run.log_epoch(row)
-        if not quiet:
-            val = f", val_accuracy {row['val_accuracy']:.4f}" if "val_accuracy" in row else ""
-            click.echo(f"epoch {row['epoch']}: loss {row['loss']:.4f}, accuracy {row['accuracy']:.4f}{val} "
-                       f"({row['epoch_seconds']:.1f} s)", err=True)
-
-    try:
-        result = train(config, train_set.images, train_set.labels, on_epoch=on_epoch, progress=progress)
-        scores = evaluate(result.model, test_set.images, test_set.labels)
-        save_model(result.model, run.path / "model.keras")
-        save_history(result.history, run.path / "history.json")
-        write_run_figures(run, images=test_set.images, y_true=test_set.labels, y_pred=scores.y_pred,
-                          class_names=test_set.class_names, first_layer_weights=None)
-    except BaseException as exc:  # Ctrl-C, divergence or any failure: record it, then let the CLI report it
-        summary.update(epochs=len(history), train_seconds=time.perf_counter() - start)
-        run.finish(summary, status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
-        raise
-    last = result.history[-1] if result.history else {}
-    summary.update(epochs=len(result.history), test_accuracy=scores.accuracy, train_seconds=result.train_seconds,
-                   backend=result.backend, stopped_early=result.stopped_early,
-                   val_accuracy=last.get("val_accuracy"), accuracy=last.get("accuracy"),
-                   per_class_accuracy=scores.to_dict(test_set.class_names)["per_class_accuracy"],
-                   model_path=str(run.path / "model.keras"))
-    run.finish(summary)
-    return summary
-
-
-def _model_path_and_dataset(model: str, dataset: str | None) -> tuple[Path, str]:
-    path = Path(model)
-    if path.is_dir():
-        config_file = path / "config.json"
-        if dataset is None and config_file.is_file():
-            dataset = json.loads(config_file.read_text()).get("dataset")
-        path = path / "model.keras"
-    if dataset is None:
-        raise ConfigError("--dataset is required when MODEL is a file; e.g. --dataset mnist")
-    return path, dataset
-
-
 @cnn_group.command("eval")
 @click.argument("model")
-@click.option("--dataset", type=click.Choice(DATASETS), help="Dataset [default: the run's, when MODEL is a run].")
+@click.option("--dataset", type=click.Choice(DATASET_NAMES), help="Dataset [default: the run's, when MODEL is a run].")
 @click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True)
 @click.option("--backend", help="Keras backend to load the model with [default: as for train].")
 @click.option("--threads", type=int, help="Bound on CPU threads [default: all cores].")
@@ -173,30 +118,13 @@ def eval_command(model: str, dataset: str | None, split: str, backend: str | Non
     MODEL is a model.keras file or a run directory of `mnistlab cnn train`.
     """
     from mnistlab.cnn.backend import import_keras
-    from mnistlab.cnn.evaluate import evaluate
-    from mnistlab.cnn.io import load_model
-    from mnistlab.data import load
+    from mnistlab.runs.evaluation import evaluate_run
 
-    path, dataset = _model_path_and_dataset(model, dataset)
+    path = Path(model)
     import_keras(backend, threads=threads)
-    keras_model = load_model(path, backend=backend)
-    data = load(dataset, split)
-    try:
-        scores = evaluate(keras_model, data.images, data.labels)
-    except ValueError as exc:
-        raise MnistlabError(f"{path} does not take 28x28 images ({str(exc).splitlines()[0]})") from None
-    result = {"model": str(path), "dataset": dataset, "split": split, "n_images": len(data.labels),
-              **scores.to_dict(data.class_names)}
-    if as_json:
-        click.echo(json.dumps(result))
-        return
-    click.echo(f"{dataset} {split}: accuracy {scores.accuracy:.2%} on {len(data.labels)} images")
-    width = max(len(n) for n in data.class_names)
-    for name, acc in zip(data.class_names, scores.per_class_accuracy):
-        click.echo(f"  {name:<{width}}  {acc:.2%}")
-    click.echo("confusion matrix (rows: true class, columns: predicted):")
-    for row in scores.confusion:
-        click.echo("  " + " ".join(f"{v:5d}" for v in row))
+    result = evaluate_run(path / "model.keras" if path.is_dir() else path, dataset=dataset, split=split,
+                          backend=backend)
+    print_evaluation(result, as_json)
 
 
 COMMANDS = [cnn_group]

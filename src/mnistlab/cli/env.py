@@ -11,7 +11,8 @@ import click
 
 def collect(threads: int | None, probe_devices: bool) -> dict[str, Any]:
     """Everything `mnistlab env` reports, as one JSON-ready dict."""
-    from mnistlab.cnn.backend import DEFAULT_BACKEND, bound_framework_threads, quiet_tensorflow, resolve_backend
+    from mnistlab.cnn.backend import (DEFAULT_BACKEND, bound_framework_threads, quiet_tensorflow, resolve_backend,
+                                      silenced_native_stderr)
     from mnistlab.env import backends_info, environment_info, thread_settings
     from mnistlab.errors import BackendError
     from mnistlab.threads import configure_threads
@@ -19,7 +20,8 @@ def collect(threads: int | None, probe_devices: bool) -> dict[str, Any]:
     if threads is not None:
         configure_threads(threads)
     quiet_tensorflow()
-    backends = backends_info(probe_devices=probe_devices)  # imports the frameworks: after the thread bound
+    with silenced_native_stderr():
+        backends = backends_info(probe_devices=probe_devices)  # imports the frameworks: after the thread bound
     if threads is not None:
         for name in ("torch", "tensorflow"):
             if name in sys.modules:

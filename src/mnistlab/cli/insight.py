@@ -1,33 +1,33 @@
 """`mnistlab cnn maps|patterns|oip|compare`: looking inside a trained CNN.
 
-Each command loads a `.keras` model (or the run directory holding one), computes with
-`mnistlab.insight`, writes PNG figures to `--out` (and into the model's run directory, when
-there is one, so the run report shows them), and prints a summary (`--json`: one JSON object).
+Each command parses its options, calls the matching function of `mnistlab.runs.insight` (which
+loads the model or run directory, computes, and writes PNG figures into the model's run directory
+and `--out`) and prints a summary (`--json`: one JSON object).
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
+from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
-
-DATASET_CHOICES = ("mnist", "fashion-mnist")
 
 
 def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options every insight command shares: dataset, output, JSON, quiet, threads."""
     options = [
-        click.option("--dataset", type=click.Choice(DATASET_CHOICES), default=None,
+        click.option("--dataset", type=click.Choice(DATASET_NAMES), default=None,
                      help="Dataset whose test images are used [default: the run's dataset, else mnist]."),
-        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("insight"),
-                     show_default=True, help="Directory for the PNG figures."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Also write the PNG figures here [default: only the model's run directory; "
+                          "runs/insight for a model outside a run]."),
         click.option("--json", "as_json", is_flag=True, help="Print one machine-readable JSON summary on stdout."),
         click.option("--quiet", is_flag=True, help="No progress bars."),
         click.option("--threads", type=int, default=None, help="Bound the CPU threads (default: all cores)."),
@@ -37,39 +37,31 @@ def _common_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-class _Session:
-    """What one command run shares: the model, its run dir, the dataset name, where figures go."""
+def _setup(threads: int | None) -> None:
+    from mnistlab.cnn.backend import import_keras
 
-    def __init__(self, model_path: Path, dataset: str | None, out_dir: Path, threads: int | None) -> None:
-        from mnistlab.cnn.backend import import_keras
-        from mnistlab.insight.extract import load_cnn, run_dir_of
+    import_keras(threads=threads)
 
-        import_keras(threads=threads)
-        self.model_path = model_path
-        self.model = load_cnn(model_path)
-        self.run_dir = run_dir_of(model_path)
-        self.dataset = dataset or self._run_dataset() or "mnist"
-        self.out_dir = out_dir
-        self.figures: list[str] = []
 
-    def _run_dataset(self) -> str | None:
-        if self.run_dir is None or not (self.run_dir / "config.json").exists():
-            return None
-        dataset = json.loads((self.run_dir / "config.json").read_text()).get("dataset")
-        return dataset if dataset in DATASET_CHOICES else None
+@contextmanager
+def _step_bar(show: bool, desc: str) -> Iterator[Callable[[int, int], None] | None]:
+    """An on_step callback drawing a tqdm bar of gradient steps (only on a terminal, when not quiet)."""
+    if not show or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm.auto import tqdm
 
-    def data(self, split: str) -> Any:
-        from mnistlab.data import load
+    bar = tqdm(desc=desc, unit="step")
 
-        return load(self.dataset, split)
+    def on_step(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
 
-    def save(self, figure: Any, name: str) -> None:
-        """Write `name`.png into --out and, if the model sits in a run directory, there too."""
-        from mnistlab.insight.figures import save_figure
-
-        targets = [self.out_dir] + ([self.run_dir] if self.run_dir is not None else [])
-        for folder in targets:
-            self.figures.append(str(save_figure(figure, Path(folder) / f"{name}.png")))
+    try:
+        yield on_step
+    finally:
+        bar.close()
 
 
 def _report(summary: dict[str, Any], as_json: bool, lines: list[str]) -> None:
@@ -84,37 +76,26 @@ def _plain(value: Any) -> Any:
     return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
+def _where(summary: dict[str, Any]) -> str:
+    return "figures in " + " and ".join(summary["folders"])
+
+
 @click.command("maps")
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option("--image", "image_indices", type=int, multiple=True, help="Test-image index (repeatable) [default: 0].")
 @click.option("--layer", "layers", multiple=True, help="Layer name or index (repeatable) [default: every conv/pool layer].")
 @_common_options
 def maps_command(model: Path, image_indices: tuple[int, ...], layers: tuple[str, ...], dataset: str | None,
-                 out_dir: Path, as_json: bool, quiet: bool, threads: int | None) -> None:
+                 out_dir: Path | None, as_json: bool, quiet: bool, threads: int | None) -> None:
     """Feature maps of every conv and pooling layer for chosen test images, and the first layer's kernels."""
-    from mnistlab.insight import figures
-    from mnistlab.insight.feature_maps import feature_maps, first_layer_kernels, map_statistics
+    from mnistlab.runs.insight import feature_maps_of
 
-    session = _Session(model, dataset, out_dir, threads)
-    test = session.data("test")
-    indices = list(image_indices) or [0]
-    for index in indices:
-        if not 0 <= index < len(test.images):
-            raise ConfigError(f"--image {index} is out of range: the {session.dataset} test set has images 0..{len(test.images) - 1}")
-    began = time.perf_counter()
-    result = feature_maps(session.model, test.images[indices], list(layers) or None)
-    seconds = time.perf_counter() - began
-    for k, index in enumerate(indices):
-        label = f"test image {index} ({test.class_names[test.labels[index]]})"
-        session.save(figures.plot_input_image(test.images[index], label), f"feature_maps_img{index}_input")
-        for name, values in result.items():
-            session.save(figures.plot_feature_maps(values[k], name, label), f"feature_maps_img{index}_{name}")
-    session.save(figures.plot_kernels(first_layer_kernels(session.model)), "feature_maps_kernels")
-    summary = {"model": str(model), "dataset": session.dataset, "images": indices, "seconds": round(seconds, 3),
-               "layers": map_statistics(result), "figures": session.figures}
-    lines = [f"feature maps of {len(result)} layers for test images {indices} in {seconds:.2f} s"]
-    lines += [f"  {name}: {v.shape[1]}x{v.shape[2]} x {v.shape[3]} maps" for name, v in result.items()]
-    lines.append(f"figures in {out_dir}" + (f" and {session.run_dir}" if session.run_dir else ""))
+    _setup(threads)
+    summary = feature_maps_of(model, images=image_indices or (0,), layers=layers, dataset=dataset, out_dir=out_dir)
+    lines = [f"feature maps of {len(summary['layers'])} layers for test images {summary['images']} "
+             f"in {summary['seconds']:.2f} s"]
+    lines += [f"  {name}: {s['shape'][0]}x{s['shape'][1]} x {s['shape'][2]} maps" for name, s in summary["layers"].items()]
+    lines.append(_where(summary))
     _report(summary, as_json, lines)
 
 
@@ -126,29 +107,16 @@ def maps_command(model: Path, image_indices: tuple[int, ...], layers: tuple[str,
 @click.option("--train-size", type=int, default=None, help="Fit the probe on the first N training images [default: all].")
 @_common_options
 def patterns_command(model: Path, layer: str | None, pooling: str, train_size: int | None, dataset: str | None,
-                     out_dir: Path, as_json: bool, quiet: bool, threads: int | None) -> None:
+                     out_dir: Path | None, as_json: bool, quiet: bool, threads: int | None) -> None:
     """Class x map heat map of mean activations, and accuracies of the dense head vs a linear probe."""
-    from mnistlab.insight.figures import plot_class_patterns
-    from mnistlab.insight.patterns import activation_patterns
+    from mnistlab.runs.insight import patterns_of
 
-    session = _Session(model, dataset, out_dir, threads)
-    if train_size is not None and train_size < 10:
-        raise ConfigError(f"--train-size must be at least 10, got {train_size}")
-    train, test = session.data("train"), session.data("test")
-    began = time.perf_counter()
-    report = activation_patterns(session.model, train.images[:train_size], train.labels[:train_size],
-                                 test.images, test.labels, layer=layer, pooling=pooling,
-                                 class_names=test.class_names)
-    seconds = time.perf_counter() - began
-    accuracies = {"dense head": report.head_accuracy, f"logistic probe ({pooling})": report.probe_accuracy,
-                  "nearest class pattern": report.centroid_accuracy}
-    session.save(plot_class_patterns(report.class_patterns, report.class_names, report.layer, accuracies),
-                 f"patterns_{report.layer}")
-    summary = {"model": str(model), "dataset": session.dataset, "seconds": round(seconds, 3),
-               **report.summary(), "figures": session.figures}
-    lines = [f"activation patterns of {report.layer} ({report.class_patterns.shape[1]} maps), "
-             f"{report.n_test} test images, probe fitted on {report.n_train}:"]
-    lines += [f"  {name:28s} {value:.4f}" for name, value in accuracies.items()]
+    _setup(threads)
+    summary = patterns_of(model, layer=layer, pooling=pooling, train_size=train_size, dataset=dataset,
+                          out_dir=out_dir)
+    lines = [f"activation patterns of {summary['layer']} ({summary['n_maps']} maps), "
+             f"{summary['n_test']} test images, probe fitted on {summary['n_train']}:"]
+    lines += [f"  {name:28s} {value:.4f}" for name, value in summary["accuracies"].items()]
     _report(summary, as_json, lines)
 
 
@@ -187,89 +155,96 @@ def _oip_config(steps: int, step_size: float, starts: tuple[str, ...], strategy:
 @click.option("--map", "map_indices", type=int, multiple=True, help="Map/unit index (repeatable) [default: all].")
 @_oip_config_options
 @_common_options
-def oip_command(model: Path, layer: str, map_indices: tuple[int, ...], dataset: str | None, out_dir: Path,
+def oip_command(model: Path, layer: str, map_indices: tuple[int, ...], dataset: str | None, out_dir: Path | None,
                 as_json: bool, quiet: bool, threads: int | None, **oip_options: Any) -> None:
     """OIPs: input patterns that maximise a map's mean activation, by gradient ascent from noise."""
-    from mnistlab.insight.extract import get_layer, layer_kind
-    from mnistlab.insight.figures import plot_oips
-    from mnistlab.insight.oip import compute_oips, reference_activations
+    from mnistlab.runs.insight import oips_of
 
     config = _oip_config(**oip_options)
-    session = _Session(model, dataset, out_dir, threads)
-    target = get_layer(session.model, layer)
-    references, dead = None, set()
-    if layer_kind(target) in ("conv", "pool"):
-        sample = session.data("test").images[:1000]
-        references = reference_activations(session.model, target.name, sample)
-        dead = set(np.flatnonzero(reference_activations(session.model, target.name, sample, percentile=100) <= 0))
-    result = compute_oips(session.model, target.name, list(map_indices) or None, config, references,
-                          progress=not quiet)
-    suffix = "" if not map_indices else "_map" + "-".join(str(m) for m in map_indices)
-    names = session.data("test").class_names if target is session.model.layers[-1] else None
-    session.save(plot_oips(result, names), f"oip_{result.layer}{suffix}")
-    summary = {"model": str(model), "dataset": session.dataset, **result.summary(),
-               "dead_maps": sorted(int(m) for m in dead if m in set(result.maps.tolist())), "figures": session.figures}
-    lines = [f"OIPs of {result.layer}: {int(result.converged.sum())}/{len(result.maps)} converged in {result.seconds:.1f} s "
-             f"({result.cpu_seconds:.1f} CPU s)"
-             + (" (converged: reaches the map's 99th-percentile activation on 1000 test images and moves)"
-                if references is not None else "")]
-    lines += [f"  map {m}: activation {a:.3g} (start {s:.3g}, needed {t:.3g}) {'ok' if ok else 'NOT converged'}"
-              + (" - dead: no test image activates it" if m in dead else "")
-              for m, a, s, t, ok in zip(result.maps, result.activation, result.start_activation,
-                                        result.threshold, result.converged)]
+    _setup(threads)
+    with _step_bar(not quiet, f"OIP {layer}") as on_step:
+        summary = oips_of(model, layer=layer, maps=map_indices, config=config, dataset=dataset, out_dir=out_dir,
+                          on_step=on_step)
+    dead = set(summary["dead_maps"])
+    lines = [f"OIPs of {summary['layer']}: {summary['n_converged']}/{summary['n_maps']} converged in "
+             f"{summary['seconds']:.1f} s ({summary['cpu_seconds']:.1f} CPU s)"
+             + (f" (converged: reaches the map's 99th-percentile activation on {summary['reference_images']} "
+                "test images and moves)" if summary["reference_images"] else "")]
+    lines += [f"  map {m['map']}: activation {m['activation']:.3g} (start {m['start_activation']:.3g}, "
+              f"needed {m['threshold']:.3g}) {'ok' if m['converged'] else 'NOT converged'}"
+              + (" - dead: no test image activates it" if m["map"] in dead else "")
+              for m in summary["maps"]]
     _report(summary, as_json, lines)
 
 
 @click.command("compare")
-@click.argument("model_a", type=click.Path(path_type=Path))
-@click.argument("model_b", type=click.Path(path_type=Path))
+@click.argument("models", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--layer", "layers", multiple=True, help="Layer to match by activations (repeatable) [default: every conv layer].")
 @click.option("--oip-layer", default=None, help="Layer to match by OIPs [default: the last conv layer].")
 @click.option("--no-oip", is_flag=True, help="Skip the OIP matching.")
 @click.option("--n-images", type=int, default=1000, show_default=True, help="Test images to correlate activations over.")
 @_oip_config_options
 @_common_options
-def compare_command(model_a: Path, model_b: Path, layers: tuple[str, ...], oip_layer: str | None, no_oip: bool,
-                    n_images: int, dataset: str | None, out_dir: Path, as_json: bool, quiet: bool,
+def compare_command(models: tuple[Path, ...], layers: tuple[str, ...], oip_layer: str | None, no_oip: bool,
+                    n_images: int, dataset: str | None, out_dir: Path | None, as_json: bool, quiet: bool,
                     threads: int | None, **oip_options: Any) -> None:
-    """Two trainings, same filters? Hungarian matching of maps by activations and OIPs, vs an untrained net."""
-    from mnistlab.insight import figures
-    from mnistlab.insight.compare import compare_models
-    from mnistlab.insight.extract import last_conv_layer, load_cnn
+    """Two trainings, same filters? Hungarian matching of maps by activations and OIPs, vs an untrained net.
 
-    if n_images < 10:
-        raise ConfigError(f"--n-images must be at least 10, got {n_images}")
+    MODELS: two models (or run directories); figures go to --out [default: insight/ beside A's run].
+    With three or more, or one sweep directory (its completed trials, e.g. one per seed), every pair
+    is matched by activations and each layer's median matched correlation is given as mean ± sd.
+    """
+    from mnistlab.runs.insight import compare_of
+
+    models = _expand_sweep(models)
     config = _oip_config(**oip_options)
-    session = _Session(model_a, dataset, out_dir, threads)
-    session.run_dir = None  # figures of a pair belong to neither run
-    other = load_cnn(model_b)
-    images = session.data("test").images[:n_images]
-    began = time.perf_counter()
-    chosen_oip = None if no_oip else (oip_layer or last_conv_layer(session.model).name)
-    result = compare_models(session.model, other, images, layers=list(layers) or None, oip_layer=chosen_oip,
-                            oip_config=config, random_state=config.random_state, progress=not quiet)
-    seconds = time.perf_counter() - began
-    session.save(figures.plot_similarity_distributions(result.activation, "Matched activation correlation: "
-                                                       "run A vs run B, vs untrained, vs random pairs"),
-                 "compare_activation")
-    if result.oip is not None:
-        match = result.oip
-        session.save(figures.plot_similarity_distributions([match, result.oip_self],
-                                                           "Matched OIP spectrum correlation (oip-self: A vs A)"),
-                     "compare_oip")
-        session.save(figures.plot_matched_pairs(result.oip_images["a"], result.oip_images["b"], match.partner,
-                                                match.matched, match.layer), f"compare_oip_pairs_{match.layer}")
-    summary = {"model_a": str(model_a), "model_b": str(model_b), "dataset": session.dataset,
-               "seconds": round(seconds, 2), **result.summary(), "figures": session.figures}
-    lines = [f"map matching over {len(images)} {session.dataset} test images ({seconds:.1f} s); "
+    _setup(threads)
+    if len(models) > 2:
+        _compare_many(models, layers, n_images, dataset, as_json)
+        return
+    model_a, model_b = models
+    with _step_bar(not quiet, "OIPs") as on_step:
+        summary = compare_of(model_a, model_b, layers=layers, oip_layer=oip_layer, oip=not no_oip,
+                             n_images=n_images, config=config, dataset=dataset, out_dir=out_dir, on_step=on_step)
+    lines = [f"map matching over {summary['n_images']} {summary['dataset']} test images ({summary['seconds']:.1f} s); "
              "median matched correlation [A-B | A-untrained | A-B random pairs | A-B valid pairs (n)], "
              "same position:"]
-    for match in result.activation + ([result.oip, result.oip_self] if result.oip else []):
-        s = match.summary()
+    for s in summary["activation"] + [m for m in (summary["oip"], summary["oip_self"]) if m]:
         valid = s["matched_valid"]["median"] if s["matched_valid"] else float("nan")
-        lines.append(f"  {match.layer:8s} {match.measure:10s} {s['matched']['median']:6.3f} | "
+        lines.append(f"  {s['layer']:8s} {s['measure']:10s} {s['matched']['median']:6.3f} | "
                      f"{s['baseline_untrained']['median']:6.3f} | {s['shuffled']['median']:6.3f} | "
                      f"{valid:6.3f} ({s['n_valid_pairs']})   {s['same_position']:.0%}")
+    lines.append(_where(summary))
+    _report(summary, as_json, lines)
+
+
+def _expand_sweep(models: tuple[Path, ...]) -> tuple[Path, ...]:
+    """One sweep directory stands for its completed trials' runs; otherwise at least two models."""
+    from mnistlab.sweep.results import is_sweep_dir, read_sweep
+
+    if len(models) == 1 and is_sweep_dir(models[0]):
+        sweep_dir = models[0]
+        trials = sorted((read_sweep(sweep_dir) or {}).get("trials", []), key=lambda row: row["trial"])
+        models = tuple(Path(row["run_dir"]) for row in trials if row["status"] == "completed" and row.get("run_dir"))
+        if len(models) < 2:
+            raise ConfigError(f"{sweep_dir} has fewer than two completed trials; let the sweep finish "
+                              f"(mnistlab sweep --resume {sweep_dir})")
+    if len(models) < 2:
+        raise ConfigError("compare needs two or more models (or run directories), or one sweep directory")
+    return models
+
+
+def _compare_many(models: tuple[Path, ...], layers: tuple[str, ...], n_images: int, dataset: str | None,
+                  as_json: bool) -> None:
+    from mnistlab.runs.insight import compare_many_of
+
+    summary = compare_many_of(models, layers=layers or None, n_images=n_images, dataset=dataset)
+    lines = [f"{summary['n_models']} models, {len(summary['pairs'])} pairs, activation matching over "
+             f"{summary['n_images']} {summary['dataset']} test images ({summary['seconds']:.1f} s); "
+             "median matched correlation, mean ± sd [pairs | each model vs untrained]:"]
+    for s in summary["layers"]:
+        lines.append(f"  {s['layer']:8s} {s['mean']:6.3f} ± {s['sd']:.3f} | "
+                     f"{s['untrained_mean']:6.3f} ± {s['untrained_sd']:.3f}")
     _report(summary, as_json, lines)
 
 

@@ -13,7 +13,9 @@ from typing import Any
 
 import click
 
-from mnistlab.cli.options import run_record_options
+from mnistlab.cli.options import print_evaluation, run_record_options
+from mnistlab.cli.progress import TrainingProgress
+from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 
 _MLP_OPTIONS = {  # CLI option -> MLPConfig field
@@ -89,7 +91,7 @@ def mlp_group() -> None:
 @click.option("--preset", type=click.Choice(["default", "seed"]),
               help="Starting configuration: the documented default (>= 98% on MNIST) or the seed's "
                    "784-70-30-10 sigmoid net [default: default].")
-@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]), help="Dataset [default: mnist].")
+@click.option("--dataset", type=click.Choice(DATASET_NAMES), help="Dataset [default: mnist].")
 @click.option("--scaler", type=click.Choice(["standard", "minmax", "normalizer", "unit", "none"]),
               help="Input scaling [default: unit (pixels/255); the seed preset: standard].")
 @click.option("--pca", type=float, help="PCA: components (>= 1) or variance fraction (< 1) [default: none].")
@@ -136,6 +138,7 @@ def train_command(**options: Any) -> None:
 
     Example: mnistlab mlp train --preset seed --dataset mnist --threads 2
     """
+    from mnistlab.runs.training import train_mlp_run
     from mnistlab.threads import configure_threads
 
     if options.get("pca") is not None and float(options["pca"]).is_integer() and options["pca"] >= 1:
@@ -145,7 +148,9 @@ def train_command(**options: Any) -> None:
     quiet, as_json = options["quiet"], options["as_json"]
     if not quiet and not as_json:
         click.echo(f"config: {json.dumps(config.to_dict())}")
-    summary = _train_with_progress(config, options, show=not (quiet or as_json))
+    with TrainingProgress(config.mlp.epochs, show=not (quiet or as_json)) as progress:
+        summary = train_mlp_run(config, runs_dir=options["runs_dir"], name=options["name"],
+                                on_epoch=progress.on_epoch, on_batch=progress.on_batch)
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:
@@ -154,39 +159,9 @@ def train_command(**options: Any) -> None:
                    f"run: {summary['run_dir']}")
 
 
-def _train_with_progress(config, options: dict[str, Any], show: bool) -> dict[str, Any]:
-    from tqdm.auto import tqdm
-
-    from mnistlab.mlp.run import train_run
-
-    epochs_bar = tqdm(total=config.mlp.epochs, desc="epochs", unit="epoch", disable=not show)
-    batch_bar = tqdm(desc="batches", unit="batch", leave=False, disable=not show)
-
-    def on_batch(done: int, total: int) -> None:
-        if done == 1:
-            if epochs_bar.n == 0:  # start the clock when training starts, not at data loading
-                epochs_bar.reset(total=config.mlp.epochs)
-            batch_bar.reset(total=total)
-        batch_bar.update(1)
-
-    def on_epoch(row: dict) -> None:
-        epochs_bar.update(1)
-        shown = {k: row[k] for k in ("loss", "accuracy", "train_accuracy", "test_accuracy", "val_accuracy")
-                 if k in row and row[k] == row[k]}
-        epochs_bar.set_postfix({k: f"{v:.4f}" for k, v in shown.items()})
-
-    try:
-        return train_run(config, runs_dir=options["runs_dir"], name=options["name"] or f"mlp-{config.dataset}",
-                         on_batch_end=on_batch if show else None, on_epoch_end=on_epoch)
-    finally:
-        batch_bar.close()
-        epochs_bar.close()
-
-
 @mlp_group.command("eval")
 @click.argument("model")
-@click.option("--dataset", type=click.Choice(["mnist", "fashion-mnist"]),
-              help="Dataset [default: the one the model was trained on].")
+@click.option("--dataset", type=click.Choice(DATASET_NAMES), help="Dataset [default: the one the model was trained on].")
 @click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True)
 @click.option("--threads", type=int, help="Bound on BLAS threads [default: all cores].")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
@@ -196,41 +171,13 @@ def eval_command(model: str, dataset: str | None, split: str, threads: int | Non
     MODEL is a model.npz or a run directory of `mnistlab mlp train`. The preprocessing stored
     with the model is refitted on the training split, as in training.
     """
-    import numpy as np
-
-    from mnistlab.mlp.io import load_model
-    from mnistlab.mlp.run import MLPRunConfig, prepare_data
+    from mnistlab.runs.evaluation import evaluate_run
     from mnistlab.threads import configure_threads
 
     configure_threads(threads)
     path = Path(model)
-    if path.is_dir():
-        path = path / "model.npz"
-    clf = load_model(path)
-    meta = dict(clf.metadata_)
-    dataset = dataset or meta.get("dataset")
-    if dataset is None:
-        raise ConfigError(f"{path} does not say which dataset it was trained on; pass --dataset mnist|fashion-mnist")
-    run_cfg = MLPRunConfig(dataset=dataset, scaler=meta.get("scaler", "standard"),
-                           pca_components=meta.get("pca_components"), kmeans_clusters=meta.get("kmeans_clusters"),
-                           train_size=meta.get("train_size"), mlp=clf.config)
-    X_train, y_train, X_test, y_test, test_set, _ = prepare_data(run_cfg)
-    X, y = (X_test, y_test) if split == "test" else (X_train, y_train)
-    if X.shape[1] != clf.n_features_in_:
-        raise ConfigError(f"{path} expects {clf.n_features_in_} features but {dataset} gives {X.shape[1]}; "
-                          "check the model's preprocessing")
-    y_pred = clf.predict(X)
-    per_class = {name: float(np.mean(y_pred[y == k] == k)) if np.any(y == k) else None
-                 for k, name in enumerate(test_set.class_names)}
-    result = {"model": str(path), "dataset": dataset, "split": split, "n_images": int(len(y)),
-              "accuracy": float(np.mean(y_pred == y)), "per_class_accuracy": per_class}
-    if as_json:
-        click.echo(json.dumps(result))
-        return
-    click.echo(f"{dataset} {split}: accuracy {result['accuracy']:.2%} on {len(y)} images")
-    width = max(len(n) for n in per_class)
-    for name, acc in per_class.items():
-        click.echo(f"  {name:<{width}}  {acc:.2%}")
+    result = evaluate_run(path / "model.npz" if path.is_dir() else path, dataset=dataset, split=split)
+    print_evaluation(result, as_json, confusion=False)
 
 
 COMMANDS = [mlp_group]

@@ -1,7 +1,8 @@
-"""Options shared by the training commands: where the run is recorded and how it reports."""
+"""Options shared by the training commands (where the run is recorded, how it reports) and shared printing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -24,3 +25,20 @@ def run_record_options(kind: str) -> Callable[[Callable[..., Any]], Callable[...
         return command
 
     return decorate
+
+
+def print_evaluation(result: dict[str, Any], as_json: bool, *, confusion: bool = True) -> None:
+    """Print an `evaluate_run` result: one JSON object, or accuracy, per-class lines and the confusion matrix."""
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"{result['dataset']} {result['split']}: accuracy {result['accuracy']:.2%} "
+               f"on {result['n_images']} images")
+    per_class = result["per_class_accuracy"]
+    width = max(len(name) for name in per_class)
+    for name, accuracy in per_class.items():
+        click.echo(f"  {name:<{width}}  " + (f"{accuracy:.2%}" if accuracy is not None else "-"))
+    if confusion:
+        click.echo("confusion matrix (rows: true class, columns: predicted):")
+        for row in result["confusion_matrix"]:
+            click.echo("  " + " ".join(f"{v:5d}" for v in row))

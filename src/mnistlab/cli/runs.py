@@ -22,10 +22,17 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) 
     The page embeds every image (no network needed): config, environment, final metrics, curves,
     confusion matrix, misclassified images, weights and any other figure in the run directory.
     Open it in a browser. Missing or partial pieces (an interrupted run) are listed on the page.
+    A sweep directory (of `mnistlab sweep`) gets the sweep's page: best trial, metric per option, top-k.
     """
     from mnistlab.runs.report import write_report
+    from mnistlab.sweep.results import is_sweep_dir
 
-    path = write_report(list(run_dirs), out)
+    if len(run_dirs) == 1 and is_sweep_dir(run_dirs[0]):
+        from mnistlab.sweep.report import write_sweep_report
+
+        path = write_sweep_report(run_dirs[0], out)
+    else:
+        path = write_report(list(run_dirs), out)
     if as_json:
         click.echo(json.dumps({"report": str(path.resolve()), "runs": [str(p) for p in run_dirs]}))
     else:

@@ -8,9 +8,11 @@ gets ``keras``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from mnistlab.errors import BackendError, ConfigError
@@ -55,12 +57,49 @@ def resolve_backend(name: str | None = None) -> str:
     return requested
 
 
+# Framework log lines stay visible when the user sets TensorFlow's own level (read once, at import).
+_USER_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+_framework_logs = {"visible": _USER_LOG_LEVEL}
+
+
+def show_framework_logs(visible: bool = True) -> None:
+    """Let TensorFlow's native start-up lines (absl, oneDNN) through, or hide them (`mnistlab --verbose`).
+
+    They always show when the user set TF_CPP_MIN_LOG_LEVEL themselves.
+    """
+    _framework_logs["visible"] = visible or _USER_LOG_LEVEL
+
+
+@contextlib.contextmanager
+def silenced_native_stderr() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while a framework loads, unless logs were asked for.
+
+    TensorFlow 2.16+ writes its absl and oneDNN start-up lines from C++ before it reads
+    TF_CPP_MIN_LOG_LEVEL, so only the descriptor can hold them back. A user's own
+    TF_CPP_MIN_LOG_LEVEL, or `show_framework_logs()`, leaves stderr untouched.
+    """
+    if _framework_logs["visible"]:
+        yield
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def quiet_tensorflow(backend: str | None = None) -> None:
     """Silence TensorFlow's start-up log lines (Keras imports it for seeding whenever it is installed).
 
     oneDNN is switched off only when TensorFlow is not the backend: then it merely seeds tf.random.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not _framework_logs["visible"]:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if backend != "tensorflow":
         os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
@@ -123,13 +162,14 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
         configure_threads(threads)
         if name == "jax":
             restrict_cpus(threads)
-    quiet_tensorflow(name)
-    if device == "cpu":
-        _hide_gpus(name)
-    elif gpu_memory_fraction is not None:
-        _set_gpu_memory_fraction_env(name, gpu_memory_fraction)
-    os.environ["KERAS_BACKEND"] = name
-    import keras
+    with silenced_native_stderr():
+        quiet_tensorflow(name)
+        if device == "cpu":
+            _hide_gpus(name)
+        elif gpu_memory_fraction is not None:
+            _set_gpu_memory_fraction_env(name, gpu_memory_fraction)
+        os.environ["KERAS_BACKEND"] = name
+        import keras
 
     if threads is not None:
         bound_framework_threads(name, threads)

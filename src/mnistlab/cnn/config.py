@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 
 LAYER_KINDS = ("conv", "maxpool", "avgpool", "flatten", "dense", "dropout", "batchnorm")
@@ -22,7 +23,6 @@ PADDINGS = ("valid", "same")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SCHEDULES = ("none", "step", "exponential", "cosine", "plateau")
-DATASETS = ("mnist", "fashion-mnist")
 IMAGE_SHAPE = (28, 28, 1)
 _PREFIX = {"conv": "conv", "maxpool": "pool", "avgpool": "pool", "dense": "dense",
            "dropout": "dropout", "batchnorm": "bn", "flatten": "flatten"}
@@ -84,7 +84,7 @@ class CNNConfig:
 
     def validate(self) -> CNNConfig:
         """Raise ConfigError naming the first invalid value; return self when all is well."""
-        _check_choice("dataset", self.dataset, DATASETS)
+        _check_choice("dataset", self.dataset, DATASET_NAMES)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("schedule", self.schedule, SCHEDULES)
         for name in ("epochs", "batch_size", "step_epochs", "plateau_patience"):

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from mnistlab.cnn.backend import import_keras
 from mnistlab.errors import ModelFileError
 
 
@@ -42,8 +43,6 @@ def load_model(path: str | os.PathLike, *, backend: str | None = None) -> Any:
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path} is not a Keras model file (.keras archives are zip files); "
                              f"pass the model.keras written by `mnistlab cnn train`")
-    from mnistlab.cnn.backend import import_keras
-
     keras = import_keras(backend)
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import IMAGE_SHAPE, CNNConfig, LayerSpec, layer_names
 from mnistlab.errors import ConfigError
 
@@ -68,8 +69,6 @@ def build_model(config: CNNConfig | None = None, keras: Any = None) -> Any:
     """
     config = (config or CNNConfig()).validate()
     if keras is None:
-        from mnistlab.cnn.backend import import_keras
-
         keras = import_keras(config.backend, device=config.device, threads=config.threads)
     inputs = keras.Input(shape=IMAGE_SHAPE, name="input")
     x = inputs

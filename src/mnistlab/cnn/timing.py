@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
+from mnistlab.cnn.model import build_model
 
 EPOCH_IMAGES = 60_000
 
@@ -31,9 +33,6 @@ def time_batches(config: CNNConfig, batch_size: int, n_batches: int, warmup_batc
     Returns a dict with backend, batch_size, batches, seconds, seconds_per_batch,
     epoch_seconds (60000 images at that rate) and cpu_seconds (process CPU time of the timed part).
     """
-    from mnistlab.cnn.backend import import_keras
-    from mnistlab.cnn.model import build_model
-
     keras = import_keras(config.backend, device=config.device, threads=config.threads)
     rng = np.random.default_rng(config.seed)
     x = rng.random((batch_size * max(n_batches, warmup_batches), 28, 28, 1), dtype=np.float32)

@@ -7,21 +7,23 @@ same backend gives the same history.
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
 from mnistlab.errors import ConfigError, TrainingDiverged
 
-EpochHook = Callable[[dict[str, float]], None]
+EpochHook = Callable[[dict[str, float]], "bool | None"]
+"""Called with each epoch's metrics row; returning True stops training after that epoch."""
+BatchHook = Callable[[int, int], None]
+"""Called after each batch with (batches done in this epoch, batches per epoch)."""
 
 
 @dataclass
@@ -71,8 +73,8 @@ def _current_lr(optimizer: Any) -> float:
 
 
 def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], on_epoch: EpochHook | None,
-               progress: bool, steps_per_epoch: int, diverged: list[int]) -> list[Any]:
-    """Keras callbacks: epoch rows (+ divergence check), a tqdm bar, the plateau schedule, early stopping."""
+               on_batch: BatchHook | None, steps_per_epoch: int, diverged: list[int]) -> list[Any]:
+    """Keras callbacks: epoch rows (+ divergence check, stop on request), batch progress, schedule, early stopping."""
 
     class EpochRecorder(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -91,27 +93,16 @@ def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], o
                 self.model.stop_training = True
                 return
             history.append(row)
-            if on_epoch is not None:
-                on_epoch(row)
+            if on_epoch is not None and on_epoch(row):
+                self.model.stop_training = True
 
-    class TqdmProgress(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=steps_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
-                            leave=False, dynamic_ncols=True)
-
+    class BatchProgress(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            self.bar.update(1)
-            if logs and batch % 20 == 0:
-                self.bar.set_postfix(loss=f"{float(logs.get('loss', math.nan)):.4f}", refresh=False)
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.bar.close()
+            on_batch(batch + 1, steps_per_epoch)
 
     callbacks = [EpochRecorder()]
-    if progress:
-        callbacks.append(TqdmProgress())
+    if on_batch is not None:
+        callbacks.append(BatchProgress())
     if config.schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=config.decay_rate,
                                                            patience=config.plateau_patience, verbose=0))
@@ -122,12 +113,13 @@ def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], o
 
 
 def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch: EpochHook | None = None,
-          progress: bool = True) -> TrainResult:
+          on_batch: BatchHook | None = None) -> TrainResult:
     """Fit the model of `config` on uint8 `images` (n, 28, 28) with integer `labels` (n,).
 
     A `config.validation_split` share is held out (seeded by `config.seed`); `on_epoch(row)` is
     called after each epoch with the metrics row (epoch, loss, accuracy, val_loss, val_accuracy,
-    learning_rate, epoch_seconds). Raises TrainingDiverged if the loss becomes NaN/inf.
+    learning_rate, epoch_seconds) and stops training when it returns True; `on_batch(done, total)`
+    after each batch. Raises TrainingDiverged if the loss becomes NaN/inf.
 
     Examples
     --------
@@ -135,8 +127,6 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     >>> ds = load("mnist", "train")  # doctest: +SKIP
     >>> result = train(CNNConfig(epochs=1), ds.images[:512], ds.labels[:512])  # doctest: +SKIP
     """
-    from mnistlab.cnn.backend import import_keras
-
     config = config.validate()
     labels = np.asarray(labels)
     x = to_model_input(images)  # (n, 28, 28, 1) float32
@@ -159,7 +149,7 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     start = time.perf_counter()
     model.fit(x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs, validation_data=validation,
               shuffle=True, verbose=0,
-              callbacks=_callbacks(keras, config, history, on_epoch, progress, steps_per_epoch, diverged))
+              callbacks=_callbacks(keras, config, history, on_epoch, on_batch, steps_per_epoch, diverged))
     seconds = time.perf_counter() - start
     if diverged:
         raise TrainingDiverged(f"the loss became NaN/inf in epoch {diverged[0]}; lower --lr "
@@ -167,20 +157,3 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     return TrainResult(model=model, history=history, train_seconds=seconds,
                        stopped_early=len(history) < config.epochs, backend=keras.backend.backend())
 
-
-def save_history(history: list[dict[str, float]], path: str | Path) -> Path:
-    """Write the per-epoch history as CSV (path ending .csv) or JSON (anything else), atomically."""
-    from mnistlab.runs.rundir import write_json_atomic
-
-    path = Path(path)
-    if path.suffix != ".csv":
-        write_json_atomic(path, history)
-        return path
-    tmp = path.with_name(f".{path.name}.tmp")
-    columns = list(dict.fromkeys(key for row in history for key in row))
-    with tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(history)
-    tmp.replace(path)
-    return path

@@ -79,6 +79,9 @@ DATASETS: dict[str, DatasetSpec] = {
     ),
 }
 
+DATASET_NAMES: tuple[str, ...] = tuple(DATASETS)
+"""The dataset names, in catalog order: every choice list and check derives from this."""
+
 # Known-good digests, computed from the official files (see docs/data.md for the command).
 EXPECTED: dict[tuple[str, str], Expected] = {
     ("mnist", "train"): Expected(

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.backend import import_keras as cnn_import_keras
 from mnistlab.errors import BackendError
 
 GradientFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -23,8 +24,6 @@ GradientFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 def import_keras() -> Any:
     """Import Keras through the CNN area's single door (backend from $KERAS_BACKEND, else the default)."""
-    from mnistlab.cnn.backend import import_keras as cnn_import_keras
-
     return cnn_import_keras()
 
 

@@ -14,14 +14,17 @@ same architecture, and A's maps paired with B's at random ("shuffled").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.train import train
 from mnistlab.errors import ConfigError
+from mnistlab.insight.backend import import_keras
 from mnistlab.insight.extract import LayerRef, get_layer, layers_of_kind, predict_layers
+from mnistlab.insight.oip import OIPConfig, compute_oips
 
 
 def correlation_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -99,8 +102,6 @@ def untrained_like(model: Any, random_state: int = 0) -> Any:
 
     Weights are drawn from NumPy's generator seeded by `random_state`; Keras' global seed is untouched.
     """
-    from mnistlab.insight.backend import import_keras
-
     keras = import_keras()
     rng = np.random.default_rng(random_state)
     clone = keras.models.clone_model(model)
@@ -200,7 +201,7 @@ class Comparison:
 
 def compare_models(model_a: Any, model_b: Any, images: np.ndarray, *, layers: Sequence[LayerRef] | None = None,
                    oip_layer: LayerRef | None = None, oip_config: Any = None, random_state: int = 0,
-                   progress: bool = False) -> Comparison:
+                   on_step: Callable[[int, int], None] | None = None) -> Comparison:
     """Match the maps of two CNNs of the same architecture, against an untrained baseline.
 
     Parameters
@@ -218,13 +219,13 @@ def compare_models(model_a: Any, model_b: Any, images: np.ndarray, *, layers: Se
     oip_config : OIPConfig, optional
     random_state : int
         Seeds the untrained network and the shuffled pairings.
+    on_step : callable, optional
+        `on_step(done, total)` after each OIP gradient step, counted over the four OIP runs.
 
     Returns
     -------
     Comparison
     """
-    from mnistlab.insight.oip import OIPConfig, compute_oips
-
     names = [get_layer(model_a, ref).name for ref in layers] if layers else \
         [layer.name for layer in layers_of_kind(model_a, ("conv",))]
     for name in names:
@@ -245,8 +246,15 @@ def compare_models(model_a: Any, model_b: Any, images: np.ndarray, *, layers: Se
         # Each model starts from its own noise: with shared noise, maps the ascent barely moves
         # would correlate through the noise they kept, not through what they detect.
         runs = (("a", model_a), ("b", model_b), ("untrained", untrained), ("a_again", model_a))
+        steps = base.steps * len(base.starts)
+
+        def step_of(k: int) -> Callable[[int, int], None] | None:
+            if on_step is None:
+                return None
+            return lambda done, total: on_step(k * steps + done, len(runs) * steps)
+
         results = {key: compute_oips(model, name, config=replace(base, random_state=base.random_state + k),
-                                     progress=progress)
+                                     on_step=step_of(k))
                    for k, (key, model) in enumerate(runs)}
         oips = {key: result.images for key, result in results.items()}
         baseline = oip_similarity(oips["a"], oips["untrained"])
@@ -258,8 +266,7 @@ def compare_models(model_a: Any, model_b: Any, images: np.ndarray, *, layers: Se
     return comparison
 
 
-def train_twice(config: Any, images: np.ndarray, labels: np.ndarray, seeds: Sequence[int] = (1, 2),
-                progress: bool = False) -> list[Any]:
+def train_twice(config: Any, images: np.ndarray, labels: np.ndarray, seeds: Sequence[int] = (1, 2)) -> list[Any]:
     """Train the architecture of `config` (a CNNConfig) once per seed with the CNN area's `train`; the models.
 
     Examples
@@ -267,11 +274,7 @@ def train_twice(config: Any, images: np.ndarray, labels: np.ndarray, seeds: Sequ
     >>> a, b = train_twice(CNNConfig(epochs=1), ds.images, ds.labels)   # doctest: +SKIP
     >>> compare_models(a, b, test.images[:1000], oip_layer="conv3")      # doctest: +SKIP
     """
-    from dataclasses import replace as with_changes
-
-    from mnistlab.cnn.train import train
-
-    return [train(with_changes(config, seed=seed), images, labels, progress=progress).model for seed in seeds]
+    return [train(replace(config, seed=seed), images, labels).model for seed in seeds]
 
 
 def _check_same_shape(model_a: Any, model_b: Any, name: str) -> None:
@@ -280,3 +283,32 @@ def _check_same_shape(model_a: Any, model_b: Any, name: str) -> None:
     if shape_a != shape_b:
         raise ConfigError(f"layer {name!r} outputs {shape_a} in model A but {shape_b} in model B; "
                           "compare two trainings of the same architecture")
+
+
+def compare_many(models: Sequence[Any], images: np.ndarray, *, layers: Sequence[LayerRef] | None = None,
+                 random_state: int = 0) -> dict[str, Any]:
+    """Do N trainings learn the same maps? Activation matching of every pair, summarised per layer.
+
+    The question of `compare_models` over N seeds instead of one pair: for each layer, the median
+    matched correlation of each of the N(N-1)/2 pairs, their mean ± sd, and the same for each model
+    against an untrained network (the baseline). OIP matching stays with the pairwise comparison.
+    """
+    if len(models) < 2:
+        raise ConfigError(f"compare needs at least two models, got {len(models)}")
+    names = [get_layer(models[0], ref).name for ref in layers] if layers else \
+        [layer.name for layer in layers_of_kind(models[0], ("conv",))]
+    for other in models[1:]:
+        for name in names:
+            _check_same_shape(models[0], other, name)
+    untrained = predict_layers(untrained_like(models[0], random_state), names, images)
+    acts = [predict_layers(model, names, images) for model in models]  # [model][layer] (n, h, w, c)
+    pairs = [(i, j) for i in range(len(models)) for j in range(i + 1, len(models))]
+    summary = []
+    for k, name in enumerate(names):
+        pair = [float(np.median(match_maps(activation_similarity(acts[i][k], acts[j][k]))[1])) for i, j in pairs]
+        base = [float(np.median(match_maps(activation_similarity(a[k], untrained[k]))[1])) for a in acts]
+        summary.append({"layer": name, "pair_medians": [round(p, 4) for p in pair],
+                        "mean": round(float(np.mean(pair)), 4), "sd": round(float(np.std(pair, ddof=1)), 4)
+                        if len(pair) > 1 else 0.0, "untrained_mean": round(float(np.mean(base)), 4),
+                        "untrained_sd": round(float(np.std(base, ddof=1)), 4)})
+    return {"n_models": len(models), "n_images": len(images), "pairs": pairs, "layers": summary}

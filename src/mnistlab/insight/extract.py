@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.io import load_model
+from mnistlab.cnn.model import to_model_input
 from mnistlab.errors import ConfigError, ModelFileError
 from mnistlab.insight.backend import import_keras
 
@@ -115,8 +117,6 @@ def model_input(model: Any) -> Any:
 
 def predict_layers(model: Any, refs: Sequence[LayerRef], images: np.ndarray, batch_size: int = 500) -> list[np.ndarray]:
     """Activations of layers `refs` for `images` (n, 28, 28): one float32 array (n, ...) per layer."""
-    from mnistlab.cnn.model import to_model_input
-
     extractor = feature_extractor(model, refs)
     x = to_model_input(images)
     chunks: list[list[np.ndarray]] = [[] for _ in refs]
@@ -151,8 +151,6 @@ def load_cnn(path: str | Path) -> Any:
         raise ModelFileError(f"{str(path)!r} is an MLP model (.npz); these tools need a CNN saved as .keras by `mnistlab cnn train`")
     if path.suffix != ".keras":
         raise ModelFileError(f"{str(path)!r} is not a .keras file; pass a model saved by `mnistlab cnn train`")
-    from mnistlab.cnn.io import load_model
-
     model = load_model(path)
     try:
         check_cnn(model)

@@ -1,27 +1,16 @@
 """Figures of the insight tools: feature-map grids, kernels, class patterns, OIP grids, map matching.
 
 Plotting only: every function takes computed arrays/results and returns a matplotlib `Figure`
-(object-oriented API, no pyplot state); `save_figure` writes it atomically as PNG.
+(object-oriented API, no pyplot state); `mnistlab.runs.insight` saves them.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-
-
-def save_figure(figure: Figure, path: str | os.PathLike) -> Path:
-    """Save `figure` as PNG at `path` (parent folders made), atomically via the run figures' writer."""
-    from mnistlab.runs.plots import save_figure as save_png
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return save_png(figure, path)
 
 
 def _grid_shape(n: int) -> tuple[int, int]:

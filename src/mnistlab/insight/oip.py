@@ -19,7 +19,7 @@ Example
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,8 @@ import numpy as np
 
 from mnistlab.errors import ConfigError
 from mnistlab.insight.backend import GradientFn, import_keras, input_gradient_fn
-from mnistlab.insight.extract import LayerRef, check_cnn, check_map_index, get_layer, layer_kind, model_input, n_units
+from mnistlab.insight.extract import (LayerRef, check_cnn, check_map_index, get_layer, layer_kind, model_input, n_units,
+                                      predict_layers)
 
 STRATEGIES = ("fill", "best")
 
@@ -126,8 +127,8 @@ def initial_images(n: int, wavelength: int, amplitude: float, rng: np.random.Gen
 
 
 def gradient_ascent(value_and_grad: GradientFn, images: np.ndarray, config: OIPConfig,
-                    rng: np.random.Generator, progress: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """Run `config.steps` normalised gradient-ascent steps on `images` (n, 28, 28).
+                    rng: np.random.Generator, on_step: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Run `config.steps` normalised gradient-ascent steps on `images` (n, 28, 28); `on_step()` after each.
 
     Returns
     -------
@@ -154,8 +155,8 @@ def gradient_ascent(value_and_grad: GradientFn, images: np.ndarray, config: OIPC
             x = gaussian_filter(x, sigma=(0, config.blur_sigma, config.blur_sigma)).astype(np.float32)
         if config.clip:
             np.clip(x, 0.0, 1.0, out=x)
-        if progress is not None:
-            progress.update(1)
+        if on_step is not None:
+            on_step()
     values, _ = value_and_grad(x[..., None])
     history.append(values)
     return x, np.array(history)
@@ -221,7 +222,8 @@ class OIPResult:
 
 
 def compute_oips(model: Any, layer: LayerRef, maps: Sequence[int] | None = None, config: OIPConfig | None = None,
-                 references: np.ndarray | None = None, progress: bool = False) -> OIPResult:
+                 references: np.ndarray | None = None,
+                 on_step: Callable[[int, int], None] | None = None) -> OIPResult:
     """Find an OIP for each of `maps` (default all) of `layer` by gradient ascent, as one batch.
 
     Parameters
@@ -238,15 +240,13 @@ def compute_oips(model: Any, layer: LayerRef, maps: Sequence[int] | None = None,
     references : ndarray (n_units,), optional
         A typical strong activation of each map on real images (see `reference_activations`);
         when given, an OIP must reach it to count as converged.
-    progress : bool
-        Show a tqdm bar of the gradient steps on stderr.
+    on_step : callable, optional
+        Called as `on_step(done, total)` after each gradient step (for a progress bar).
 
     Returns
     -------
     OIPResult
     """
-    from tqdm.auto import tqdm
-
     keras = import_keras()
     config = config or OIPConfig()
     check_cnn(model)
@@ -269,24 +269,30 @@ def compute_oips(model: Any, layer: LayerRef, maps: Sequence[int] | None = None,
     start_used = [""] * len(units)
     done = np.zeros(len(units), dtype=bool)
     began, began_cpu = time.perf_counter(), time.process_time()
-    bar = tqdm(total=config.steps * len(config.starts), desc=f"OIP {target.name}", unit="step", disable=not progress)
-    with bar:
-        for wavelength, amplitude in config.starts:
-            todo = np.flatnonzero(~done) if config.strategy == "fill" else np.arange(len(units))
-            if len(todo) == 0:
-                break
-            grad_fn = input_gradient_fn(extractor, unit_objective(target, units[todo], use_logits))
-            x0 = initial_images(len(todo), wavelength, amplitude, rng)
-            x, history = gradient_ascent(grad_fn, x0, config, rng, progress=bar)
-            if use_logits:
-                history = np.exp(history)  # log-probability -> probability
-            moved = np.sqrt(((x - x0) ** 2).mean(axis=(1, 2)))
-            better = history[-1] > best_value[todo]
-            for j in np.flatnonzero(better):
-                i = todo[j]
-                best_x[i], best_value[i], start_value[i], change[i] = x[j], history[-1, j], history[0, j], moved[j]
-                start_used[i] = f"{wavelength}:{amplitude:g}"
-            done = (best_value >= threshold) & (change >= config.min_change)
+    total_steps, steps_done = config.steps * len(config.starts), 0
+
+    def step_done() -> None:
+        nonlocal steps_done
+        steps_done += 1
+        if on_step is not None:
+            on_step(steps_done, total_steps)
+
+    for wavelength, amplitude in config.starts:
+        todo = np.flatnonzero(~done) if config.strategy == "fill" else np.arange(len(units))
+        if len(todo) == 0:
+            break
+        grad_fn = input_gradient_fn(extractor, unit_objective(target, units[todo], use_logits))
+        x0 = initial_images(len(todo), wavelength, amplitude, rng)
+        x, history = gradient_ascent(grad_fn, x0, config, rng, on_step=step_done)
+        if use_logits:
+            history = np.exp(history)  # log-probability -> probability
+        moved = np.sqrt(((x - x0) ** 2).mean(axis=(1, 2)))
+        better = history[-1] > best_value[todo]
+        for j in np.flatnonzero(better):
+            i = todo[j]
+            best_x[i], best_value[i], start_value[i], change[i] = x[j], history[-1, j], history[0, j], moved[j]
+            start_used[i] = f"{wavelength}:{amplitude:g}"
+        done = (best_value >= threshold) & (change >= config.min_change)
     return OIPResult(layer=target.name, maps=units, images=best_x, activation=best_value,
                      start_activation=start_value, threshold=threshold, change=change, converged=done,
                      start_used=start_used, seconds=time.perf_counter() - began,
@@ -299,8 +305,6 @@ def reference_activations(model: Any, layer: LayerRef, images: np.ndarray, perce
     The 99th percentile is a strong activation real images reach; the 100th (the maximum) is 0
     for a ReLU map that no image activates (a "dead" map, for which no OIP can be found).
     """
-    from mnistlab.insight.extract import predict_layers
-
     (acts,) = predict_layers(model, [get_layer(model, layer).name], images)
     per_image = acts.mean(axis=(1, 2)) if acts.ndim == 4 else acts  # (n, c)
     return np.percentile(per_image, percentile, axis=0).astype(np.float32)

@@ -120,9 +120,9 @@ def load_mlp(run_dir: Path, run_config: dict[str, Any] | None) -> MLPModel:
     """Load run_dir/model.npz (no pickles) and refit its preprocessing on its training split."""
     from mnistlab.data import load
     from mnistlab.data.preprocess import PreprocessConfig, build_preprocessor
-    from mnistlab.mlp.io import load_model
+    from mnistlab.mlp.estimator import MLPClassifier
 
-    classifier = load_model(run_dir / MODEL_FILES["mlp"])
+    classifier = MLPClassifier.load(run_dir / MODEL_FILES["mlp"])  # .npz read without pickles
     meta = {**(run_config or {}), **{k: v for k, v in classifier.metadata_.items() if v is not None}}
     dataset = meta.get("dataset", "mnist")
     pre = build_preprocessor(PreprocessConfig(scaler=meta.get("scaler", "standard"),

@@ -34,6 +34,7 @@ except ImportError:  # scikit-learn < 1.6
 from mnistlab.mlp.config import MLPConfig, validate_config
 from mnistlab.mlp.history import History
 from mnistlab.mlp.init import init_params
+from mnistlab.mlp.io import read_model, save_model
 from mnistlab.mlp.network import NetSpec, Params
 from mnistlab.mlp.trainer import BatchCallback, EpochCallback, EvalData, Trainer
 
@@ -162,7 +163,8 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         """Train from scratch on X (n_samples, n_features) and labels y (n_samples,).
 
         eval_set : optional (X_test, y_test) scored every `eval_test_every` epochs.
-        on_batch_end(batch, n_batches), on_epoch_end(row) : progress hooks (the CLI's bars).
+        on_batch_end(batch, n_batches), on_epoch_end(row) : progress hooks; on_epoch_end returning True
+        stops training after that epoch.
         """
         cfg = self._validated_config()
         X, y = validate_data(self, X, y, dtype=_DTYPE, order="C", y_numeric=False, multi_output=False)
@@ -234,20 +236,21 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
 
     def save(self, path: str | os.PathLike, metadata: dict | None = None) -> None:
         """Write weights, config, classes, history and optional JSON `metadata` to an .npz file, atomically."""
-        from mnistlab.mlp.io import save_model
-
         save_model(self, path, metadata)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> MLPClassifier:
-        """Read a model written by `save` (no pickle involved)."""
-        from mnistlab.mlp.io import load_model
-
-        return load_model(path)
+        """Read a model written by `save` (no pickle involved); its metadata becomes `metadata_`."""
+        saved = read_model(path)
+        model = cls.from_config(saved.config)
+        model._restore(saved.config, saved.classes, saved.n_features, saved.params, saved.history,
+                       saved.epochs_done)
+        model.metadata_ = saved.metadata
+        return model
 
     def _restore(self, cfg: MLPConfig, classes: np.ndarray, n_features: int, params: Params,
                  history: History, epochs_done: int) -> None:
-        """Install learned state read from a file (used by `mnistlab.mlp.io`)."""
+        """Install learned state read from a model file (used by `load`)."""
         self.classes_ = classes
         self.n_features_in_ = n_features
         self._trainer = Trainer(cfg, self._spec(cfg), params, np.random.default_rng(cfg.random_state))

@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
     """Write fitted `model` (an MLPClassifier) to `path` atomically; return the path.
 
     `metadata` is any JSON-ready dict stored beside the weights (the CLI keeps the dataset and
-    preprocessing there); `load_model` returns it as `model.metadata_`.
+    preprocessing there); `MLPClassifier.load` returns it as `model.metadata_`.
     """
     from sklearn.utils.validation import check_is_fitted
 
@@ -63,10 +64,24 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
     return path
 
 
-def load_model(path: str | os.PathLike):
-    """Read an MLPClassifier written by `save_model`; ModelFileError if `path` is not one."""
-    from mnistlab.mlp.estimator import MLPClassifier
+@dataclass
+class SavedModel:
+    """What a model file holds: the config, classes, learned parameters, history and metadata."""
 
+    config: MLPConfig
+    classes: np.ndarray
+    n_features: int
+    epochs_done: int
+    params: Params
+    history: History
+    metadata: dict
+
+
+def read_model(path: str | os.PathLike) -> SavedModel:
+    """Read a model file written by `save_model` (`MLPClassifier.load` builds the estimator from it).
+
+    Raises ModelFileError if `path` is missing or is not an mnistlab MLP model file.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"no model file at {path}; train one with `mnistlab mlp train` or MLPClassifier.save")
@@ -86,7 +101,6 @@ def load_model(path: str | os.PathLike):
     params = Params([files[f"weights_{l}"] for l in range(n_layers)], [files[f"biases_{l}"] for l in range(n_layers)])
     history = History.from_arrays({k.removeprefix("history__"): v for k, v in files.items()
                                    if k.startswith("history__")})
-    model = MLPClassifier.from_config(cfg)
-    model._restore(cfg, files["classes"], int(files["n_features_in"]), params, history, int(files["epochs_done"]))
-    model.metadata_ = json.loads(str(files["metadata_json"])) if "metadata_json" in files else {}
-    return model
+    metadata = json.loads(str(files["metadata_json"])) if "metadata_json" in files else {}
+    return SavedModel(config=cfg, classes=files["classes"], n_features=int(files["n_features_in"]),
+                      epochs_done=int(files["epochs_done"]), params=params, history=history, metadata=metadata)

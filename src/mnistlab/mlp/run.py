@@ -1,26 +1,22 @@
-"""A recorded training run of the MLP on MNIST or Fashion-MNIST (what `mnistlab mlp train` does).
+"""The configuration of an MLP training run on MNIST or Fashion-MNIST, and its data.
 
 `MLPRunConfig` adds the data side (dataset, preprocessing, threads) to `MLPConfig`;
-`train_run` loads and preprocesses the data, trains with progress hooks, and writes the run
-directory: config.json, metrics.csv (one row per epoch), model.npz, figures, summary.json.
+`prepare_data` loads and preprocesses both splits. Recording a run (the run directory) is
+`mnistlab.runs.training.train_mlp_run`, one layer up.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
-from mnistlab.errors import ConfigError, TrainingDiverged
+from mnistlab.data import load
+from mnistlab.data.catalog import DATASET_NAMES
+from mnistlab.data.preprocess import PreprocessConfig, build_preprocessor
+from mnistlab.errors import ConfigError
 from mnistlab.mlp.config import DEFAULT_PRESET, SEED_PRESET, MLPConfig, validate_config
-
-DATASETS = ("mnist", "fashion-mnist")
-METRIC_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "train_accuracy", "test_accuracy",
-                  "learning_rate", "epoch_seconds")
 
 
 @dataclass
@@ -53,17 +49,15 @@ class MLPRunConfig:
 
     def validate(self) -> None:
         """Raise ConfigError for the first invalid value."""
-        if self.dataset not in DATASETS:
-            raise ConfigError(f"dataset={self.dataset!r} is not valid; choose one of {', '.join(DATASETS)}")
+        if self.dataset not in DATASET_NAMES:
+            raise ConfigError(f"dataset={self.dataset!r} is not valid; choose one of {', '.join(DATASET_NAMES)}")
         if self.train_size is not None and (not isinstance(self.train_size, int) or self.train_size < 2):
             raise ConfigError(f"train_size={self.train_size!r} is not valid; give at least 2 images or omit it")
         self.preprocess_config()
         validate_config(self.mlp)
 
-    def preprocess_config(self):
+    def preprocess_config(self) -> PreprocessConfig:
         """The data layer's PreprocessConfig of this run."""
-        from mnistlab.data.preprocess import PreprocessConfig
-
         return PreprocessConfig(scaler=self.scaler, pca_components=self.pca_components,
                                 kmeans_clusters=self.kmeans_clusters, random_state=self.mlp.random_state or 0)
 
@@ -80,9 +74,6 @@ PRESETS = {
 
 def prepare_data(cfg: MLPRunConfig):
     """Load and preprocess the train and test splits: (X_train, y_train, X_test, y_test, test_set, preprocessor)."""
-    from mnistlab.data import load
-    from mnistlab.data.preprocess import build_preprocessor
-
     train_set, test_set = load(cfg.dataset, "train"), load(cfg.dataset, "test")
     images, labels = train_set.images, train_set.labels
     if cfg.train_size is not None:
@@ -91,63 +82,3 @@ def prepare_data(cfg: MLPRunConfig):
     X_train = np.ascontiguousarray(pre.fit_transform(images), dtype=np.float32)
     X_test = np.ascontiguousarray(pre.transform(test_set.images), dtype=np.float32)
     return X_train, labels, X_test, test_set.labels, test_set, pre
-
-
-def metrics_row(row: dict[str, float]) -> dict[str, Any]:
-    """A history row in the run-directory column order; NaN (not measured) becomes an empty cell."""
-    ordered = {c: row.get(c, math.nan) for c in METRIC_COLUMNS}
-    ordered.update({k: v for k, v in row.items() if k not in ordered})
-    return {k: ("" if isinstance(v, float) and math.isnan(v) else (int(v) if k == "epoch" else v))
-            for k, v in ordered.items()}
-
-
-def train_run(cfg: MLPRunConfig, *, runs_dir: str, name: str,
-              on_batch_end: Callable[[int, int], None] | None = None,
-              on_epoch_end: Callable[[dict], None] | None = None) -> dict[str, Any]:
-    """Train `cfg` in a new run directory and return the summary (also summary.json)."""
-    from mnistlab.mlp.estimator import MLPClassifier
-    from mnistlab.runs.plots import write_run_figures
-    from mnistlab.runs.rundir import RunDir
-
-    cfg.validate()
-    X_train, y_train, X_test, y_test, test_set, _ = prepare_data(cfg)
-    run = RunDir.create(runs_dir, name, "mlp", cfg.to_dict())
-    clf = MLPClassifier.from_config(cfg.mlp)
-    summary: dict[str, Any] = {"model": "mlp", "dataset": cfg.dataset, "epochs": 0, "test_accuracy": None,
-                               "train_seconds": 0.0, "run_dir": str(run.path)}
-    seconds = {"train": 0.0, "eval": 0.0}
-
-    def epoch_done(row: dict) -> None:
-        seconds["train"] += row["epoch_seconds"]
-        seconds["eval"] += row["eval_seconds"]
-        summary["epochs"] = int(row["epoch"])
-        run.log_epoch(metrics_row(row))
-        if on_epoch_end is not None:
-            on_epoch_end(row)
-
-    start = time.perf_counter()
-    try:
-        clf.fit(X_train, y_train, eval_set=(X_test, y_test), on_batch_end=on_batch_end, on_epoch_end=epoch_done)
-    except (KeyboardInterrupt, TrainingDiverged) as exc:
-        summary.update(train_seconds=seconds["train"], wall_seconds=time.perf_counter() - start)
-        run.finish(summary, status="interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
-        raise
-    wall = time.perf_counter() - start
-    y_pred = clf.predict(X_test)
-    metadata = {"dataset": cfg.dataset, "scaler": cfg.scaler, "pca_components": cfg.pca_components,
-                "kmeans_clusters": cfg.kmeans_clusters, "train_size": cfg.train_size,
-                "random_state": cfg.mlp.random_state}
-    clf.save(run.path / "model.npz", metadata=metadata)
-    class_index = np.searchsorted(clf.classes_, y_pred)
-    first = clf.coefs_[0] if clf.coefs_[0].shape[0] == 784 else None
-    write_run_figures(run, images=test_set.images, y_true=y_test, y_pred=class_index,
-                      class_names=test_set.class_names, first_layer_weights=first)
-    h = clf.history_.as_arrays()
-    last = {k: (None if math.isnan(v[-1]) else float(v[-1])) for k, v in h.items()} if len(clf.history_) else {}
-    summary.update(epochs=clf.n_iter_, test_accuracy=float(np.mean(y_pred == y_test)),
-                   train_seconds=seconds["train"], eval_seconds=seconds["eval"], wall_seconds=wall,
-                   train_accuracy=last.get("train_accuracy"), batch_accuracy=last.get("accuracy"),
-                   val_accuracy=last.get("val_accuracy"), loss=last.get("loss"),
-                   model_path=str(run.path / "model.npz"))
-    run.finish(summary)
-    return summary

@@ -28,7 +28,8 @@ BLOCK_ROWS = 2048
 """Batches larger than this are processed in blocks of this many rows, their gradients summed:
 a gathered block stays in cache from the forward product to the weight gradient, which makes
 large batches about 20% faster (benchmarks/README.md). Smaller batches run in one pass."""
-EpochCallback = Callable[[dict], None]
+EpochCallback = Callable[[dict], "bool | None"]
+"""Called with each epoch's metrics row; returning True stops training after that epoch."""
 
 
 @dataclass
@@ -197,8 +198,8 @@ class Trainer:
             row["eval_seconds"] = time.perf_counter() - t1
             self.history.append(row)
             self.epochs_done = epoch
-            if on_epoch_end is not None:
-                on_epoch_end(dict(row))
+            if on_epoch_end is not None and on_epoch_end(dict(row)):
+                break  # the caller asked to stop after this epoch
             if validation is not None and cfg.early_stopping:
                 if row["val_accuracy"] > best_score + cfg.min_delta:
                     best_score, best_params, waited = row["val_accuracy"], self.params.copy(), 0

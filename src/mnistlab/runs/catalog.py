@@ -54,7 +54,7 @@ class RunRecord:
 
     @property
     def status(self) -> str:
-        """"completed", "running", "interrupted", "failed", or "unknown"."""
+        """"running", "completed", "stopped", "interrupted", "failed", "diverged", or "unknown"."""
         return str(self.info.get("status", "unknown"))
 
     def get(self, key: str) -> Any:
@@ -144,9 +144,9 @@ def _check_status(record: RunRecord) -> None:
     if status == "running":
         record.problems.append(f"status is 'running': the run is still training or was killed without "
                                f"a record ({epochs} epochs logged so far)")
-    elif status in ("interrupted", "failed"):
+    elif status in ("interrupted", "failed", "diverged"):
         record.problems.append(f"the run {status} after {epochs} logged epochs: results are partial")
-    elif status != "completed" and record.info:
+    elif status not in ("completed", "stopped") and record.info:
         record.problems.append(f"run.json has an unknown status {status!r}")
 
 

@@ -39,8 +39,8 @@ figcaption { color: #57606a; font-size: .9rem; }
 .problems li { margin: .2rem 0; }
 .badge { display: inline-block; padding: .05rem .5rem; border-radius: 1rem; font-size: .8rem;
          background: #ddf4ff; margin-left: .5rem; vertical-align: middle; }
-.badge.completed { background: #dafbe1; } .badge.interrupted, .badge.running { background: #fff8c5; }
-.badge.failed, .badge.unknown { background: #ffebe9; }
+.badge.completed, .badge.stopped { background: #dafbe1; } .badge.interrupted, .badge.running { background: #fff8c5; }
+.badge.failed, .badge.diverged, .badge.unknown { background: #ffebe9; }
 .broken { color: #cf222e; font-weight: bold; }
 .muted { color: #57606a; }
 details { margin: .5rem 0; } summary { cursor: pointer; }

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from mnistlab.env import environment_info
+
 FORMAT_VERSION = 1
 # The process's umask, read once: files written through mkstemp get the usual mode, not 0600.
 _UMASK = os.umask(0o022)
@@ -94,8 +96,6 @@ class RunDir:
         run._write_run_json({"kind": kind, "name": name, "format_version": FORMAT_VERSION,
                              "status": "running", "started": dt.datetime.now().isoformat(timespec="seconds")})
         write_json_atomic(path / "config.json", config)
-        from mnistlab.env import environment_info
-
         write_json_atomic(path / "environment.json", environment_info())
         return run
 

@@ -1,0 +1,77 @@
+"""`mnistlab sweep SPEC.toml`: many trainings in parallel on Ray Tune, declared in a TOML spec."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mnistlab.errors import ConfigError
+
+
+class _Progress:
+    """Shows sweep events: a table redrawn in place on a terminal, else one line per event (stderr)."""
+
+    def __init__(self, live: bool) -> None:
+        self.live = live
+        self.drawn = 0
+
+    def __call__(self, event: str, row: dict[str, Any], table: Any) -> None:
+        from mnistlab.sweep.table import event_line, table_lines
+
+        if not self.live:
+            click.echo(event_line(event, row, table), err=True)
+            return
+        lines = table_lines(table)
+        up = f"\x1b[{self.drawn}F\x1b[J" if self.drawn else ""
+        click.echo(up + "\n".join(lines), err=True)
+        self.drawn = len(lines)
+
+
+@click.command("sweep")
+@click.argument("spec", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Continue the interrupted sweep in SWEEP_DIR (finished trials are not trained again).")
+@click.option("--address", help="A Ray cluster to run on: auto, or ray://HOST:PORT [default: a local Ray "
+                                "sized to this machine, started and stopped by the command].")
+@click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False),
+              help="Where the sweep directory is created.")
+@click.option("--quiet", is_flag=True, help="No progress table or event lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout.")
+def sweep_command(spec: Path | None, resume_dir: Path | None, address: str | None, runs_dir: str, quiet: bool,
+                  as_json: bool) -> int:
+    """Train every trial of SPEC.toml on Ray Tune; each trial is a run directory in the sweep's directory.
+
+    The sweep directory (RUNS_DIR/<date-time>-<name>/) holds sweep.json, results.csv and the trials'
+    runs; `mnistlab report SWEEP_DIR` draws its page. docs/sweep.md describes every spec key.
+
+    Example: mnistlab sweep benchmarks/sweeps/seed_preset.toml --json
+    """
+    from mnistlab.sweep import load_spec, resume_sweep, run_sweep
+
+    if (spec is None) == (resume_dir is None):
+        raise ConfigError("give either SPEC.toml (a new sweep) or --resume SWEEP_DIR (an interrupted one)")
+    progress = None if quiet else _Progress(live=sys.stderr.isatty())
+    if resume_dir is not None:
+        summary = resume_sweep(resume_dir, address=address, on_event=progress)
+    else:
+        summary = run_sweep(load_spec(spec), runs_dir=runs_dir, address=address, on_event=progress)
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+    else:
+        best = summary["best"]
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["counts"].items()))
+        click.echo(f"{summary['trials']} trials ({counts}) in {summary['seconds']:.0f} s; sweep: {summary['sweep_dir']}")
+        if best is not None:
+            click.echo(f"best: {summary['metric']} {best['final']:.4f}, {best['params']} seed {best['seed']} "
+                       f"({best['run_dir']})")
+    if summary["status"] == "interrupted":
+        click.echo(f"interrupted; continue with: mnistlab sweep --resume {summary['sweep_dir']}", err=True)
+        return 130
+    return 0
+
+
+COMMANDS = [sweep_command]

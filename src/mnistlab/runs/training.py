@@ -1,0 +1,182 @@
+"""Recorded training runs: train the MLP or the CNN and leave a run directory behind.
+
+`train_mlp_run` and `train_cnn_run` are what `mnistlab mlp train` and `mnistlab cnn train` do,
+as library functions for notebooks, sweeps and the lab. They never print: progress goes to
+`on_batch(done, total)` after every batch and `on_epoch(row)` after every epoch; an `on_epoch`
+that returns True stops training after that epoch (run status "stopped", summary "stopped": true).
+
+>>> from mnistlab.mlp.run import PRESETS  # doctest: +SKIP
+>>> summary = train_mlp_run(PRESETS["seed"], runs_dir="runs")  # doctest: +SKIP
+>>> summary["test_accuracy"], summary["run_dir"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mnistlab.cnn.backend import import_keras
+from mnistlab.cnn.config import CNNConfig
+from mnistlab.cnn.evaluate import evaluate as evaluate_cnn
+from mnistlab.cnn.io import save_model as save_cnn
+from mnistlab.cnn.train import train as fit_cnn
+from mnistlab.data import load
+from mnistlab.errors import TrainingDiverged
+from mnistlab.mlp.estimator import MLPClassifier
+from mnistlab.mlp.run import MLPRunConfig, prepare_data
+from mnistlab.runs.plots import write_run_figures
+from mnistlab.runs.rundir import RunDir, atomic_open, write_json_atomic
+
+EpochCallback = Callable[[dict[str, Any]], "bool | None"]
+"""on_epoch(row): the epoch's metrics row; returning True stops training after that epoch."""
+BatchCallback = Callable[[int, int], None]
+"""on_batch(done, total): batches done in this epoch and batches per epoch."""
+
+METRIC_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "train_accuracy", "test_accuracy",
+                  "learning_rate", "epoch_seconds")
+"""The first columns of metrics.csv, in this order; a model's further columns follow."""
+
+
+def metrics_row(row: dict[str, float]) -> dict[str, Any]:
+    """A history row in the run-directory column order; NaN (not measured) becomes an empty cell."""
+    ordered = {c: row.get(c, math.nan) for c in METRIC_COLUMNS}
+    ordered.update({k: v for k, v in row.items() if k not in ordered})
+    return {k: ("" if isinstance(v, float) and math.isnan(v) else (int(v) if k == "epoch" else v))
+            for k, v in ordered.items()}
+
+
+def save_history(history: list[dict[str, float]], path: str | os.PathLike) -> Path:
+    """Write the per-epoch history as CSV (path ending .csv) or JSON (anything else), atomically."""
+    path = Path(path)
+    if path.suffix != ".csv":
+        write_json_atomic(path, history)
+        return path
+    columns = list(dict.fromkeys(key for row in history for key in row))
+    with atomic_open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(history)
+    return path
+
+
+def _failure_status(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    return "diverged" if isinstance(exc, TrainingDiverged) else "failed"
+
+
+class _EpochRelay:
+    """Records each epoch in the run, forwards it to the caller's on_epoch, remembers a stop request."""
+
+    def __init__(self, run: RunDir, on_epoch: EpochCallback | None) -> None:
+        self.run, self.on_epoch = run, on_epoch
+        self.rows: list[dict[str, Any]] = []
+        self.stopped = False
+
+    def __call__(self, row: dict[str, Any]) -> bool:
+        self.rows.append(row)
+        self.run.log_epoch(metrics_row(row))
+        if self.on_epoch is not None and self.on_epoch(dict(row)):
+            self.stopped = True
+        return self.stopped
+
+    def total(self, key: str) -> float:
+        """The sum of column `key` over the epochs so far (e.g. epoch_seconds)."""
+        return float(sum(row.get(key, 0.0) for row in self.rows))
+
+
+def train_mlp_run(config: MLPRunConfig, *, runs_dir: str = "runs", name: str | None = None,
+                  on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> dict[str, Any]:
+    """Train the MLP of `config` in a new run directory and return the summary (also summary.json).
+
+    The run directory (under `runs_dir`, named after `name`, default "mlp-<dataset>") gets
+    config.json, metrics.csv, model.npz, figures and summary.json.
+    """
+    config.validate()
+    X_train, y_train, X_test, y_test, test_set, _ = prepare_data(config)
+    run = RunDir.create(runs_dir, name or f"mlp-{config.dataset}", "mlp", config.to_dict())
+    clf = MLPClassifier.from_config(config.mlp)
+    summary: dict[str, Any] = {"model": "mlp", "dataset": config.dataset, "epochs": 0, "test_accuracy": None,
+                               "train_seconds": 0.0, "run_dir": str(run.path)}
+    epochs = _EpochRelay(run, on_epoch)
+    start = time.perf_counter()
+    try:
+        clf.fit(X_train, y_train, eval_set=(X_test, y_test), on_batch_end=on_batch, on_epoch_end=epochs)
+    except BaseException as exc:  # Ctrl-C, divergence or any failure: record it, then re-raise
+        summary.update(epochs=len(epochs.rows), train_seconds=epochs.total("epoch_seconds"),
+                       wall_seconds=time.perf_counter() - start)
+        run.finish(summary, status=_failure_status(exc))
+        raise
+    wall = time.perf_counter() - start
+    y_pred = clf.predict(X_test)
+    metadata = {"dataset": config.dataset, "scaler": config.scaler, "pca_components": config.pca_components,
+                "kmeans_clusters": config.kmeans_clusters, "train_size": config.train_size,
+                "random_state": config.mlp.random_state}
+    clf.save(run.path / "model.npz", metadata=metadata)
+    class_index = np.searchsorted(clf.classes_, y_pred)
+    first = clf.coefs_[0] if clf.coefs_[0].shape[0] == 784 else None
+    write_run_figures(run, images=test_set.images, y_true=y_test, y_pred=class_index,
+                      class_names=test_set.class_names, first_layer_weights=first)
+    h = clf.history_.as_arrays()
+    last = {k: (None if math.isnan(v[-1]) else float(v[-1])) for k, v in h.items()} if len(clf.history_) else {}
+    summary.update(epochs=clf.n_iter_, test_accuracy=float(np.mean(y_pred == y_test)),
+                   train_seconds=epochs.total("epoch_seconds"), eval_seconds=epochs.total("eval_seconds"),
+                   wall_seconds=wall, train_accuracy=last.get("train_accuracy"),
+                   batch_accuracy=last.get("accuracy"), val_accuracy=last.get("val_accuracy"),
+                   loss=last.get("loss"), model_path=str(run.path / "model.npz"))
+    return _finish(run, summary, epochs.stopped)
+
+
+def train_cnn_run(config: CNNConfig, *, runs_dir: str = "runs", name: str | None = None,
+                  on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> dict[str, Any]:
+    """Train the CNN of `config` in a new run directory and return the summary (also summary.json).
+
+    The run directory (under `runs_dir`, named after `name`, default "cnn-<dataset>") gets
+    config.json, metrics.csv, history.json, model.keras, figures and summary.json. Keras is set
+    up first from `config.backend`, `config.threads` and `config.device`.
+    """
+    config = config.validate()
+    # The backend, threads and device take effect (or fail) before any data is loaded or run recorded,
+    # and config.json names the backend actually used.
+    keras = import_keras(config.backend, device=config.device, threads=config.threads,
+                         gpu_memory_fraction=config.gpu_memory_fraction)
+    config = config.replace(backend=keras.backend.backend())
+    train_set, test_set = load(config.dataset, "train"), load(config.dataset, "test")
+    run = RunDir.create(runs_dir, name or f"cnn-{config.dataset}", "cnn", config.to_dict())
+    summary: dict[str, Any] = {"model": "cnn", "dataset": config.dataset, "epochs": 0, "test_accuracy": None,
+                               "train_seconds": 0.0, "backend": config.backend, "run_dir": str(run.path)}
+    epochs = _EpochRelay(run, on_epoch)
+    start = time.perf_counter()
+    try:
+        result = fit_cnn(config, train_set.images, train_set.labels, on_epoch=epochs, on_batch=on_batch)
+        scores = evaluate_cnn(result.model, test_set.images, test_set.labels)
+        save_cnn(result.model, run.path / "model.keras")
+        save_history(result.history, run.path / "history.json")
+        write_run_figures(run, images=test_set.images, y_true=test_set.labels, y_pred=scores.y_pred,
+                          class_names=test_set.class_names, first_layer_weights=None)
+    except BaseException as exc:  # Ctrl-C, divergence or any failure: record it, then re-raise
+        summary.update(epochs=len(epochs.rows), train_seconds=time.perf_counter() - start)
+        run.finish(summary, status=_failure_status(exc))
+        raise
+    last = result.history[-1] if result.history else {}
+    summary.update(epochs=len(result.history), test_accuracy=scores.accuracy, train_seconds=result.train_seconds,
+                   backend=result.backend, stopped_early=result.stopped_early and not epochs.stopped,
+                   val_accuracy=last.get("val_accuracy"), accuracy=last.get("accuracy"),
+                   per_class_accuracy=scores.to_dict(test_set.class_names)["per_class_accuracy"],
+                   model_path=str(run.path / "model.keras"))
+    return _finish(run, summary, epochs.stopped)
+
+
+def _finish(run: RunDir, summary: dict[str, Any], stopped: bool) -> dict[str, Any]:
+    """Mark the run completed, or stopped at the caller's request, and write summary.json."""
+    if stopped:
+        summary["stopped"] = True
+    run.finish(summary, status="stopped" if stopped else "completed")
+    return summary

@@ -1,0 +1,61 @@
+"""The driver's Tune callback: keeps the sweep's table and the trials' run directories up to date.
+
+This module subclasses Ray Tune's `Callback`, so it imports Ray at the top; only the driver imports
+it, after Ray has started (the core install and `import mnistlab.sweep` stay free of Ray).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ray.tune import Callback
+
+from mnistlab.sweep.results import SweepTable, close_run
+from mnistlab.sweep.search import seed_and_params
+
+SweepListener = Callable[[str, dict[str, Any], SweepTable], None]
+"""Called with (event, row, table); event is "start", "epoch" or "end"."""
+
+
+class SweepRecorder(Callback):
+    """Records every trial event in the table, closes the run directories Ray ended, tells the listener."""
+
+    def __init__(self, table: SweepTable, seeds: list[int], listener: SweepListener | None = None) -> None:
+        self.table = table
+        self.seeds = list(seeds)
+        self.listener = listener
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Tune pickles its callbacks with the experiment state; a listener (a terminal) stays behind.
+        return {**self.__dict__, "listener": None}
+
+    def _emit(self, event: str, row: dict[str, Any]) -> None:
+        if self.listener is not None:
+            self.listener(event, row, self.table)
+
+    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        seed, params = seed_and_params(trial.config, self.seeds)
+        row = self.table.update(trial.trial_id, status="running", seed=seed, params=params)
+        self.table.save()
+        self._emit("start", row)
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+        row = self.table.record_epoch(trial.trial_id, result)
+        self.table.save()
+        self._emit("epoch", row)
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self._finish(trial, "stopped")
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self._finish(trial, "failed")
+
+    def _finish(self, trial: Any, if_running: str) -> None:
+        """A run still "running" when its trial ended was stopped by Tune (or failed): say so in run.json."""
+        row = self.table.update(trial.trial_id)
+        run_dir = (trial.last_result or {}).get("run_dir") or row.get("run_dir")
+        status = close_run(run_dir, if_running) if run_dir else "unknown"
+        self.table.update(trial.trial_id, status=if_running if status == "unknown" else status)
+        self.table.save()
+        self._emit("end", row)

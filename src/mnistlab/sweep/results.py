@@ -1,0 +1,177 @@
+"""The sweep's record: one row per trial, kept in sweep.json and results.csv, and the run-dir statuses.
+
+`SweepTable` is updated by the driver's Tune callback as trials start, report and end; every change
+is written atomically, so a sweep killed at any moment leaves readable files that `--resume`
+and `mnistlab report SWEEP_DIR` can use.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import statistics
+from pathlib import Path
+from typing import Any
+
+from mnistlab.runs.rundir import RunDir, atomic_open, write_json_atomic
+
+SWEEP_FILE = "sweep.json"
+RESULTS_FILE = "results.csv"
+FINISHED = ("completed", "stopped", "failed", "interrupted")
+
+
+def read_sweep(sweep_dir: str | Path) -> dict[str, Any] | None:
+    """The contents of SWEEP_DIR/sweep.json, or None when the directory is not a sweep."""
+    try:
+        return json.loads((Path(sweep_dir) / SWEEP_FILE).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def is_sweep_dir(path: str | Path) -> bool:
+    """True when `path` holds a sweep.json (written by `mnistlab sweep`)."""
+    return (Path(path) / SWEEP_FILE).is_file()
+
+
+def _metrics_summary(run_dir: Path) -> dict[str, Any]:
+    """Epochs, train seconds and last value of each column of a run's metrics.csv."""
+    try:
+        with (run_dir / "metrics.csv").open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except OSError:
+        rows = []
+    last = {k: float(v) for k, v in (rows[-1] if rows else {}).items() if v not in ("", None)}
+    seconds = sum(float(r["epoch_seconds"]) for r in rows if r.get("epoch_seconds"))
+    return {"epochs": len(rows), "train_seconds": seconds, "test_accuracy": last.get("test_accuracy"),
+            "val_accuracy": last.get("val_accuracy"), "loss": last.get("loss")}
+
+
+def close_run(run_dir: str | Path, status: str) -> str:
+    """Give a run that Ray ended (still "running" in run.json) its final `status`; return its status.
+
+    A stopped run gets a summary.json from its logged epochs, with "stopped": true.
+    """
+    run = RunDir(Path(run_dir))
+    try:
+        current = run.info.get("status")
+        kind, config = run.info.get("kind"), json.loads((run.path / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return "unknown"
+    if current != "running":
+        return str(current)
+    summary = {"model": kind, "dataset": config.get("dataset"), "run_dir": str(run.path),
+               **_metrics_summary(run.path), "stopped": status == "stopped"}
+    run.finish(summary, status=status)
+    return status
+
+
+class SweepTable:
+    """Rows of trials keyed by Tune's trial id, written to sweep.json and results.csv on every change."""
+
+    def __init__(self, sweep_dir: Path, spec: dict[str, Any], rows: dict[str, dict] | None = None,
+                 started: str | None = None) -> None:
+        self.sweep_dir = Path(sweep_dir)
+        self.spec = spec
+        self.rows: dict[str, dict[str, Any]] = rows or {}
+        self.status = "running"
+        self.started = started or dt.datetime.now().isoformat(timespec="seconds")
+        self.seconds = 0.0
+
+    @classmethod
+    def load(cls, sweep_dir: Path) -> SweepTable:
+        """The table of an earlier (interrupted) sweep, to resume it."""
+        state = read_sweep(sweep_dir) or {}
+        rows = {row["trial"]: row for row in state.get("trials", [])}
+        table = cls(sweep_dir, state.get("spec", {}), rows, state.get("started"))
+        table.seconds = float(state.get("seconds", 0.0))
+        table.status = state.get("status", "unknown")
+        return table
+
+    @property
+    def metric(self) -> str:
+        """The metric the sweep optimises."""
+        return self.spec["metric"]
+
+    def update(self, trial: str, **values: Any) -> dict[str, Any]:
+        """Merge `values` into the row of `trial` (created on first use) and return the row."""
+        row = self.rows.setdefault(trial, {"trial": trial, "status": "pending", "epochs": 0, "final": None,
+                                          "best": None, "seconds": 0.0})
+        row.update(values)
+        return row
+
+    def record_epoch(self, trial: str, result: dict[str, Any]) -> dict[str, Any]:
+        """Fold one reported epoch into the row: epochs, final and best metric, seconds, where it ran."""
+        value = result.get(self.metric)
+        row = self.update(trial, status="running", epochs=int(result.get("training_iteration", 0)),
+                          seconds=float(result.get("time_total_s", 0.0)),
+                          **{k: result[k] for k in ("run_dir", "hostname", "pid", "node_id") if k in result})
+        if value is not None and math.isfinite(value):
+            row["final"] = value
+            better = max if self.spec["mode"] == "max" else min
+            row["best"] = value if row["best"] is None else better(row["best"], value)
+        return row
+
+    def ranked(self) -> list[dict[str, Any]]:
+        """Finished rows with a metric, best final metric first."""
+        done = [r for r in self.rows.values() if r["final"] is not None and r["status"] in ("completed", "stopped")]
+        return sorted(done, key=lambda r: r["final"], reverse=self.spec["mode"] == "max")
+
+    def counts(self) -> dict[str, int]:
+        """How many trials are in each status."""
+        counts: dict[str, int] = {}
+        for row in self.rows.values():
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        return counts
+
+    def summary(self) -> dict[str, Any]:
+        """The --json summary: best trial, its options and metric, counts per status, seconds."""
+        ranked = self.ranked()
+        best = ranked[0] if ranked else None
+        return {"sweep_dir": str(self.sweep_dir), "name": self.spec.get("name"), "status": self.status,
+                "metric": self.metric, "mode": self.spec["mode"], "trials": len(self.rows),
+                "counts": self.counts(), "seconds": round(self.seconds, 3),
+                "best": None if best is None else {k: best.get(k) for k in
+                                                   ("trial", "params", "seed", "final", "best", "run_dir")}}
+
+    def point_means(self) -> list[dict[str, Any]]:
+        """Per point of the space: mean ± sd of the final metric over its seeds, best first."""
+        groups: dict[str, list[dict]] = {}
+        for row in self.ranked():
+            groups.setdefault(json.dumps(row.get("params", {}), sort_keys=True), []).append(row)
+        points = [{"params": rows[0].get("params", {}), "n": len(rows),
+                   "mean": statistics.fmean(r["final"] for r in rows),
+                   "sd": statistics.stdev(r["final"] for r in rows) if len(rows) > 1 else 0.0} for rows in groups.values()]
+        return sorted(points, key=lambda p: p["mean"], reverse=self.spec["mode"] == "max")
+
+    def save(self) -> None:
+        """Write sweep.json and results.csv atomically."""
+        state = {"format_version": 1, "spec": self.spec, "status": self.status, "started": self.started,
+                 "seconds": self.seconds, "summary": self.summary(),
+                 "trials": sorted(self.rows.values(), key=lambda r: r["trial"])}
+        write_json_atomic(self.sweep_dir / SWEEP_FILE, state)
+        with atomic_open(self.sweep_dir / RESULTS_FILE, "w", newline="") as fh:
+            fh.write(self.results_csv())
+
+    def results_csv(self) -> str:
+        """results.csv: one row per trial (options, seed, final and best metric, epochs, seconds, status)."""
+        names = sorted({k for r in self.rows.values() for k in r.get("params", {})})
+        metric = self.metric
+        header = ["trial", *names, "seed", f"final_{metric}", f"best_{metric}", "epochs", "seconds", "status",
+                  "hostname", "pid", "node_id", "run_dir"]
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        for row in sorted(self.rows.values(), key=lambda r: r["trial"]):
+            params = row.get("params", {})
+            writer.writerow([row["trial"], *(_cell(params.get(n)) for n in names), row.get("seed"), row["final"],
+                             row["best"], row["epochs"], round(row["seconds"], 3), row["status"],
+                             row.get("hostname", ""), row.get("pid", ""), row.get("node_id", ""),
+                             row.get("run_dir", "")])
+        return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, (list, dict)) else value

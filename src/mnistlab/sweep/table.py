@@ -1,0 +1,42 @@
+"""The sweep's progress as text: a table of trials (redrawn on a terminal) or one line per event."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mnistlab.sweep.results import SweepTable
+
+
+def _format(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def params_text(row: dict[str, Any]) -> str:
+    """A trial's searched options and seed, e.g. "lr=0.002 seed=1"."""
+    parts = [f"{k}={_format(v)}" for k, v in sorted(row.get("params", {}).items())]
+    return " ".join(parts + [f"seed={row.get('seed', '?')}"])
+
+
+def table_lines(table: SweepTable) -> list[str]:
+    """The live table: trial, parameters, epoch, metric (final and best), status."""
+    header = ["trial", "parameters", "epoch", table.metric, "best", "status"]
+    rows = [[r["trial"], params_text(r), str(r["epochs"]), _format(r["final"]), _format(r["best"]), r["status"]]
+            for r in sorted(table.rows.values(), key=lambda r: r["trial"])]
+    widths = [max(len(line[i]) for line in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in [header, *rows]]
+
+
+def event_line(event: str, row: dict[str, Any], table: SweepTable) -> str:
+    """One line for a trial event (a log, when the output is not a terminal)."""
+    text = f"{row['trial']} {event} [{params_text(row)}]"
+    if event == "epoch":
+        text += f" epoch {row['epochs']} {table.metric} {_format(row['final'])}"
+    elif event == "end":
+        text += f" {row['status']} after {row['epochs']} epochs, {table.metric} {_format(row['final'])}"
+    counts = table.counts()
+    return f"{text} ({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})"

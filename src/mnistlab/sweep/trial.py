@@ -1,0 +1,128 @@
+"""One trial of a sweep, as it runs inside a Ray worker: an ordinary run directory, reported per epoch.
+
+The trial bounds its thread pools, builds its config from the plan, and trains through the
+run-level library function; every epoch's metrics go to Tune (`tune.report`), so a scheduler such
+as ASHA can stop it. The run directory is `<sweep_dir>/<date-time>-trial-<trial id>/`, and
+`trial.json` in it records the searched options, seed, node and process: enough for the driver to
+mark a run that Ray stopped, and for a resumed sweep to replay a finished trial instead of training it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mnistlab.runs.rundir import write_json_atomic
+from mnistlab.sweep.options import trial_config
+from mnistlab.sweep.search import seed_and_params
+
+TRIAL_FILE = "trial.json"
+
+
+@dataclass
+class TrialPlan:
+    """What every trial of one sweep shares; small and picklable (it travels to each worker)."""
+
+    model: str
+    dataset: str
+    base: dict[str, Any]
+    fixed: dict[str, Any]
+    seeds: list[int]
+    threads_per_trial: int
+    sweep_dir: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+def trial_key(params: dict[str, Any], seed: int) -> str:
+    """A stable identity of (options, seed): the same point and seed always give the same key."""
+    return json.dumps({"params": params, "seed": seed}, sort_keys=True, default=str)
+
+
+def find_run_dir(sweep_dir: str | os.PathLike, trial_id: str) -> Path | None:
+    """The run directory that trial `trial_id` created in `sweep_dir`, or None (not created yet)."""
+    matches = sorted(Path(sweep_dir).glob(f"*-trial-{trial_id}"))
+    return matches[-1] if matches else None
+
+
+def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
+    """A completed run of the trial with `key` in `sweep_dir` (a resumed sweep does not train it again)."""
+    for marker in sorted(Path(sweep_dir).glob(f"*/{TRIAL_FILE}")):
+        try:
+            same = json.loads(marker.read_text()).get("key") == key
+            done = json.loads((marker.parent / "run.json").read_text()).get("status") == "completed"
+        except (OSError, json.JSONDecodeError):
+            continue
+        if same and done:
+            return marker.parent
+    return None
+
+
+def train_model(model: str, config: Any, *, runs_dir: str, name: str,
+                on_epoch: Callable[[dict], bool | None]) -> dict[str, Any]:
+    """Train `config` as a run directory under `runs_dir` and return its summary."""
+    from mnistlab.runs.training import train_cnn_run, train_mlp_run
+
+    train = train_mlp_run if model == "mlp" else train_cnn_run
+    return train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch)
+
+
+def _numbers(row: dict[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in row.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _replay(run_dir: Path, report: Callable[[dict], None]) -> None:
+    """Report a finished run's recorded epochs again (a resumed sweep whose state missed its end)."""
+    import csv
+
+    marker = json.loads((run_dir / TRIAL_FILE).read_text())
+    where = {k: marker[k] for k in ("hostname", "pid", "node_id") if k in marker}  # where it trained
+    with (run_dir / "metrics.csv").open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            values = {k: float(v) for k, v in row.items() if v not in ("", None)}
+            report({**values, **where, "run_dir": str(run_dir), "replayed": 1})
+
+
+def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
+    """Tune's function trainable: train one point of the space with one seed, reporting every epoch."""
+    from ray import tune  # heavy: this runs inside a Ray worker
+
+    from mnistlab.threads import configure_threads
+
+    os.environ.update(plan.extra_env)
+    configure_threads(plan.threads_per_trial)
+    seed, params = seed_and_params(config, plan.seeds)
+    key = trial_key(params, seed)
+    trial_id = tune.get_context().get_trial_id()
+    where = {"hostname": socket.gethostname(), "pid": os.getpid(), "node_id": _node_id()}
+    done = completed_run(plan.sweep_dir, key)
+    if done is not None:
+        _replay(done, tune.report)
+        return
+    cfg = trial_config(plan.model, plan.base, dataset=plan.dataset, threads=plan.threads_per_trial, seed=seed,
+                       options={**plan.fixed, **params})
+    name = f"trial-{trial_id}"
+    state: dict[str, Any] = {}
+
+    def on_epoch(row: dict) -> bool | None:
+        if "run_dir" not in state:
+            state["run_dir"] = run_dir = find_run_dir(plan.sweep_dir, trial_id)
+            marker = {"key": key, "trial_id": trial_id, "params": params, "seed": seed, **where}
+            write_json_atomic(run_dir / TRIAL_FILE, marker)
+        try:
+            tune.report({**_numbers(row), **where, "run_dir": str(state["run_dir"])})
+        except SystemExit:  # Tune stops this trial (e.g. ASHA): end the run as "stopped", not "failed"
+            return True
+        return None
+
+    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch)
+
+
+def _node_id() -> str:
+    import ray
+
+    return ray.get_runtime_context().get_node_id()

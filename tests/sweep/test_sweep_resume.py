@@ -1,0 +1,68 @@
+"""Resuming a sweep whose driver was killed (SIGKILL): finished trials are not trained again."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mnistlab.cli import main
+from mnistlab.runs.catalog import load_run
+
+pytest.importorskip("ray.tune")
+
+
+def _completed(runs: Path) -> int:
+    for results in runs.glob("*/results.csv"):
+        with results.open(newline="") as fh:
+            return sum(row["status"] == "completed" for row in csv.DictReader(fh))
+    return 0
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and the local Ray it started (its own session)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_trains_only_what_is_left(write_spec, tmp_path, capsys, ray_guard):
+    runs = tmp_path / "runs"
+    spec = write_spec(top={"max_concurrent": "1"}, space={"lr": "[0.001, 0.002, 0.005, 0.01]"})
+    driver = subprocess.Popen([sys.executable, "-m", "mnistlab", "sweep", spec, "--runs-dir", str(runs), "--quiet"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while _completed(runs) < 2 and driver.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _completed(runs) >= 2, "the sweep did not finish two trials in time"
+    finally:
+        _kill_group(driver)
+    (sweep_dir,) = runs.iterdir()
+    before = {p.name for p in sweep_dir.iterdir() if (p / "run.json").is_file()}
+    done_before = {json.loads((sweep_dir / p / "trial.json").read_text())["key"] for p in before
+                   if load_run(sweep_dir / p).status == "completed"}
+
+    assert main(["sweep", "--resume", str(sweep_dir), "--json", "--quiet"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["status"] == "completed"
+    runs_after = [load_run(p) for p in sweep_dir.iterdir() if (p / "run.json").is_file()]
+    completed = [r for r in runs_after if r.status == "completed"]
+    keys = [json.loads((r.path / "trial.json").read_text())["key"] for r in completed]
+    assert len(keys) == len(set(keys)) == 4  # each point completed exactly once
+    assert done_before <= set(keys)
+    new = [r for r in completed if r.name not in before]
+    assert len(new) == 4 - len(done_before)  # only the unfinished points were trained again
+    assert all(r.status in ("completed", "interrupted") for r in runs_after)
+    with (sweep_dir / "results.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert sorted(row["lr"] for row in rows if row["status"] == "completed") == ["0.001", "0.002", "0.005", "0.01"]

@@ -1,0 +1,68 @@
+"""The layer rule of docs/architecture.md, checked: import-linter contracts and no cycle-dodging imports."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "mnistlab"
+LIBRARY_AREAS = ("data", "mlp", "cnn", "insight", "runs", "errors.py", "fileio.py", "threads.py", "env.py")
+"""The library below the command-line areas: none of it imports mnistlab modules inside functions."""
+
+
+def _lint_imports(config: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    command = [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command as c; "
+               "sys.exit(c())", "--config", str(config), "--no-cache"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_layer_contracts_are_kept():
+    pytest.importorskip("importlinter")
+    result = _lint_imports(ROOT / "pyproject.toml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout
+
+
+def test_a_broken_layer_fails_the_contracts(tmp_path):
+    """Positive control: the same check fails once a lower layer (data) may not import errors."""
+    pytest.importorskip("importlinter")
+    inverted = (ROOT / "pyproject.toml").read_text().replace('    "mnistlab.errors",\n', "").replace(
+        '    "mnistlab.data",\n', '    "mnistlab.errors",\n    "mnistlab.data",\n')
+    config = tmp_path / "pyproject.toml"
+    config.write_text(inverted)
+    result = _lint_imports(config)
+    assert result.returncode != 0 and "BROKEN" in result.stdout
+
+
+def _function_level_imports(path: Path) -> list[str]:
+    """`module:line target` for every import of a mnistlab module placed inside a function."""
+    tree = ast.parse(path.read_text())
+    found = []
+    for function in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        for node in ast.walk(function):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mnistlab"):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.module}")
+            elif isinstance(node, ast.Import):
+                found += [f"{path.relative_to(PACKAGE)}:{node.lineno} {a.name}" for a in node.names
+                          if a.name.startswith("mnistlab")]
+    return found
+
+
+def test_no_library_module_imports_mnistlab_inside_a_function():
+    """Imports inside functions are for heavy optional frameworks only, never to dodge a cycle."""
+    paths = [p for area in LIBRARY_AREAS for p in ([PACKAGE / area] if area.endswith(".py")
+                                                   else sorted((PACKAGE / area).rglob("*.py"))) if p.exists()]
+    assert len(paths) > 30
+    assert [hit for path in paths for hit in _function_level_imports(path)] == []
+
+
+def test_the_function_level_import_check_sees_one():
+    sample = PACKAGE / "cli" / "mlp.py"
+    assert any("mnistlab.runs.training" in hit for hit in _function_level_imports(sample))
