@@ -84,10 +84,15 @@ Lab.drawResult = function (name, result) {
     const layerMaps = result.maps.find((l) => l.name === last.name).maps;
     const bytes = Lab.decode(layerMaps), size = layerMaps.h * layerMaps.w;
     const key = `${name}/${last.name}`;
-    const oips = Lab.oipCache[key] || (Lab.oipCache[key] = Lab.api(`/api/runs/${encodeURIComponent(name)}/oip?layer=${last.name}`).catch(() => ({status: "none"})));
-    oips.then((gallery) => {
+    // A gallery that is not computed yet is asked for again after 10 s, not on every stroke.
+    const cached = Lab.oipCache[key];
+    if (!cached || (cached.status !== "done" && performance.now() - cached.asked > 10000)) {
+      Lab.oipCache[key] = {asked: performance.now(), status: "asking",
+        promise: Lab.api(`/api/runs/${encodeURIComponent(name)}/oip?layer=${last.name}`).catch(() => ({status: "none"}))};
+      Lab.oipCache[key].promise.then((g) => { Lab.oipCache[key].status = g.status; });
+    }
+    Lab.oipCache[key].promise.then((gallery) => {
       const oipBytes = gallery.status === "done" ? Lab.decode(gallery.images) : null;
-      if (gallery.status !== "done") delete Lab.oipCache[key];
       strongest.replaceChildren(...last.strongest.map(({map, mean}) => {
         const mapCanvas = Lab.paint(Lab.el("canvas", {style: "width:56px;height:56px"}), bytes, map * size, layerMaps.h, layerMaps.w, false);
         const position = gallery.status === "done" ? gallery.maps.indexOf(map) : -1;
