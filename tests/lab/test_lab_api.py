@@ -139,7 +139,7 @@ def test_the_event_stream_reports_each_new_epoch(lab_runs):
     from mnistlab.lab import create_app
 
     run = RunDir(lab_runs["live"])
-    with TestClient(create_app(lab_runs["dir"], poll_seconds=0.05)) as client, \
+    with TestClient(create_app(lab_runs["dir"], poll_seconds=0.05), base_url="http://127.0.0.1:8765") as client, \
             client.stream("GET", "/api/events?max_events=2&max_seconds=20") as stream:
         events = []
         for line in stream.iter_lines():

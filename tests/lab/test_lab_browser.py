@@ -83,7 +83,7 @@ def test_a_vertical_stroke_on_the_pad_makes_the_mlp_predict_one(lab_server, lab_
     page.goto(lab_server.url + "#/draw")
     page.wait_for_selector(f"#draw-mlp option[value='{lab_runs['mlp'].name}']", state="attached")
     page.select_option("#draw-mlp", lab_runs["mlp"].name)
-    page.select_option("#draw-cnn", "")
+    page.select_option("#draw-cnn", lab_runs["cnn"].name if "cnn" in lab_runs else "")
     box = page.locator("#draw-pad").bounding_box()
     x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15
     page.mouse.move(x, top)
@@ -95,6 +95,10 @@ def test_a_vertical_stroke_on_the_pad_makes_the_mlp_predict_one(lab_server, lab_
     time.sleep(0.5)  # the answer to the whole stroke (requests are sent while drawing)
     assert page.get_attribute("#pred-mlp", "data-prediction") == "1"
     assert page.query_selector("#draw-input canvas") is not None
+    if "cnn" in lab_runs:  # the CNN's feature maps of each conv layer, and its most active conv3 maps
+        wait_for(lambda: page.query_selector("#pred-cnn figure.pair"), 30, "the CNN's strongest maps")
+        assert page.locator("#pred-cnn .layer").count() == 3
+        assert page.locator("#pred-cnn figure.pair").count() == 8
     assert page.problems == []
 
 

@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 
 from mnistlab.cli.lab import lab_url
 from mnistlab.lab import create_app
-from mnistlab.lab.security import inside, is_loopback, same_origin
+from mnistlab.lab.security import inside, is_loopback, loopback_host_header, same_origin
 
 ORIGIN = {"Origin": "http://127.0.0.1:8765"}
 
@@ -111,6 +111,21 @@ def test_a_token_is_required_on_every_route_when_set(lab_runs):
         assert page.status_code == 200 and "mnistlab_lab_token=s3cret" in page.headers["set-cookie"]
         assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=Strict" in page.headers["set-cookie"]
         assert client.get("/api/runs").status_code == 200  # the cookie set by the page now carries the token
+
+
+@pytest.mark.parametrize("host", ["evil.example:8765", "evil.example", "192.168.1.4:8765", ""])
+def test_without_a_token_only_loopback_host_headers_are_served(lab_runs, host):
+    """DNS rebinding: a foreign page pointing its name at 127.0.0.1 still sends its own name as Host."""
+    with TestClient(create_app(lab_runs["dir"]), base_url="http://127.0.0.1:8765") as client:
+        response = client.get("/api/runs", headers={"Host": host})
+        assert response.status_code == 403 and "127.0.0.1" in response.json()["error"]
+        for good in ("127.0.0.1:8765", "localhost:8765", "[::1]:8765", "localhost"):
+            assert client.get("/api/runs", headers={"Host": good}).status_code == 200, good
+
+
+def test_loopback_host_header_parsing():
+    assert loopback_host_header({"host": "127.0.0.1:1"}) and loopback_host_header({"host": "[::1]:80"})
+    assert not loopback_host_header({"host": "127.0.0.1.evil.example:80"}) and not loopback_host_header({})
 
 
 def test_the_cli_asks_for_a_token_off_loopback_only():

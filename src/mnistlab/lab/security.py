@@ -73,6 +73,17 @@ def _headers(scope: Scope) -> dict[str, str]:
     return {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope.get("headers", [])}
 
 
+def loopback_host_header(headers: dict[str, str]) -> bool:
+    """Whether the Host header names this machine (127.x, localhost, [::1]), with any port.
+
+    A page of another site that re-points its own name at 127.0.0.1 (DNS rebinding) sends its own
+    name as Host; refusing it keeps such pages out of a lab served without a token.
+    """
+    host = headers.get("host", "")
+    name = host[1:host.index("]")] if host.startswith("[") and "]" in host else host.rsplit(":", 1)[0]
+    return bool(name) and is_loopback(name)
+
+
 def same_origin(headers: dict[str, str]) -> bool:
     """Whether the request's Origin (else Referer) names the host it was sent to (blocks cross-site POSTs)."""
     source = headers.get("origin") or headers.get("referer")
@@ -83,7 +94,7 @@ def same_origin(headers: dict[str, str]) -> bool:
 
 
 class LabGuard:
-    """ASGI middleware: token check, body limit (413), same-origin POSTs (403), for every route."""
+    """ASGI middleware for every route: loopback Host or token (403), same-origin POSTs (403), body limit (413)."""
 
     def __init__(self, app: ASGIApp, *, token: str | None, max_body: int = MAX_BODY_BYTES) -> None:
         self.app, self.token, self.max_body = app, token, max_body
@@ -95,6 +106,10 @@ class LabGuard:
             return
         headers = _headers(scope)
         given_in_query = self._query_token(scope)
+        if self.token is None and not loopback_host_header(headers):
+            await _reply(send, 403, "this lab answers only to 127.0.0.1/localhost; "
+                                    "serve it with --host and a token to reach it otherwise")
+            return
         if self.token is not None and not self._token_ok(headers, given_in_query):
             await _reply(send, 403, "a token is required: open the URL that `mnistlab lab` printed (…?token=…)")
             return
