@@ -30,7 +30,8 @@ def train_runs(runs_dir: Path) -> dict[str, str]:
 
     def mlp(name: str, hidden: tuple[int, ...], epochs: int) -> str:
         config = MLPRunConfig(scaler="unit", train_size=20000, mlp=MLPConfig(
-            hidden_sizes=hidden, epochs=epochs, random_state=0, eval_train_every=1, eval_test_every=1))
+            hidden_sizes=hidden, epochs=epochs, random_state=0, eval_train_every=1, eval_test_every=1,
+            n_iter_no_change=None))
         return Path(train_mlp_run(config, runs_dir=str(runs_dir), name=name)["run_dir"]).name
 
     names = {"mlp": mlp("mlp-64", (64,), 8), "mlp_small": mlp("mlp-16", (16,), 5)}

@@ -25,7 +25,8 @@ def train_mlp(runs_dir: Path, name: str, *, train_size: int = 10000, hidden: tup
     from mnistlab.runs.training import train_mlp_run
 
     config = MLPRunConfig(scaler="unit", train_size=train_size,
-                          mlp=MLPConfig(hidden_sizes=hidden, epochs=epochs, random_state=0, eval_test_every=1))
+                          mlp=MLPConfig(hidden_sizes=hidden, epochs=epochs, random_state=0, eval_test_every=1,
+                                         n_iter_no_change=None))  # a fixed epoch budget
     return Path(train_mlp_run(config, runs_dir=str(runs_dir), name=name)["run_dir"])
 
 

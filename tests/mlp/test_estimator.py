@@ -16,20 +16,33 @@ from mnistlab import MLPClassifier
 from mnistlab.errors import ConfigError, TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
 
-SMALL = dict(hidden_sizes=(16,), epochs=15, batch_size=32, decrease_const=0.0, l2=0.0, random_state=0)
+SMALL = dict(hidden_sizes=(16,), epochs=15, batch_size=32, n_iter_no_change=None, init="sqrt_nodes",
+             decrease_const=0.0, l2=0.0, random_state=0)
 
 
 def test_defaults_equal_the_config_dataclass():
     assert MLPClassifier().get_params() == asdict(MLPConfig())
 
 
+EXPECTED_FAILURES = {
+    # As for scikit-learn's own MLPClassifier (its PER_ESTIMATOR_XFAIL_CHECKS): mini-batches are
+    # shuffled by row, so weight 2 is not the same training as a repeated row.
+    "check_sample_weight_equivalence_on_dense_data": "mini-batch SGD: weights are not repeated rows",
+    "check_sample_weight_equivalence_on_sparse_data": "mini-batch SGD: weights are not repeated rows",
+}
+
+
+# check_class_weight_classifiers sets n_iter_no_change=20 within our 20-epoch budget: a warning, rightly.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_passes_sklearn_estimator_checks():
     # Failures raise. Only checks that skip themselves for reasons outside the estimator may
     # skip (pandas absent, SCIPY_ARRAY_API unset); docs/mlp.md names them.
-    results = check_estimator(MLPClassifier(hidden_sizes=(32,), epochs=20, batch_size=32, random_state=0),
-                              on_skip=None)
+    clf = MLPClassifier(hidden_sizes=(32,), epochs=20, batch_size=32, n_iter_no_change=None, learning_rate=0.01,
+                        random_state=0)
+    results = check_estimator(clf, on_skip=None, expected_failed_checks=EXPECTED_FAILURES)
     skipped = {r["check_name"] for r in results if r["status"] == "skipped"}
-    assert skipped <= {"check_classifier_data_not_an_array", "check_array_api_input"}
+    assert skipped <= {"check_classifier_data_not_an_array", "check_array_api_input",
+                       "check_classifiers_multilabel_output_format_decision_function"}  # no decision_function
     assert sum(r["status"] == "passed" for r in results) >= 50
 
 
@@ -86,7 +99,8 @@ def test_learning_rate_decays_per_epoch(blobs):
 
 def test_early_stopping_stops_and_keeps_the_best(blobs):
     X, y = blobs
-    clf = MLPClassifier(**{**SMALL, "epochs": 200}, early_stopping=True, patience=3, validation_fraction=0.2).fit(X, y)
+    clf = MLPClassifier(**{**SMALL, "epochs": 200, "n_iter_no_change": 3}, early_stopping=True,
+                        validation_fraction=0.2).fit(X, y)
     h = clf.history_.as_arrays()
     assert clf.n_iter_ < 200 and np.isfinite(h["val_accuracy"]).all()
     assert clf.score(X, y) > 0.9

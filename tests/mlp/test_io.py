@@ -13,7 +13,7 @@ from mnistlab.errors import ModelFileError
 def fitted(blobs):
     X, y = blobs
     labels = np.array(["a", "b", "c"])[y]
-    return MLPClassifier(hidden_sizes=(8, 5), epochs=5, batch_size=50, random_state=0,
+    return MLPClassifier(hidden_sizes=(8, 5), epochs=5, batch_size=50, n_iter_no_change=None, random_state=0,
                          eval_train_every=1).fit(X, labels), X
 
 

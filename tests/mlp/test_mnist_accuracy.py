@@ -19,3 +19,13 @@ def test_seed_preset_beats_the_seeds_own_35_epoch_test_accuracy():
     with threadpool_limits(1):  # one BLAS thread: about 6 s, and steady when the cores are shared
         clf.fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.965
+
+
+@pytest.mark.slow
+def test_documented_default_keeps_98_percent():
+    # `mnistlab mlp train` (docs/mlp.md): 784-512-256-10 ReLU, Adam with decay, L2, 20 epochs of 128.
+    cfg = PRESETS["default"]
+    X_train, y_train, X_test, y_test, _, _ = prepare_data(cfg)
+    clf = MLPClassifier.from_config(cfg.mlp).set_params(eval_train_every=0, eval_test_every=0)
+    clf.fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.98

@@ -11,7 +11,7 @@ import pytest
 from mnistlab.mlp import reference
 from mnistlab.mlp.network import Evaluator, NetSpec, Params, Workspace, backward, forward, regularisation_cost
 
-HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu")
+HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 OUTPUT_LOSS = list(itertools.product(("sigmoid", "softmax"), ("logloss", "cross_entropy", "mse")))
 REGULARISERS = [(0.0, 0.0), (0.3, 0.0), (0.0, 0.2), (0.3, 0.2)]
 SIZES = [5, 4, 3, 3]

@@ -7,7 +7,7 @@ import pytest
 
 from mnistlab.mlp import reference
 from mnistlab.mlp.losses import loss_value
-from mnistlab.mlp.trainer import batch_metrics, one_hot
+from mnistlab.mlp.metrics import batch_metrics, one_hot
 
 
 def test_one_hot():
@@ -36,7 +36,8 @@ def test_large_batches_in_blocks_train_like_one_pass(blobs, monkeypatch, reducti
 
     X, y = blobs
     options = dict(hidden_sizes=(8,), activation="tanh", solver="sgd", learning_rate=0.01, momentum=0.5,
-                   loss_reduction=reduction, l2=l2, l1=l1, batch_size=120, epochs=3, random_state=0)
+                   loss_reduction=reduction, l2=l2, l1=l1, batch_size=120, epochs=3, n_iter_no_change=None,
+                   random_state=0)
     one_pass = MLPClassifier(**options).fit(X, y)
     monkeypatch.setattr(trainer, "BLOCK_ROWS", 50)  # 120-row batches: blocks of 50, 50 and 20
     in_blocks = MLPClassifier(**options).fit(X, y)

@@ -13,39 +13,13 @@ from typing import Any
 
 import click
 
+from mnistlab.cli.mlp_options import given_mlp_options, mlp_options
 from mnistlab.cli.options import print_evaluation, run_record_options
 from mnistlab.cli.progress import TrainingProgress
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 
-_MLP_OPTIONS = {  # CLI option -> MLPConfig field
-    "hidden": "hidden_sizes", "activation": "activation", "output": "output", "loss": "loss",
-    "reduction": "loss_reduction", "solver": "solver", "lr": "learning_rate", "decrease_const": "decrease_const",
-    "momentum": "momentum", "momentum_type": "momentum_type", "rho": "rho", "beta1": "beta_1", "beta2": "beta_2",
-    "epsilon": "epsilon", "l2": "l2", "l1": "l1", "batch_size": "batch_size", "epochs": "epochs",
-    "shuffle": "shuffle", "init": "init", "init_first": "init_first", "init_factor": "init_factor",
-    "init_intervals": "init_intervals", "leaky_slope": "leaky_slope", "early_stopping": "early_stopping",
-    "validation_fraction": "validation_fraction", "patience": "patience", "min_delta": "min_delta",
-    "eval_train_every": "eval_train_every", "eval_test_every": "eval_test_every", "seed": "random_state",
-}
 _RUN_OPTIONS = ("dataset", "scaler", "pca", "clusters", "train_size", "threads")
-
-
-def _parse_hidden(text: str) -> tuple[int, ...]:
-    if text.strip() in ("", "none"):
-        return ()
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise ConfigError(f"--hidden {text!r} is not valid; give layer sizes separated by commas, e.g. 70,30") from None
-
-
-def _parse_intervals(text: str) -> tuple[tuple[float, float], ...]:
-    try:
-        return tuple((float(lo), float(hi)) for lo, hi in (part.split(":") for part in text.split(",")))
-    except ValueError:
-        raise ConfigError(f"--init-intervals {text!r} is not valid; give LOW:HIGH per layer, "
-                          "e.g. -0.5:0.5,-0.5:0.5,-0.5:0.5") from None
 
 
 def resolve_config(options: dict[str, Any]):
@@ -62,15 +36,7 @@ def resolve_config(options: dict[str, Any]):
         preset = PRESETS[options.get("preset") or "default"]
         base = replace(preset, mlp=replace(preset.mlp))
     mlp = base.mlp.to_dict()
-    for opt, name in _MLP_OPTIONS.items():
-        value = options.get(opt)
-        if value is None:
-            continue
-        if opt == "hidden":
-            value = _parse_hidden(value)
-        elif opt == "init_intervals":
-            value = _parse_intervals(value)
-        mlp[name] = value
+    mlp.update(given_mlp_options(options))
     run = base.to_dict()
     run["mlp"] = mlp
     for opt, name in zip(_RUN_OPTIONS, ("dataset", "scaler", "pca_components", "kmeans_clusters", "train_size",
@@ -97,38 +63,7 @@ def mlp_group() -> None:
 @click.option("--pca", type=float, help="PCA: components (>= 1) or variance fraction (< 1) [default: none].")
 @click.option("--clusters", type=int, help="Append distances to N k-means centroids (seed: 40-70).")
 @click.option("--train-size", type=int, help="Use only the first N training images (quick trials).")
-@click.option("--hidden", help="Hidden layer sizes, comma-separated, e.g. 70,30 [default preset: 512,256].")
-@click.option("--activation", type=click.Choice(["sigmoid", "tanh", "relu", "leaky_relu"]), help="Hidden activation.")
-@click.option("--output", type=click.Choice(["softmax", "sigmoid"]), help="Output activation.")
-@click.option("--loss", type=click.Choice(["cross_entropy", "logloss", "mse"]), help="Loss function.")
-@click.option("--reduction", type=click.Choice(["mean", "sum"]), help="Batch cost: mean, or sum (the seed's).")
-@click.option("--solver", type=click.Choice(["sgd", "rmsprop", "adam"]), help="Optimiser.")
-@click.option("--lr", type=float, help="Initial learning rate.")
-@click.option("--decrease-const", type=float, help="Decay lr/(1 + decrease_const * epoch).")
-@click.option("--momentum", type=float, help="SGD momentum rate.")
-@click.option("--momentum-type", type=click.Choice(["seed", "classical", "nesterov"]), help="SGD momentum form.")
-@click.option("--rho", type=float, help="RMSprop decay [default: 0.9].")
-@click.option("--beta1", type=float, help="Adam beta_1 [default: 0.9].")
-@click.option("--beta2", type=float, help="Adam beta_2 [default: 0.999].")
-@click.option("--epsilon", type=float, help="RMSprop/Adam epsilon [default: 1e-7].")
-@click.option("--l2", type=float, help="L2 regularisation (weights only).")
-@click.option("--l1", type=float, help="L1 regularisation (weights only).")
-@click.option("--batch-size", type=int, help="Mini-batch size.")
-@click.option("--epochs", type=int, help="Epochs.")
-@click.option("--shuffle/--no-shuffle", default=None, help="Reshuffle the batches every epoch [default: on].")
-@click.option("--init", type=click.Choice(["sqrt_nodes", "const", "glorot", "he"]), help="Weight initialiser.")
-@click.option("--init-first", type=click.Choice(["sqrt_nodes", "const", "glorot", "he"]),
-              help="Initialiser of the first layer only (seed: init_weight_meth_L0).")
-@click.option("--init-factor", type=float, help="Scale of the sqrt_nodes/const intervals (seed: init_weight_fact).")
-@click.option("--init-intervals", help="Per-layer LOW:HIGH for init const, e.g. -0.5:0.5,-0.5:0.5,-0.5:0.5.")
-@click.option("--leaky-slope", type=float, help="Negative slope of leaky_relu [default: 0.01].")
-@click.option("--early-stopping/--no-early-stopping", default=None, help="Stop on a validation split.")
-@click.option("--validation-fraction", type=float, help="Share held out for early stopping [default: 0.1].")
-@click.option("--patience", type=int, help="Epochs without improvement before stopping [default: 5].")
-@click.option("--min-delta", type=float, help="Smallest validation-accuracy gain that counts [default: 0].")
-@click.option("--eval-train-every", type=int, help="Full training-set accuracy every K epochs (0: never).")
-@click.option("--eval-test-every", type=int, help="Test-set accuracy every K epochs (0: never).")
-@click.option("--seed", type=int, help="Random seed (weights, shuffles, split) [default: 0].")
+@mlp_options
 @click.option("--threads", type=int, help="Bound on BLAS threads [default: all cores].")
 @run_record_options("mlp")
 def train_command(**options: Any) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
 
 
@@ -27,6 +27,10 @@ def sigmoid_inplace(Z: np.ndarray, slope: float = 0.0) -> None:
     np.tanh(Z, out=Z)
     Z *= 0.5
     Z += 0.5
+
+
+def identity_inplace(Z: np.ndarray, slope: float = 0.0) -> None:
+    """Leave Z as it is: a linear layer (scikit-learn's activation="identity")."""
 
 
 def tanh_inplace(Z: np.ndarray, slope: float = 0.0) -> None:
@@ -80,6 +84,10 @@ def sigmoid_derivative(A: np.ndarray, delta: np.ndarray, tmp: np.ndarray, slope:
     delta *= tmp
 
 
+def identity_derivative(A: np.ndarray, delta: np.ndarray, tmp: np.ndarray, slope: float = 0.0) -> None:
+    """Leave delta as it is: the identity's derivative is 1."""
+
+
 def tanh_derivative(A: np.ndarray, delta: np.ndarray, tmp: np.ndarray, slope: float = 0.0) -> None:
     """Multiply delta in place by tanh'(Z) = 1 - A**2."""
     np.multiply(A, A, out=tmp)
@@ -105,6 +113,7 @@ ACTIVATIONS: dict[str, Inplace] = {
     "tanh": tanh_inplace,
     "relu": relu_inplace,
     "leaky_relu": leaky_relu_inplace,
+    "identity": identity_inplace,
     "softmax": softmax_inplace,
 }
 
@@ -113,6 +122,7 @@ DERIVATIVES: dict[str, Inplace] = {
     "tanh": tanh_derivative,
     "relu": relu_derivative,
     "leaky_relu": leaky_relu_derivative,
+    "identity": identity_derivative,
 }
 
 

@@ -10,39 +10,23 @@ import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import numpy as np
+
 from mnistlab.errors import ConfigError
 from mnistlab.mlp.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from mnistlab.mlp.init import INIT_METHODS
 from mnistlab.mlp.losses import LOSSES
-from mnistlab.mlp.optimizers import MOMENTUM_TYPES, SOLVERS
+from mnistlab.mlp.optimizers import MOMENTUM_TYPES, SCHEDULES, SOLVERS
 
 
 @dataclass
 class MLPConfig:
-    """Architecture, loss, optimiser and training schedule of one MLP.
+    """Architecture, loss, optimiser, training schedule and stopping rule of one MLP.
 
-    Attributes
-    ----------
-    hidden_sizes : units per hidden layer, e.g. (70, 30) (seed: ay_nodes_layers).
-    activation : hidden activation: "sigmoid", "tanh", "relu" or "leaky_relu".
-    output : output activation: "softmax" or "sigmoid" (the seed's).
-    loss : "cross_entropy" (categorical), "logloss" (the seed's LogLoss) or "mse".
-    loss_reduction : "mean" over the batch (scikit-learn, Keras) or "sum" (the seed's cost).
-    solver : "sgd", "rmsprop" or "adam".
-    learning_rate : initial step size; with SGD and "sum", the seed's learn_rate.
-    decrease_const : decay lr_t = learning_rate / (1 + decrease_const * t), t in epochs.
-    momentum, momentum_type : SGD momentum rate and form ("seed", "classical", "nesterov").
-    rho : RMSprop decay; beta_1, beta_2 : Adam decays; epsilon : RMSprop/Adam denominator.
-    l2, l1 : regularisation strengths (weights only, never biases), scaled like the loss.
-    batch_size, epochs, shuffle : mini-batch size, passes over the data, reshuffle per epoch.
-    init, init_first : weight initialiser of all layers / of the first layer only (None: same).
-    init_factor : scales the sqrt_nodes and const intervals; init_intervals : (lo, hi) per layer.
-    leaky_slope : slope of leaky_relu for negative inputs.
-    early_stopping, validation_fraction, patience, min_delta : stop when the validation
-        accuracy has not improved by min_delta for `patience` epochs; keep the best weights.
-    eval_train_every : full-training-set accuracy every k epochs (0: never).
-    eval_test_every : accuracy on `fit(..., eval_set=...)` every k epochs (0: never).
-    random_state : seed of the initialisation, shuffles and validation split.
+    One field per option of `mnistlab.mlp.options.OPTIONS`, in its order and with its
+    defaults (a test keeps them equal); the table in docs/mlp.md explains each. The
+    defaults suit small data as scikit-learn's do (batch "auto", up to 200 epochs, a
+    convergence stop); the presets below are fixed epoch budgets (n_iter_no_change=None).
     """
 
     hidden_sizes: tuple[int, ...] = (256, 128)
@@ -52,7 +36,9 @@ class MLPConfig:
     loss_reduction: str = "mean"
     solver: str = "adam"
     learning_rate: float = 0.001
+    lr_schedule: str = "decay"
     decrease_const: float = 0.0
+    power_t: float = 0.5
     momentum: float = 0.0
     momentum_type: str = "classical"
     rho: float = 0.9
@@ -61,26 +47,33 @@ class MLPConfig:
     epsilon: float = 1e-7
     l2: float = 0.0
     l1: float = 0.0
-    batch_size: int = 128
-    epochs: int = 20
+    batch_size: int | str = "auto"
+    epochs: int = 200
     shuffle: bool = True
-    init: str = "sqrt_nodes"
+    tol: float = 1e-4
+    n_iter_no_change: int | float | None = 10
+    max_fun: int = 15000
+    init: str = "glorot"
     init_first: str | None = None
     init_factor: float = 1.0
     init_intervals: tuple[tuple[float, float], ...] | None = None
     leaky_slope: float = 0.01
+    dropout: float = 0.0
+    class_weight: str | dict | None = None
     early_stopping: bool = False
     validation_fraction: float = 0.1
-    patience: int = 5
-    min_delta: float = 0.0
     eval_train_every: int = 0
     eval_test_every: int = 0
-    random_state: int | None = None
+    dtype: str = "float32"
+    warm_start: bool = False
+    verbose: bool = False
+    random_state: Any = None
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> MLPConfig:
         """Build from a dict (e.g. config.json), rejecting unknown keys; tuples restored from lists."""
         known = {f.name for f in fields(cls)}
+        values = _upgrade_legacy(values)
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"unknown MLP option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(known))}")
@@ -92,8 +85,28 @@ class MLPConfig:
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
+        """A JSON-ready dict of every field (a RandomState or Generator is stored as None: it is no seed)."""
+        values = asdict(self)
+        if not (values["random_state"] is None or isinstance(values["random_state"], numbers.Integral)):
+            values["random_state"] = None
+        if isinstance(values["class_weight"], dict):
+            values["class_weight"] = {str(k): float(v) for k, v in values["class_weight"].items()}
+        return values
+
+
+def _upgrade_legacy(values: dict[str, Any]) -> dict[str, Any]:
+    """A config written before the scikit-learn stopping rule (it has `patience`) keeps its meaning:
+    a fixed epoch budget, or with early stopping patience -> n_iter_no_change, min_delta -> tol."""
+    if "patience" not in values and "min_delta" not in values:
+        return values
+    values = dict(values)
+    patience, min_delta = values.pop("patience", 5), values.pop("min_delta", 0.0)
+    if values.get("early_stopping"):
+        values.setdefault("n_iter_no_change", patience)
+        values.setdefault("tol", min_delta)
+    else:
+        values.setdefault("n_iter_no_change", None)
+    return values
 
 
 def _choice(name: str, value: Any, options: tuple[str, ...]) -> None:
@@ -132,10 +145,30 @@ def validate_config(cfg: MLPConfig) -> None:
     _choice("loss_reduction", cfg.loss_reduction, ("mean", "sum"))
     _choice("solver", cfg.solver, SOLVERS)
     _choice("momentum_type", cfg.momentum_type, MOMENTUM_TYPES)
+    _choice("lr_schedule", cfg.lr_schedule, SCHEDULES)
+    _choice("dtype", cfg.dtype, ("float32", "float64"))
     _choice("init", cfg.init, INIT_METHODS)
     if cfg.init_first is not None:
         _choice("init_first", cfg.init_first, INIT_METHODS)
+    if isinstance(cfg.learning_rate, str):
+        raise ConfigError(f"learning_rate={cfg.learning_rate!r} is scikit-learn's schedule name; in mnistlab "
+                          f"learning_rate is the initial step size (scikit-learn's learning_rate_init): "
+                          f"set lr_schedule={cfg.learning_rate!r} instead")
     _number("learning_rate", cfg.learning_rate, low=0, low_open=True)
+    _number("power_t", cfg.power_t, low=0)
+    _number("tol", cfg.tol, low=0)
+    _number("max_fun", cfg.max_fun, low=1, integer=True)
+    _number("dropout", cfg.dropout, low=0, high=1)
+    if cfg.dropout >= 1:
+        raise ConfigError(f"dropout={cfg.dropout!r} is not valid; it must be in [0, 1) (the share of units dropped)")
+    if cfg.n_iter_no_change is not None:
+        _number("n_iter_no_change", cfg.n_iter_no_change, low=1,
+                hint=" (an integer, np.inf to never stop, or None for a fixed epoch budget)")
+    if cfg.batch_size != "auto":
+        _number("batch_size", cfg.batch_size, low=1, integer=True, hint=' or "auto"')
+    if not (cfg.class_weight is None or cfg.class_weight == "balanced" or isinstance(cfg.class_weight, dict)):
+        raise ConfigError(f"class_weight={cfg.class_weight!r} is not valid; give 'balanced', a dict "
+                          "{label: weight}, or None")
     _number("decrease_const", cfg.decrease_const, low=0)
     _number("momentum", cfg.momentum, low=0, high=1, hint=" (momentum must stay below 1)")
     if cfg.momentum >= 1:
@@ -147,39 +180,40 @@ def validate_config(cfg: MLPConfig) -> None:
     _number("epsilon", cfg.epsilon, low=0, low_open=True)
     _number("l2", cfg.l2, low=0)
     _number("l1", cfg.l1, low=0)
-    _number("batch_size", cfg.batch_size, low=1, integer=True)
     _number("epochs", cfg.epochs, low=1, integer=True)
     _number("init_factor", cfg.init_factor, low=0, low_open=True)
     _number("leaky_slope", cfg.leaky_slope, low=0, high=1)
     _number("validation_fraction", cfg.validation_fraction, low=0, high=1, low_open=True)
     if cfg.validation_fraction >= 1:
         raise ConfigError(f"validation_fraction={cfg.validation_fraction!r} is not valid; it must be in (0, 1)")
-    _number("patience", cfg.patience, low=1, integer=True)
-    _number("min_delta", cfg.min_delta, low=0)
     _number("eval_train_every", cfg.eval_train_every, low=0, integer=True)
     _number("eval_test_every", cfg.eval_test_every, low=0, integer=True)
-    if not isinstance(cfg.shuffle, (bool, numbers.Integral)) or not isinstance(cfg.early_stopping, (bool, numbers.Integral)):
-        raise ConfigError("shuffle and early_stopping must be True or False")
+    for name in ("shuffle", "early_stopping", "warm_start"):
+        if not isinstance(getattr(cfg, name), (bool, numbers.Integral)):
+            raise ConfigError(f"{name}={getattr(cfg, name)!r} is not valid; give True or False")
     if cfg.init_intervals is not None:
         n_layers = len(sizes) + 1
         ivs = cfg.init_intervals
         if len(ivs) != n_layers or any(len(iv) != 2 or not iv[0] < iv[1] for iv in ivs):
             raise ConfigError(f"init_intervals={ivs!r} is not valid; give one (low, high) pair with low < high "
                               f"for each of the {n_layers} weight layers")
-    if cfg.random_state is not None and not isinstance(cfg.random_state, numbers.Integral):
-        raise ConfigError(f"random_state={cfg.random_state!r} is not valid; give an integer seed or None")
+    if not (cfg.random_state is None or isinstance(cfg.random_state, (numbers.Integral, np.random.RandomState,
+                                                                      np.random.Generator))):
+        raise ConfigError(f"random_state={cfg.random_state!r} is not valid; give an integer seed, None, "
+                          "a numpy RandomState or a numpy Generator")
 
 
 SEED_PRESET = MLPConfig(
     hidden_sizes=(70, 30), activation="sigmoid", output="sigmoid", loss="logloss", loss_reduction="sum",
     solver="sgd", learning_rate=0.001, decrease_const=1e-6, momentum=0.5, momentum_type="seed",
-    l2=0.01, batch_size=500, epochs=35, shuffle=True, init="sqrt_nodes", init_factor=2.0,
+    l2=0.01, batch_size=500, epochs=35, shuffle=True, n_iter_no_change=None, init="sqrt_nodes", init_factor=2.0,
     eval_train_every=1, eval_test_every=1, random_state=0,
 )
 """The seed's configuration (Step I article), translated option by option, with the seed's
 momentum form at rate 0.5 instead of its 0.00005 (which is no momentum at all); see docs/mlp.md."""
 
-DEFAULT_PRESET = MLPConfig(hidden_sizes=(512, 256), decrease_const=0.3, l2=0.0005, random_state=0,
-                           eval_train_every=1, eval_test_every=1)
+DEFAULT_PRESET = MLPConfig(hidden_sizes=(512, 256), decrease_const=0.3, l2=0.0005, batch_size=128, epochs=20,
+                           n_iter_no_change=None, init="sqrt_nodes", random_state=0, eval_train_every=1,
+                           eval_test_every=1)
 """The documented default: 784-512-256-10 ReLU, softmax, Adam (lr 0.001 / (1 + 0.3 t)), L2 5e-4,
 batch 128, 20 epochs; with pixels scaled to [0, 1] it reaches 98.3% on MNIST (docs/mlp.md)."""

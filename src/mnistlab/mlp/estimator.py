@@ -1,8 +1,10 @@
 """MLPClassifier: the NumPy MLP behind scikit-learn's estimator API.
 
-`__init__` only stores the options (the fields of `MLPConfig`); `fit` validates them and the
-data, initialises the weights from `random_state`, and trains. Learned attributes end in `_`.
-Works in `Pipeline` and `GridSearchCV`; passes `sklearn.utils.estimator_checks`.
+`__init__` only stores the options (the fields of `MLPConfig`, declared in
+`mnistlab.mlp.options`); `fit` validates them and the data, initialises the weights from
+`random_state`, and trains. Learned attributes end in `_`. Works in `Pipeline` and
+`GridSearchCV`; passes `sklearn.utils.estimator_checks`. docs/mlp.md maps every parameter,
+attribute and method of scikit-learn's MLPClassifier to this one.
 
 Examples
 --------
@@ -10,7 +12,7 @@ Examples
 >>> from mnistlab import MLPClassifier
 >>> rng = np.random.default_rng(0)
 >>> X = rng.normal(size=(200, 4)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
->>> clf = MLPClassifier(hidden_sizes=(8,), epochs=30, batch_size=20, decrease_const=0, random_state=0).fit(X, y)
+>>> clf = MLPClassifier(hidden_sizes=(8,), random_state=0).fit(X, y)
 >>> bool(clf.score(X, y) > 0.9)
 True
 """
@@ -18,56 +20,75 @@ True
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import fields
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
-try:
-    from sklearn.utils.validation import validate_data
-except ImportError:  # scikit-learn < 1.6
-    def validate_data(estimator, *args, **kwargs):
-        return estimator._validate_data(*args, **kwargs)
-
+from mnistlab.errors import ConfigError
 from mnistlab.mlp.config import MLPConfig, validate_config
-from mnistlab.mlp.history import History
-from mnistlab.mlp.init import init_params
+from mnistlab.mlp.estimator_data import EstimatorData
+from mnistlab.mlp.init import init_params, make_rng
 from mnistlab.mlp.io import read_model, save_model
-from mnistlab.mlp.network import NetSpec, Params
-from mnistlab.mlp.trainer import BatchCallback, EpochCallback, EvalData, Trainer
+from mnistlab.mlp.lbfgs import fit_lbfgs
+from mnistlab.mlp.network import Params
+from mnistlab.mlp.options import SKLEARN_RENAMES, rename_message
+from mnistlab.mlp.targets import Targets
+from mnistlab.mlp.trainer import BatchCallback, EpochCallback, Trainer
 
-_DTYPE = np.float32
+
+def print_epoch(row: dict) -> None:
+    """The `verbose=True` callback: scikit-learn's line per epoch, on stdout (asked for by the user)."""
+    print(f"Iteration {int(row['epoch'])}, loss = {row['loss']:.8f}")  # noqa: T201
 
 
-class MLPClassifier(ClassifierMixin, BaseEstimator):
-    """A multilayer perceptron classifier trained by mini-batch gradient descent, in NumPy.
+class NamesScikitLearnSpellings:
+    """Turns scikit-learn's spellings (max_iter=...) into a TypeError naming mnistlab's.
 
-    Parameters are those of `mnistlab.mlp.config.MLPConfig` (see its docstring and
-    docs/mlp.md): hidden_sizes, activation, output, loss, loss_reduction, solver,
-    learning_rate, decrease_const, momentum, momentum_type, rho, beta_1, beta_2, epsilon, l2,
-    l1, batch_size, epochs, shuffle, init, init_first, init_factor, init_intervals,
-    leaky_slope, early_stopping, validation_fraction, patience, min_delta, eval_train_every,
-    eval_test_every, random_state.
+    `__new__` runs before Python binds `__init__`'s arguments, so it is the one place to catch
+    them; it lives in a base class so that `inspect.signature` still reads the subclass's `__init__`.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        renamed = {k: v for k, v in kwargs.items() if k in SKLEARN_RENAMES}
+        if renamed:
+            raise TypeError(rename_message(renamed))
+        return super().__new__(cls)
+
+
+class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLearnSpellings):
+    """A multilayer perceptron classifier trained by mini-batch gradient descent (or L-BFGS), in NumPy.
+
+    Parameters are the options of `mnistlab.mlp.options.OPTIONS` (docs/mlp.md has the table).
+    Names scikit-learn spells differently (max_iter, learning_rate_init, alpha,
+    hidden_layer_sizes, nesterovs_momentum) raise a TypeError naming mnistlab's.
 
     Attributes
     ----------
-    classes_ : (n_classes,) the labels seen by `fit`.
+    classes_ : (n_classes,) the labels seen by `fit` (multilabel: 0..n_labels - 1).
     n_features_in_ : number of input features.
-    coefs_ : list of float32 weight matrices (fan_in, fan_out), one per layer.
-    intercepts_ : list of float32 bias vectors (fan_out,).
+    coefs_, intercepts_ : weight matrices (fan_in, fan_out) and bias vectors (fan_out,), float32
+        by default (`dtype`).
     history_ : `History` of every epoch trained (arrays via `history_.as_arrays()`).
-    loss_curve_ : (n_epochs,) batch-averaged cost per epoch.
-    n_iter_ : epochs trained so far.
+    loss_curve_ : (n_epochs,) training cost per epoch; loss_ : the last one.
+    n_iter_ : epochs trained so far (all calls); t_ : training samples seen by the solver.
+    best_loss_ : lowest training cost (None with early stopping).
+    validation_scores_, best_validation_score_ : early stopping's accuracies (None without).
+    n_layers_, n_outputs_, out_activation_ : as in scikit-learn.
     """
 
     def __init__(self, hidden_sizes=(256, 128), activation="relu", output="softmax", loss="cross_entropy",
-                 loss_reduction="mean", solver="adam", learning_rate=0.001, decrease_const=0.0, momentum=0.0,
-                 momentum_type="classical", rho=0.9, beta_1=0.9, beta_2=0.999, epsilon=1e-7, l2=0.0, l1=0.0,
-                 batch_size=128, epochs=20, shuffle=True, init="sqrt_nodes", init_first=None, init_factor=1.0,
-                 init_intervals=None, leaky_slope=0.01, early_stopping=False, validation_fraction=0.1,
-                 patience=5, min_delta=0.0, eval_train_every=0, eval_test_every=0, random_state=None):
+                 loss_reduction="mean", solver="adam", learning_rate=0.001, lr_schedule="decay", decrease_const=0.0,
+                 power_t=0.5, momentum=0.0, momentum_type="classical", rho=0.9, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-7, l2=0.0, l1=0.0, batch_size="auto", epochs=200, shuffle=True, tol=1e-4,
+                 n_iter_no_change=10, max_fun=15000, init="glorot", init_first=None, init_factor=1.0,
+                 init_intervals=None, leaky_slope=0.01, dropout=0.0, class_weight=None, early_stopping=False,
+                 validation_fraction=0.1, eval_train_every=0, eval_test_every=0, dtype="float32", warm_start=False,
+                 verbose=False, random_state=None):
         self.hidden_sizes = hidden_sizes
         self.activation = activation
         self.output = output
@@ -75,7 +96,9 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.loss_reduction = loss_reduction
         self.solver = solver
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.decrease_const = decrease_const
+        self.power_t = power_t
         self.momentum = momentum
         self.momentum_type = momentum_type
         self.rho = rho
@@ -87,23 +110,36 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.epochs = epochs
         self.shuffle = shuffle
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.init = init
         self.init_first = init_first
         self.init_factor = init_factor
         self.init_intervals = init_intervals
         self.leaky_slope = leaky_slope
+        self.dropout = dropout
+        self.class_weight = class_weight
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.min_delta = min_delta
         self.eval_train_every = eval_train_every
         self.eval_test_every = eval_test_every
+        self.dtype = dtype
+        self.warm_start = warm_start
+        self.verbose = verbose
         self.random_state = random_state
+
+    def set_params(self, **params) -> MLPClassifier:
+        """scikit-learn's set_params; scikit-learn's own names raise a ValueError naming ours."""
+        renamed = {k: v for k, v in params.items() if k in SKLEARN_RENAMES}
+        if renamed:
+            raise ValueError(rename_message(renamed))
+        return super().set_params(**params)
 
     @classmethod
     def from_config(cls, cfg: MLPConfig) -> MLPClassifier:
         """An unfitted classifier with the options of `cfg`."""
-        return cls(**cfg.to_dict())
+        return cls(**{f.name: getattr(cfg, f.name) for f in fields(MLPConfig)})
 
     @property
     def config(self) -> MLPConfig:
@@ -113,9 +149,6 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         params["hidden_sizes"] = tuple(hidden) if isinstance(hidden, (list, tuple)) else hidden
         return MLPConfig(**{f.name: params[f.name] for f in fields(MLPConfig)})
 
-    def _spec(self, cfg: MLPConfig) -> NetSpec:
-        return NetSpec(activation=cfg.activation, output=cfg.output, loss=cfg.loss, slope=cfg.leaky_slope)
-
     def _validated_config(self) -> MLPConfig:
         cfg = self.config
         validate_config(cfg)
@@ -123,116 +156,168 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             cfg.hidden_sizes = (int(cfg.hidden_sizes),)
         return cfg
 
-    def _check_y(self, y) -> np.ndarray:
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        return y
-
-    def _class_index(self, y: np.ndarray, what: str = "y") -> np.ndarray:
-        idx = np.searchsorted(self.classes_, y)
-        idx = np.clip(idx, 0, len(self.classes_) - 1)
-        unseen = self.classes_[idx] != y
-        if np.any(unseen):
-            raise ValueError(f"{what} contains label(s) {np.unique(y[unseen])[:10].tolist()} not seen at fit time "
-                             f"(known classes: {self.classes_.tolist()[:20]}); refit with all classes")
-        return idx
-
-    def _start(self, cfg: MLPConfig, n_features: int, classes: np.ndarray) -> None:
-        if len(classes) < 2:
-            raise ValueError(f"y has only one class ({classes.tolist()}); a classifier needs samples of "
-                             "at least two classes")
-        self.classes_ = classes
-        rng = np.random.default_rng(cfg.random_state)
-        sizes = [n_features, *cfg.hidden_sizes, len(classes)]
+    def _start(self, cfg: MLPConfig, n_features: int, targets: Targets) -> None:
+        """Fresh weights and a fresh trainer for `targets` on n_features inputs."""
+        self._targets = targets
+        self._dtype = np.dtype(cfg.dtype)
+        self.classes_ = targets.classes
+        rng = make_rng(cfg.random_state)
+        sizes = [n_features, *cfg.hidden_sizes, targets.n_outputs]
         methods = [cfg.init_first or cfg.init] + [cfg.init] * (len(sizes) - 2)
         weights, biases = init_params(sizes, methods, rng, factor=cfg.init_factor,
-                                      intervals=cfg.init_intervals, dtype=_DTYPE)
-        self._trainer = Trainer(cfg, self._spec(cfg), Params(weights, biases), rng)
+                                      intervals=cfg.init_intervals, dtype=np.dtype(cfg.dtype))
+        self._trainer = Trainer(cfg, targets.spec(cfg), Params(weights, biases), rng)
         self._sync()
 
-    def _sync(self) -> None:
+    def _continue(self, cfg: MLPConfig, n_features: int, targets: Targets) -> None:
+        """Keep the trainer (warm start); its options follow any set_params since."""
         trainer = self._trainer
+        if targets.kind != self._targets.kind or not np.array_equal(targets.classes, self.classes_):
+            raise ValueError(f"warm_start can only continue with the classes of the previous fit "
+                             f"({self.classes_.tolist()[:20]}); set warm_start=False to start over")
+        if trainer.params.layer_sizes != [n_features, *cfg.hidden_sizes, targets.n_outputs]:
+            raise ValueError("warm_start cannot change hidden_sizes or the number of features; "
+                             "set warm_start=False to start over")
+        trainer.cfg = cfg
+        trainer.stopping.tol, trainer.stopping.n_iter_no_change = cfg.tol, cfg.n_iter_no_change
+
+    def _sync(self) -> None:
+        trainer, stopping = self._trainer, self._trainer.stopping
         self.coefs_ = trainer.params.weights
         self.intercepts_ = trainer.params.biases
         self.history_ = trainer.history
         self.loss_curve_ = trainer.history.as_arrays()["loss"]
+        self.loss_ = float(self.loss_curve_[-1]) if len(self.loss_curve_) else None
         self.n_iter_ = trainer.epochs_done
+        self.t_ = trainer.samples_seen
+        self.n_layers_ = len(self.coefs_) + 1
+        self.n_outputs_ = self._targets.n_outputs
+        self.out_activation_ = trainer.spec.output
+        early = trainer.cfg.early_stopping
+        self.best_loss_ = None if early else stopping.best_loss
+        self.validation_scores_ = list(stopping.validation_scores) if early else None
+        self.best_validation_score_ = stopping.best_score if early else None
 
-    def fit(self, X, y, eval_set=None, *, on_batch_end: BatchCallback | None = None,
-            on_epoch_end: EpochCallback | None = None) -> MLPClassifier:
-        """Train from scratch on X (n_samples, n_features) and labels y (n_samples,).
+    def fit(self, X, y, sample_weight=None, eval_set=None, *, on_batch_end: BatchCallback | None = None,
+            on_epoch_end: EpochCallback | list[EpochCallback] | None = None) -> MLPClassifier:
+        """Train on X (n_samples, n_features), dense or sparse, and labels y (n_samples,) or a
+        multilabel indicator (n_samples, n_labels); with warm_start, continue the previous fit.
 
+        sample_weight : (n_samples,) weight of each sample's loss.
         eval_set : optional (X_test, y_test) scored every `eval_test_every` epochs.
-        on_batch_end(batch, n_batches), on_epoch_end(row) : progress hooks; on_epoch_end returning True
-        stops training after that epoch.
+        on_batch_end(batch, n_batches) : progress hook. on_epoch_end(row) : called after every
+            epoch with its history row (a callable or a list); returning True stops training.
         """
         cfg = self._validated_config()
-        X, y = validate_data(self, X, y, dtype=_DTYPE, order="C", y_numeric=False, multi_output=False)
-        y = self._check_y(y)
-        self._start(cfg, X.shape[1], np.unique(y))
-        y_index = self._class_index(y)
+        warm = cfg.warm_start and hasattr(self, "_trainer")
+        X, y = self._validate_xy(X, y, cfg, reset=not warm)
+        targets = Targets.from_labels(y)
+        if warm:
+            self._continue(cfg, X.shape[1], targets)
+        else:
+            self._start(cfg, X.shape[1], targets)
+        data = self._train_data(X, y, sample_weight, cfg)
         validation = None
         if cfg.early_stopping:
-            X, y_index, validation = self._split_validation(cfg, X, y_index)
+            data, validation = self._split_validation(cfg, data)
         test = self._eval_data(eval_set)
+        hook = self._epoch_hook(on_epoch_end)
         try:
-            self._trainer.fit(X, y_index, cfg.epochs, validation=validation, test=test,
-                              on_batch_end=on_batch_end, on_epoch_end=on_epoch_end)
+            if cfg.solver == "lbfgs":
+                outcome = fit_lbfgs(self._trainer, data, on_epoch_end=hook)
+            else:
+                outcome = self._trainer.fit(data, cfg.epochs, validation=validation, test=test,
+                                            on_batch_end=on_batch_end, on_epoch_end=hook)
         finally:
             self._sync()
+        if outcome == "budget" and self._trainer.stopping.checks_convergence:
+            solver = "L-BFGS-B" if cfg.solver == "lbfgs" else "Stochastic Optimizer"
+            warnings.warn(f"{solver}: Maximum iterations ({cfg.epochs}) reached and the optimization hasn't "
+                          "converged yet; raise epochs, raise tol, or set n_iter_no_change=None for a fixed "
+                          "epoch budget", ConvergenceWarning, stacklevel=2)
         return self
 
-    def _split_validation(self, cfg: MLPConfig, X: np.ndarray, y_index: np.ndarray):
-        n = X.shape[0]
-        n_val = max(1, int(round(cfg.validation_fraction * n)))
-        if n - n_val < 1:
-            raise ValueError(f"early stopping needs at least 2 samples, got {n}; set early_stopping=False")
-        order = self._trainer.rng.permutation(n)
-        val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
-        return X[train], y_index[train], EvalData(X[val], y_index[val])
-
-    def _eval_data(self, eval_set) -> EvalData | None:
-        if eval_set is None:
+    def _epoch_hook(self, on_epoch_end) -> EpochCallback | None:
+        hooks = [] if on_epoch_end is None else list(on_epoch_end) if isinstance(on_epoch_end, (list, tuple)) \
+            else [on_epoch_end]
+        if self.verbose:
+            hooks.insert(0, print_epoch)
+        if not hooks:
             return None
-        X_test, y_test = eval_set
-        X_test = validate_data(self, X_test, dtype=_DTYPE, order="C", reset=False)
-        return EvalData(X_test, self._class_index(self._check_y(y_test), "eval_set labels"))
 
-    def partial_fit(self, X, y, classes=None) -> MLPClassifier:
-        """One more epoch on X, y; `classes` (all labels) is required on the first call."""
+        def every_hook(row: dict) -> bool:
+            stops = [hook(dict(row)) is True for hook in hooks]
+            return any(stops)
+
+        return every_hook
+
+    @available_if(lambda self: self.solver != "lbfgs")  # as in scikit-learn: L-BFGS-B optimises to the end
+    def partial_fit(self, X, y, sample_weight=None, classes=None) -> MLPClassifier:
+        """One more epoch on X, y; `classes` (all labels) is required on the first call (not with lbfgs)."""
+        cfg = self._validated_config()
+        if cfg.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True; set early_stopping=False")
+        if cfg.class_weight == "balanced":
+            raise ConfigError("class_weight='balanced' needs the whole y at once, which partial_fit does not "
+                              "see; give a dict {label: weight} instead")
         first = not hasattr(self, "_trainer")
-        X, y = validate_data(self, X, y, dtype=_DTYPE, order="C", reset=first)
-        y = self._check_y(y)
+        X, y = self._validate_xy(X, y, cfg, reset=first)
         if first:
-            if classes is None:
+            if classes is None and y.ndim == 1:
                 raise ValueError("classes must be given on the first call to partial_fit, e.g. classes=np.unique(y)")
-            cfg = self._validated_config()
-            self._start(cfg, X.shape[1], np.unique(self._check_y(classes)))
+            self._start(cfg, X.shape[1], Targets.from_labels(y, classes))
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"classes={list(classes)} differs from the first call's {self.classes_.tolist()}")
+        else:
+            self._continue(cfg, X.shape[1], self._targets)
         try:
-            self._trainer.fit(X, self._class_index(y), 1)
+            self._trainer.fit(self._train_data(X, y, sample_weight, cfg), 1, on_epoch_end=self._epoch_hook(None))
         finally:
             self._sync()
         return self
 
     def _outputs(self, X) -> np.ndarray:
-        check_is_fitted(self, "coefs_")
-        X = validate_data(self, X, dtype=_DTYPE, order="C", reset=False)
+        check_is_fitted(self, "coefs_")  # before anything reads the fitted state
+        X = self._validate_x(X)
         return self._trainer.predictor.outputs(self._trainer.spec, self._trainer.params, X)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (n_samples, n_classes), rows summing to 1 (sigmoid outputs normalised)."""
-        out = self._outputs(X)
-        if self._trainer.spec.output != "softmax":
-            out /= np.maximum(out.sum(axis=1, keepdims=True), np.finfo(np.float64).tiny)
-        return out
+        """Class probabilities (n_samples, n_classes), rows summing to 1 (multilabel: each label's own)."""
+        outputs = self._outputs(X)
+        return self._targets.proba(outputs)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """The logarithm of `predict_proba` (-inf where a probability is 0)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X) -> np.ndarray:
-        """The most probable class per sample, (n_samples,); computed in float64 like predict_proba."""
+        """The most probable class per sample (n_samples,), or the 0/1 indicator for multilabel."""
+        if self._targets_kind() == "multiclass":
+            check_is_fitted(self, "coefs_")
+            X = self._validate_x(X)
+            return self.classes_[self._trainer.predictor.predict_index(self._trainer.spec, self._trainer.params, X)]
+        return self._targets.decode(self._outputs(X))
+
+    def _targets_kind(self) -> str:
         check_is_fitted(self, "coefs_")
-        X = validate_data(self, X, dtype=_DTYPE, order="C", reset=False)
-        return self.classes_[self._trainer.predictor.predict_index(self._trainer.spec, self._trainer.params, X)]
+        return self._targets.kind
+
+    def state_dict(self) -> dict:
+        """The whole training state (labels, weights, optimizer, RNG, history, stopping counters) as
+        plain arrays and scalars; `load_state_dict` then `fit` with warm_start continues bit for bit."""
+        check_is_fitted(self, "coefs_")
+        return {"targets_kind": self._targets.kind, "classes": np.array(self.classes_, copy=True),
+                "n_features_in": int(self.n_features_in_), "trainer": self._trainer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> MLPClassifier:
+        """Install a `state_dict()` taken from a classifier with the same options; returns self."""
+        cfg = self._validated_config()
+        self.n_features_in_ = int(state["n_features_in"])
+        self._start(cfg, self.n_features_in_, Targets(str(state["targets_kind"]), np.asarray(state["classes"])))
+        self._trainer.load_state_dict(state["trainer"])
+        self._sync()
+        return self
 
     def save(self, path: str | os.PathLike, metadata: dict | None = None) -> None:
         """Write weights, config, classes, history and optional JSON `metadata` to an .npz file, atomically."""
@@ -244,16 +329,26 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         saved = read_model(path)
         model = cls.from_config(saved.config)
         model._restore(saved.config, saved.classes, saved.n_features, saved.params, saved.history,
-                       saved.epochs_done)
+                       saved.epochs_done, saved.targets_kind)
         model.metadata_ = saved.metadata
         return model
 
     def _restore(self, cfg: MLPConfig, classes: np.ndarray, n_features: int, params: Params,
-                 history: History, epochs_done: int) -> None:
-        """Install learned state read from a model file (used by `load`)."""
+                 history, epochs_done: int, kind: str | None = None) -> None:
+        """Install learned state read from a model file (used by `load`); files older than
+        binary logistic units hold two softmax units for two classes, hence the kind from the shape."""
+        kind = kind or ("binary" if params.weights[-1].shape[1] == 1 else "multiclass")
+        self._dtype = params.weights[0].dtype
+        self._targets = Targets(kind, classes)
         self.classes_ = classes
         self.n_features_in_ = n_features
-        self._trainer = Trainer(cfg, self._spec(cfg), params, np.random.default_rng(cfg.random_state))
+        self._trainer = Trainer(cfg, self._targets.spec(cfg), params, make_rng(cfg.random_state))
         self._trainer.history = history
         self._trainer.epochs_done = epochs_done
         self._sync()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
+        return tags

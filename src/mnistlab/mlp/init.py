@@ -52,3 +52,12 @@ def init_params(layer_sizes: Sequence[int], methods: Sequence[str], rng: np.rand
         weights.append(init_layer(methods[i], fan_in, fan_out, rng, factor=factor, interval=interval, dtype=dtype))
         biases.append(np.zeros(fan_out, dtype=dtype))
     return weights, biases
+
+
+def make_rng(random_state) -> np.random.Generator:
+    """A Generator from an int seed, None, a RandomState (a seed drawn from it) or a Generator (itself)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    return np.random.default_rng(random_state)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from mnistlab.errors import ModelFileError
 from mnistlab.mlp.config import MLPConfig
@@ -30,8 +31,6 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
     `metadata` is any JSON-ready dict stored beside the weights (the CLI keeps the dataset and
     preprocessing there); `MLPClassifier.load` returns it as `model.metadata_`.
     """
-    from sklearn.utils.validation import check_is_fitted
-
     check_is_fitted(model, "coefs_")
     path = Path(path)
     classes = np.asarray(model.classes_)
@@ -43,6 +42,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
         "classes": classes.astype(str) if classes_kind == "str" else classes,
         "classes_kind": np.array(classes_kind),
         "n_features_in": np.array(model.n_features_in_),
+        "targets_kind": np.array(model._targets.kind),
         "epochs_done": np.array(model.n_iter_),
         "n_layers": np.array(len(model.coefs_)),
         "metadata_json": np.array(json.dumps(metadata or {})),
@@ -75,6 +75,8 @@ class SavedModel:
     params: Params
     history: History
     metadata: dict
+    targets_kind: str | None = None
+    """"binary", "multiclass" or "multilabel"; None in files older than that distinction."""
 
 
 def read_model(path: str | os.PathLike) -> SavedModel:
@@ -102,5 +104,7 @@ def read_model(path: str | os.PathLike) -> SavedModel:
     history = History.from_arrays({k.removeprefix("history__"): v for k, v in files.items()
                                    if k.startswith("history__")})
     metadata = json.loads(str(files["metadata_json"])) if "metadata_json" in files else {}
+    kind = str(files["targets_kind"]) if "targets_kind" in files else None
     return SavedModel(config=cfg, classes=files["classes"], n_features=int(files["n_features_in"]),
-                      epochs_done=int(files["epochs_done"]), params=params, history=history, metadata=metadata)
+                      epochs_done=int(files["epochs_done"]), params=params, history=history, metadata=metadata,
+                      targets_kind=kind)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnistlab.mlp.activations import ACTIVATIONS, DERIVATIVES
+from mnistlab.mlp.dropout import Dropout
 from mnistlab.mlp.losses import output_delta
 
 
@@ -100,10 +101,13 @@ class Workspace:
     `Params.flat()`.
     """
 
-    def __init__(self, layer_sizes: Sequence[int], batch_size: int, dtype: np.dtype = np.float32) -> None:
+    def __init__(self, layer_sizes: Sequence[int], batch_size: int, dtype: np.dtype = np.float32,
+                 gather_inputs: bool = True) -> None:
         self.batch_size = batch_size
         self.dtype = np.dtype(dtype)
         self.acts = [np.empty((batch_size, s), dtype) for s in layer_sizes]
+        if not gather_inputs:  # sparse inputs are gathered by SciPy, not into a dense buffer
+            self.acts[0] = np.empty((0, layer_sizes[0]), dtype)
         self.deltas = [np.empty((0, 0), dtype)] + [np.empty((batch_size, s), dtype) for s in layer_sizes[1:]]
         self.tmp = [np.empty((0, 0), dtype)] + [np.empty((batch_size, s), dtype) for s in layer_sizes[1:]]
         self.targets = np.empty((batch_size, layer_sizes[-1]), dtype)
@@ -122,45 +126,60 @@ class Workspace:
 
 
 def forward(spec: NetSpec, params: Params, X: np.ndarray, acts: list[np.ndarray],
-            output_activation: bool = True) -> np.ndarray:
+            output_activation: bool = True, dropout: Dropout | None = None) -> np.ndarray:
     """Propagate X (n, n_in) and write activations into acts[1:][:n]; return the outputs (n, n_out).
 
-    `acts` are buffers with at least n rows (a Workspace's); X itself serves as layer 0.
+    `acts` are buffers with at least n rows (a Workspace's); X itself serves as layer 0, dense
+    or a SciPy sparse matrix (the first product is then sparse x dense, the rest dense).
     With output_activation=False the last layer's pre-activations Z are returned instead.
+    With `dropout` (training only), the next layer reads the dropped copy of each hidden layer.
     """
     n, last = X.shape[0], len(params.weights) - 1
     A = X
     for l, (W, b) in enumerate(zip(params.weights, params.biases)):
         Z = acts[l + 1][:n]
-        np.matmul(A, W, out=Z)  # (n, fan_in) @ (fan_in, fan_out)
+        if isinstance(A, np.ndarray):
+            np.matmul(A, W, out=Z)  # (n, fan_in) @ (fan_in, fan_out)
+        else:
+            Z[...] = A @ W  # sparse (n, fan_in) @ dense: SciPy's product
         Z += b
         if l < last:
             ACTIVATIONS[spec.activation](Z, spec.slope)
         elif output_activation:
             ACTIVATIONS[spec.output](Z)
-        A = Z
+        A = Z if dropout is None or l == last else dropout.apply(l, Z)
     return A
 
 
 def backward(spec: NetSpec, params: Params, X: np.ndarray, Y: np.ndarray, ws: Workspace, *,
-             scale: float = 1.0, l2: float = 0.0, l1: float = 0.0) -> None:
+             scale: float = 1.0, l2: float = 0.0, l1: float = 0.0, row_weights: np.ndarray | None = None,
+             dropout: Dropout | None = None) -> None:
     """Write the gradient of scale * (loss + l2/2 |W|^2 + l1 |W|_1) into ws.grad_weights/grad_biases.
 
-    Call right after `forward(spec, params, X, ws.acts)`: it reads the stored activations.
-    X (n, n_in) is the same input; Y (n, n_out) the one-hot targets. Biases are never
-    regularised. scale is 1/n for mean reduction, 1 for the seed's summed cost.
+    Call right after `forward(spec, params, X, ws.acts, dropout=dropout)`: it reads the stored
+    activations. X (n, n_in) is the same input (dense or sparse); Y (n, n_out) the targets;
+    row_weights (n,) weighs each row's loss (sample and class weights). Biases are never
+    regularised. scale is 1/n (or 1/sum of row weights) for mean reduction, 1 for the seed's sum.
     """
     n, L = X.shape[0], len(params.weights)
     acts = [X] + [a[:n] for a in ws.acts[1:]]
+    inputs = acts if dropout is None else [X] + [d[:n] for d in dropout.dropped] + [acts[L]]  # what each layer read
     delta = output_delta(spec.loss, spec.output, acts[L], Y, out=ws.deltas[L][:n])
+    if row_weights is not None:
+        delta *= row_weights[:, None]
     if scale != 1.0:
         delta *= ws.dtype.type(scale)
     for l in range(L - 1, -1, -1):
-        np.matmul(acts[l].T, delta, out=ws.grad_weights[l])  # (fan_in, n) @ (n, fan_out)
+        if l == 0 and not isinstance(X, np.ndarray):
+            ws.grad_weights[0][...] = X.T @ delta  # sparse (fan_in, n) @ dense (n, fan_out)
+        else:
+            np.matmul(inputs[l].T, delta, out=ws.grad_weights[l])  # (fan_in, n) @ (n, fan_out)
         np.matmul(ws.ones[:n], delta, out=ws.grad_biases[l])  # column sums, 3-5x faster than np.sum
         if l > 0:  # no delta for the input layer: nothing learns from it
             prev = ws.deltas[l][:n]
             np.matmul(delta, params.weights[l].T, out=prev)  # (n, fan_out) @ (fan_out, fan_in)
+            if dropout is not None:
+                dropout.backward(l - 1, prev)
             DERIVATIVES[spec.activation](acts[l], prev, ws.tmp[l][:n], spec.slope)
             delta = prev
     add_regularisation(params, ws, scale * l2, scale * l1)
@@ -239,12 +258,13 @@ class Evaluator:
         return out
 
     def predict_index(self, spec: NetSpec, params: Params, X: np.ndarray) -> np.ndarray:
-        """The winning output unit per row, (n,) int64."""
+        """The winning class index per row, (n,) int64; with one logistic unit, 1 where its logit > 0."""
         params = self._cast(params)
         out = np.empty(X.shape[0], dtype=np.int64)
         for start in range(0, X.shape[0], self.chunk_size):
             stop = start + self.chunk_size
-            out[start:stop] = self._logits(spec, params, X[start:stop]).argmax(axis=1)
+            Z = self._logits(spec, params, X[start:stop])
+            out[start:stop] = Z.argmax(axis=1) if Z.shape[1] > 1 else Z[:, 0] > 0
         return out
 
     def accuracy(self, spec: NetSpec, params: Params, X: np.ndarray, y_index: np.ndarray) -> float:

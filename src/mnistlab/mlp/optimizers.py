@@ -11,13 +11,33 @@ from collections.abc import Sequence
 
 import numpy as np
 
-SOLVERS = ("sgd", "rmsprop", "adam")
+SOLVERS = ("sgd", "rmsprop", "adam", "lbfgs")
+STOCHASTIC_SOLVERS = ("sgd", "rmsprop", "adam")
+SCHEDULES = ("decay", "constant", "invscaling", "adaptive")
 MOMENTUM_TYPES = ("seed", "classical", "nesterov")
 
 
 def decayed_learning_rate(learning_rate: float, decrease_const: float, t: int) -> float:
     """The seed's decay lr_t = lr / (1 + decrease_const * t), t = epochs completed."""
     return learning_rate / (1.0 + decrease_const * t)
+
+
+def scheduled_learning_rate(schedule: str, learning_rate: float, *, epochs_done: int, samples_seen: int,
+                            decrease_const: float = 0.0, power_t: float = 0.5,
+                            adaptive_rate: float | None = None) -> float:
+    """The step size of the next epoch under `schedule` (one of SCHEDULES).
+
+    "decay": the seed's lr / (1 + decrease_const * epochs_done); "constant": lr;
+    "invscaling": scikit-learn's lr / (samples_seen + 1) ** power_t; "adaptive": the rate the
+    trainer keeps, divided by 5 each time the loss stops improving (`adaptive_rate`).
+    """
+    if schedule == "decay":
+        return decayed_learning_rate(learning_rate, decrease_const, epochs_done)
+    if schedule == "invscaling":
+        return learning_rate / (samples_seen + 1) ** power_t
+    if schedule == "adaptive" and adaptive_rate is not None:
+        return adaptive_rate
+    return learning_rate
 
 
 class Optimizer:
@@ -34,6 +54,23 @@ class Optimizer:
         """The optimizer's arrays, for checkpoints and tests."""
         return []
 
+    def state_dict(self) -> dict:
+        """Copies of every buffer and counter (None before the first update), for checkpoints."""
+        return {name: _copy(getattr(self, name)) for name in self._buffers}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore buffers and counters saved by `state_dict` (scratch is rebuilt on demand)."""
+        for name in self._buffers:
+            setattr(self, name, _copy(state[name]))
+
+    _buffers: tuple[str, ...] = ()
+
+
+def _copy(value):
+    if isinstance(value, list):
+        return [np.array(a, copy=True) for a in value]
+    return value
+
 
 class SGD(Optimizer):
     """Mini-batch gradient descent, optionally with momentum.
@@ -49,6 +86,8 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.momentum_type = momentum_type
         self._velocity: list[np.ndarray] | None = None
+
+    _buffers = ("_velocity",)
 
     def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         mu = self.momentum
@@ -91,9 +130,12 @@ class RMSprop(Optimizer):
         self._square: list[np.ndarray] | None = None
         self._scratch: list[np.ndarray] | None = None
 
+    _buffers = ("_square",)
+
     def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         if self._square is None:
             self._square = [np.zeros_like(p) for p in params]
+        if self._scratch is None:
             self._scratch = [np.empty_like(p) for p in params]
         for p, g, s, tmp in zip(params, grads, self._square, self._scratch):
             f = p.dtype.type
@@ -123,10 +165,13 @@ class Adam(Optimizer):
         self._v: list[np.ndarray] | None = None
         self._scratch: list[np.ndarray] | None = None
 
+    _buffers = ("t", "_m", "_v")
+
     def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         if self._m is None:
             self._m = [np.zeros_like(p) for p in params]
             self._v = [np.zeros_like(p) for p in params]
+        if self._scratch is None:
             self._scratch = [np.empty_like(p) for p in params]
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
@@ -153,11 +198,13 @@ class Adam(Optimizer):
 def make_optimizer(solver: str, learning_rate: float, *, momentum: float = 0.0,
                    momentum_type: str = "classical", rho: float = 0.9, beta_1: float = 0.9,
                    beta_2: float = 0.999, epsilon: float = 1e-7) -> Optimizer:
-    """Build the optimizer called `solver` ("sgd", "rmsprop" or "adam")."""
+    """Build the optimizer called `solver` ("sgd", "rmsprop", "adam"; "lbfgs" gets an inert one)."""
     if solver == "sgd":
         return SGD(learning_rate, momentum, momentum_type)
     if solver == "rmsprop":
         return RMSprop(learning_rate, rho, epsilon)
     if solver == "adam":
         return Adam(learning_rate, beta_1, beta_2, epsilon)
+    if solver == "lbfgs":  # L-BFGS-B takes its own steps (mnistlab.mlp.lbfgs); nothing to update
+        return Optimizer(learning_rate)
     raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")

@@ -22,6 +22,8 @@ def activate(name: str, Z: np.ndarray, slope: float = 0.01) -> np.ndarray:
         return np.where(Z > 0, Z, 0.0)
     if name == "leaky_relu":
         return np.where(Z > 0, Z, slope * Z)
+    if name == "identity":
+        return Z.copy()
     if name == "softmax":
         E = np.exp(Z - Z.max(axis=1, keepdims=True))
         return E / E.sum(axis=1, keepdims=True)
@@ -39,6 +41,8 @@ def activation_derivative(name: str, Z: np.ndarray, slope: float = 0.01) -> np.n
         return (Z > 0).astype(float)
     if name == "leaky_relu":
         return np.where(Z > 0, 1.0, slope)
+    if name == "identity":
+        return np.ones_like(Z)
     raise ValueError(name)
 
 

@@ -1,77 +1,71 @@
-"""The epoch loop: shuffled mini-batches gathered into reused buffers, history, early stopping.
+"""The epoch loop: shuffled mini-batches gathered into reused buffers, history, stopping rules.
 
 `Trainer` owns the mutable state of one training (params, optimizer, workspace, random
-generator, history); the maths it calls live in `network` and `optimizers`. The estimator
-wraps it; the CLI drives it through the estimator with progress callbacks.
+generator, history, stopping counters) and can hand all of it out as plain arrays and
+scalars (`state_dict`) and take it back, so a training continues bit for bit. The maths it
+calls live in `network` and `optimizers`. The estimator wraps it.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from mnistlab.errors import TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
+from mnistlab.mlp.dropout import Dropout
 from mnistlab.mlp.history import History
-from mnistlab.mlp.losses import EPS, loss_value
+from mnistlab.mlp.losses import loss_value
+from mnistlab.mlp.metrics import batch_metrics
 from mnistlab.mlp.network import (Evaluator, NetSpec, Params, Workspace, add_regularisation, backward, forward,
                                    regularisation_cost)
-from mnistlab.mlp.optimizers import decayed_learning_rate, make_optimizer
+from mnistlab.mlp.optimizers import make_optimizer, scheduled_learning_rate
+from mnistlab.mlp.stopping import Stopping
 
 BatchCallback = Callable[[int, int], None]
+EpochCallback = Callable[[dict], Any]
+"""Called with a copy of each epoch's history row; returning True stops training after it."""
 
 BLOCK_ROWS = 2048
 """Batches larger than this are processed in blocks of this many rows, their gradients summed:
 a gathered block stays in cache from the forward product to the weight gradient, which makes
 large batches about 20% faster (benchmarks/README.md). Smaller batches run in one pass."""
-EpochCallback = Callable[[dict], "bool | None"]
-"""Called with each epoch's metrics row; returning True stops training after that epoch."""
+
+MIN_ADAPTIVE_RATE = 1e-6
+"""The "adaptive" schedule stops dividing the rate by 5 below this (scikit-learn's bound)."""
 
 
 @dataclass
-class EvalData:
-    """A labelled set to score during training: X (n, features) float, y_index (n,) class indices."""
+class TrainData:
+    """Rows the loop reads: X (n, features) dense or SciPy CSR; Y (n, outputs) float targets
+    (one-hot, one logistic column for two classes, or a multilabel indicator); y_index (n,)
+    class indices (None for multilabel); weights (n,) per-row loss weights, None on the plain path."""
 
-    X: np.ndarray
-    y_index: np.ndarray
+    X: Any
+    Y: np.ndarray
+    y_index: np.ndarray | None
+    weights: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return self.X.shape[0]
+
+    def take(self, idx: np.ndarray) -> TrainData:
+        """The rows `idx` as a new TrainData (copies)."""
+        return TrainData(self.X[idx], self.Y[idx], None if self.y_index is None else self.y_index[idx],
+                         None if self.weights is None else self.weights[idx])
 
 
-def one_hot(y_index: np.ndarray, n_classes: int, dtype: np.dtype = np.float32) -> np.ndarray:
-    """One-hot rows (n, n_classes) for class indices (n,)."""
-    Y = np.zeros((y_index.shape[0], n_classes), dtype=dtype)
-    Y[np.arange(y_index.shape[0]), y_index] = 1
-    return Y
-
-
-def batch_metrics(loss: str, A: np.ndarray, Y: np.ndarray, y_index: np.ndarray,
-                  scratch: np.ndarray) -> tuple[float, float, int]:
-    """(summed loss, mean |A - Y|, number correct) of outputs A against one-hot Y (m, classes).
-
-    Cheaper than `losses.loss_value` because Y is one-hot: with D = |A - Y|, the logloss
-    terms y log a + (1 - y) log(1 - a) are log(1 - D), and D is the error the seed reports.
-    `scratch` (m, classes) is overwritten; nothing is allocated but a few scalars.
-    """
-    eps = EPS.get(A.dtype, 1e-7)
-    D = np.subtract(A, Y, out=scratch)
-    np.abs(D, out=D)
-    error = float(D.mean())
-    if loss == "mse":
-        flat = D.ravel()
-        cost = 0.5 * float(np.dot(flat, flat))
-    elif loss == "logloss":
-        np.subtract(D.dtype.type(1), D, out=D)
-        np.maximum(D, D.dtype.type(eps), out=D)
-        np.log(D, out=D)
-        cost = -float(D.sum())
-    else:
-        picked = A[np.arange(A.shape[0]), y_index]
-        cost = -float(np.log(np.maximum(picked, picked.dtype.type(eps))).sum())
-    correct = int(np.count_nonzero(A.argmax(axis=1) == y_index))
-    return cost, error, correct
+def batch_rows(batch_size: int | str, n: int) -> int:
+    """Rows per mini-batch: "auto" is scikit-learn's min(200, n); larger sizes are clipped to n."""
+    return min(200, n) if batch_size == "auto" else min(int(batch_size), n)
 
 
 class Trainer:
@@ -84,47 +78,70 @@ class Trainer:
                                         beta_2=cfg.beta_2, epsilon=cfg.epsilon)
         dtype = params.weights[0].dtype
         self.workspace: Workspace | None = None
+        self.dropout: Dropout | None = None
         self.predictor = Evaluator(params.layer_sizes, chunk_size=4096, dtype=np.float64)
         self.evaluator = Evaluator(params.layer_sizes, dtype=dtype)
         self.history = History(len(params.weights))
+        self.stopping = Stopping(cfg.tol, cfg.n_iter_no_change, cfg.early_stopping)
         self.epochs_done = 0
+        self.samples_seen = 0
+        self.best_params: Params | None = None
+        self.adaptive_rate: float | None = None
+        self.split_seed: int | None = None
 
     def __getstate__(self) -> dict:
-        # The workspace is scratch and is rebuilt on demand; never pickle it.
-        return {**self.__dict__, "workspace": None}
+        # The workspace and dropout masks are scratch and are rebuilt on demand; never pickle them.
+        return {**self.__dict__, "workspace": None, "dropout": None}
 
-    def _workspace(self, n: int) -> Workspace:
-        size = min(self.cfg.batch_size, n, BLOCK_ROWS)
-        if self.workspace is None or self.workspace.batch_size < size:
-            self.workspace = Workspace(self.params.layer_sizes, size, self.params.weights[0].dtype)
+    def _workspace(self, n: int, sparse: bool) -> Workspace:
+        size = min(batch_rows(self.cfg.batch_size, n), BLOCK_ROWS)
+        ws = self.workspace
+        if ws is None or ws.batch_size < size or (ws.acts[0].shape[0] == 0) != sparse:
+            sizes, dtype = self.params.layer_sizes, self.params.weights[0].dtype
+            self.workspace = Workspace(sizes, size, dtype, gather_inputs=not sparse)
             self._grad_sum = np.empty_like(self.workspace.flat_grads)
+            if self.cfg.dropout:
+                self.dropout = Dropout(self.cfg.dropout, sizes, size, dtype)
         return self.workspace
 
-    def _rows(self, X: np.ndarray, Y: np.ndarray, y_index: np.ndarray, order: np.ndarray | None,
-              start: int, stop: int, ws: Workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _rows(self, data: TrainData, order: np.ndarray | None, start: int, stop: int, ws: Workspace) -> TrainData:
         """Rows start:stop of the epoch's order: views without shuffling, else gathered into ws's buffers."""
         if order is None:
-            return X[start:stop], Y[start:stop], y_index[start:stop]
+            rows = slice(start, stop)
+            return TrainData(data.X[rows], data.Y[rows], None if data.y_index is None else data.y_index[rows],
+                             None if data.weights is None else data.weights[rows])
         idx, m = order[start:stop], stop - start  # the dataset itself is never copied
-        Xb = np.take(X, idx, axis=0, out=ws.acts[0][:m], mode="clip")
-        Yb = np.take(Y, idx, axis=0, out=ws.targets[:m], mode="clip")
-        return Xb, Yb, y_index[idx]
+        X = data.X[idx] if ws.acts[0].shape[0] == 0 else np.take(data.X, idx, axis=0, out=ws.acts[0][:m], mode="clip")
+        Y = np.take(data.Y, idx, axis=0, out=ws.targets[:m], mode="clip")
+        return TrainData(X, Y, None if data.y_index is None else data.y_index[idx],
+                         None if data.weights is None else data.weights[idx])
 
-    def _batch_step(self, X: np.ndarray, Y: np.ndarray, y_index: np.ndarray, order: np.ndarray | None,
-                    start: int, stop: int, ws: Workspace) -> tuple[float, float, int]:
-        """Gradient of rows start:stop, block by block, into ws.grads; returns (data cost, error sum, correct)."""
+    def _batch_step(self, data: TrainData, order: np.ndarray | None, start: int, stop: int,
+                    ws: Workspace) -> tuple[float, float, int, float]:
+        """Gradient of rows start:stop, block by block, into ws.grads.
+
+        Returns (data cost, error sum, correct, scale): scale is what the summed cost and
+        gradient were multiplied by (1 / rows, or 1 / their total weight, for mean reduction).
+        """
         cfg, spec, params = self.cfg, self.spec, self.params
         m, block = stop - start, ws.batch_size
-        scale = 1.0 / m if cfg.loss_reduction == "mean" else 1.0
+        if data.weights is None:
+            total = float(m)
+        else:
+            total = float(data.weights[start:stop].sum() if order is None else data.weights[order[start:stop]].sum())
+        scale = (1.0 / total if total > 0 else 0.0) if cfg.loss_reduction == "mean" else 1.0
         data_cost = error_sum = 0.0
         correct = 0
         for first in range(start, stop, block):
             last = min(first + block, stop)
-            Xb, Yb, yb = self._rows(X, Y, y_index, order, first, last, ws)
-            outputs = forward(spec, params, Xb, ws.acts)
-            cost, error, n_correct = batch_metrics(spec.loss, outputs, Yb, yb, ws.tmp[-1][:last - first])
+            b = self._rows(data, order, first, last, ws)
+            if self.dropout is not None:
+                self.dropout.draw(self.rng, last - first)
+            outputs = forward(spec, params, b.X, ws.acts, dropout=self.dropout)
+            cost, error, n_correct = batch_metrics(spec.loss, outputs, b.Y, b.y_index, ws.tmp[-1][:last - first],
+                                                   b.weights)
             data_cost, error_sum, correct = data_cost + cost, error_sum + error * (last - first), correct + n_correct
-            backward(spec, params, Xb, Yb, ws, scale=scale)
+            backward(spec, params, b.X, b.Y, ws, scale=scale, row_weights=b.weights, dropout=self.dropout)
             if m > block:  # sum the blocks' gradients; ws.grads holds only the last block's
                 if first == start:
                     np.copyto(self._grad_sum, ws.flat_grads)
@@ -133,26 +150,30 @@ class Trainer:
         if m > block:
             np.copyto(ws.flat_grads, self._grad_sum)
         add_regularisation(params, ws, scale * cfg.l2, scale * cfg.l1)
-        return data_cost, error_sum, correct
+        return data_cost, error_sum, correct, scale
 
-    def run_epoch(self, X: np.ndarray, Y: np.ndarray, y_index: np.ndarray,
-                  on_batch_end: BatchCallback | None = None) -> dict[str, float]:
-        """One pass over X (n, features) with one-hot Y (n, classes); returns the batch-averaged metrics."""
-        cfg, params = self.cfg, self.params
-        n = X.shape[0]
-        ws = self._workspace(n)
-        B = min(cfg.batch_size, n)
+    def learning_rate(self) -> float:
+        """The step size of the next epoch under the configured schedule."""
+        cfg = self.cfg
+        return scheduled_learning_rate(cfg.lr_schedule, cfg.learning_rate, epochs_done=self.epochs_done,
+                                       samples_seen=self.samples_seen, decrease_const=cfg.decrease_const,
+                                       power_t=cfg.power_t, adaptive_rate=self.adaptive_rate)
+
+    def run_epoch(self, data: TrainData, on_batch_end: BatchCallback | None = None) -> dict[str, float]:
+        """One pass over `data`; returns the batch-averaged metrics."""
+        cfg, params, n = self.cfg, self.params, data.n
+        ws = self._workspace(n, not isinstance(data.X, np.ndarray))
+        B = batch_rows(cfg.batch_size, n)
         n_batches = math.ceil(n / B)
         order = self.rng.permutation(n) if cfg.shuffle else None
-        self.optimizer.learning_rate = decayed_learning_rate(cfg.learning_rate, cfg.decrease_const, self.epochs_done)
+        self.optimizer.learning_rate = self.learning_rate()
         flat_params = [params.flat()]  # the optimizer updates one buffer, not one array per layer
         total_cost = total_reg_share = total_error = 0.0
         correct = 0
         for k in range(n_batches):
             start, stop = k * B, min((k + 1) * B, n)
-            scale = 1.0 / (stop - start) if cfg.loss_reduction == "mean" else 1.0
             reg_cost = regularisation_cost(params, cfg.l2, cfg.l1)
-            data_cost, error_sum, n_correct = self._batch_step(X, Y, y_index, order, start, stop, ws)
+            data_cost, error_sum, n_correct, scale = self._batch_step(data, order, start, stop, ws)
             total_cost += scale * (data_cost + reg_cost)
             total_reg_share += (reg_cost / (data_cost + reg_cost)) if reg_cost else 0.0
             correct += n_correct
@@ -163,49 +184,117 @@ class Trainer:
         return {"loss": total_cost / n_batches, "accuracy": correct / n, "error": total_error / n_batches,
                 "reg_share": total_reg_share / n_batches, "learning_rate": self.optimizer.learning_rate}
 
-    def fit(self, X: np.ndarray, y_index: np.ndarray, epochs: int, *, validation: EvalData | None = None,
-            test: EvalData | None = None, on_batch_end: BatchCallback | None = None,
-            on_epoch_end: EpochCallback | None = None) -> None:
-        """Train for up to `epochs` epochs (early stopping on `validation` if configured)."""
-        cfg = self.cfg
-        Y = one_hot(y_index, self.params.weights[-1].shape[1], X.dtype)
-        best_score, best_params, waited = -math.inf, None, 0
+    def score(self, data: TrainData) -> float:
+        """Accuracy on `data` (weighted by its row weights; multilabel: whole rows right)."""
+        if data.n == 0:
+            return float("nan")
+        if data.y_index is None:
+            right = np.all((self.evaluator.outputs(self.spec, self.params, data.X) > 0.5) == (data.Y > 0.5), axis=1)
+        else:
+            right = self.evaluator.predict_index(self.spec, self.params, data.X) == data.y_index
+        return float(np.average(right, weights=data.weights))
+
+    def check_finite(self, loss: float, snapshot: Params) -> None:
+        """Raise TrainingDiverged (weights restored to `snapshot`) when the loss or a weight is not finite."""
+        if not (math.isfinite(loss) and all(np.isfinite(a).all() for a in self.params.weights)):
+            self.params.assign(snapshot)
+            raise TrainingDiverged(
+                f"the loss became {loss} in epoch {self.epochs_done + 1}; lower the learning rate "
+                f"(now {self.cfg.learning_rate:g}) or the regularisation, or standardise the inputs")
+
+    def end_epoch(self, row: dict, data: TrainData, validation: TrainData | None, test: TrainData | None) -> None:
+        """Evaluate, update the stopping counters and the adaptive rate, and record the row."""
+        cfg, epoch = self.cfg, self.epochs_done + 1
+        t1 = time.perf_counter()
+        row["epoch"] = epoch
+        if cfg.eval_train_every and epoch % cfg.eval_train_every == 0:
+            row["train_accuracy"] = self.score(TrainData(data.X, data.Y, data.y_index))
+        if test is not None and cfg.eval_test_every and epoch % cfg.eval_test_every == 0:
+            row["test_accuracy"] = self.score(test)
+        if validation is not None:
+            outputs = self.evaluator.outputs(self.spec, self.params, validation.X)
+            row["val_loss"] = loss_value(self.spec.loss, outputs, validation.Y) / max(validation.n, 1)
+            row["val_accuracy"] = self.score(validation)
+        if self.stopping.update(row["loss"], row.get("val_accuracy")):
+            self.best_params = self.params.copy()
+        if self.stopping.exhausted and cfg.lr_schedule == "adaptive" and row["learning_rate"] > MIN_ADAPTIVE_RATE:
+            self.adaptive_rate = row["learning_rate"] / 5.0
+            self.stopping.no_improvement = 0
+        for l, W in enumerate(self.params.weights):
+            row[f"mean_abs_weight_{l}"] = float(np.abs(W).mean())
+        row["eval_seconds"] = time.perf_counter() - t1
+        self.history.append(row)
+        self.epochs_done = epoch
+
+    def fit(self, data: TrainData, epochs: int, *, validation: TrainData | None = None,
+            test: TrainData | None = None, on_batch_end: BatchCallback | None = None,
+            on_epoch_end: EpochCallback | None = None) -> str:
+        """Train up to `epochs` more epochs; returns why it ended: "converged", "stopped" or "budget".
+
+        "converged": the stopping rule fired; "stopped": `on_epoch_end` returned True;
+        "budget": every epoch ran. With early stopping, the best weights are restored.
+        """
+        outcome = "budget"
         for _ in range(epochs):
             snapshot = self.params.copy()
             t0 = time.perf_counter()
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below, once
-                row = self.run_epoch(X, Y, y_index, on_batch_end)
-            t1 = time.perf_counter()
-            epoch = self.epochs_done + 1
-            if not (math.isfinite(row["loss"]) and all(np.isfinite(a).all() for a in self.params.weights)):
-                self.params.assign(snapshot)
-                raise TrainingDiverged(
-                    f"the loss became {row['loss']} in epoch {epoch}; lower the learning rate "
-                    f"(now {cfg.learning_rate:g}) or the regularisation, or standardise the inputs")
-            row["epoch"] = epoch
-            row["epoch_seconds"] = t1 - t0
-            if cfg.eval_train_every and epoch % cfg.eval_train_every == 0:
-                row["train_accuracy"] = self.evaluator.accuracy(self.spec, self.params, X, y_index)
-            if test is not None and cfg.eval_test_every and epoch % cfg.eval_test_every == 0:
-                row["test_accuracy"] = self.evaluator.accuracy(self.spec, self.params, test.X, test.y_index)
-            if validation is not None:
-                outputs = self.evaluator.outputs(self.spec, self.params, validation.X)
-                Yv = one_hot(validation.y_index, outputs.shape[1], outputs.dtype)
-                row["val_loss"] = loss_value(self.spec.loss, outputs, Yv) / max(len(Yv), 1)
-                row["val_accuracy"] = float(np.mean(outputs.argmax(axis=1) == validation.y_index))
-            for l, W in enumerate(self.params.weights):
-                row[f"mean_abs_weight_{l}"] = float(np.abs(W).mean())
-            row["eval_seconds"] = time.perf_counter() - t1
-            self.history.append(row)
-            self.epochs_done = epoch
+                row = self.run_epoch(data, on_batch_end)
+            row["epoch_seconds"] = time.perf_counter() - t0
+            self.check_finite(row["loss"], snapshot)
+            self.samples_seen += data.n
+            self.end_epoch(row, data, validation, test)
+            if self.stopping.exhausted:
+                outcome = "converged"
             if on_epoch_end is not None and on_epoch_end(dict(row)):
-                break  # the caller asked to stop after this epoch
-            if validation is not None and cfg.early_stopping:
-                if row["val_accuracy"] > best_score + cfg.min_delta:
-                    best_score, best_params, waited = row["val_accuracy"], self.params.copy(), 0
-                else:
-                    waited += 1
-                    if waited >= cfg.patience:
-                        break
-        if best_params is not None:
-            self.params.assign(best_params)
+                outcome = "stopped"
+            if outcome != "budget":
+                break
+        self.restore_best()
+        return outcome
+
+    def restore_best(self) -> None:
+        """With early stopping, put back the weights of the best validation score."""
+        if self.cfg.early_stopping and self.best_params is not None:
+            self.params.assign(self.best_params)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything training needs to continue bit for bit, as plain arrays and scalars (copies).
+
+        Keys: params (flat float array), optimizer (buffers and step counter), rng (the
+        generator's bit_generator.state dict), epochs_done, samples_seen, history (column ->
+        array), stopping (counters), best_params (flat array or None), adaptive_rate, split_seed.
+        """
+        return {
+            "params": self.params.flat().copy(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": copy.deepcopy(self.rng.bit_generator.state),
+            "epochs_done": self.epochs_done,
+            "samples_seen": self.samples_seen,
+            "history": self.history.as_arrays(),
+            "stopping": self.stopping.state_dict(),
+            "best_params": None if self.best_params is None else self.best_params.flat().copy(),
+            "adaptive_rate": self.adaptive_rate,
+            "split_seed": self.split_seed,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from `state_dict()` output: the params must have the same layer sizes."""
+        flat = self.params.flat()
+        if flat.shape != np.shape(state["params"]):
+            raise ValueError(f"the saved state has {np.size(state['params'])} parameters, this net "
+                             f"{flat.size}; restore it into a model with the same layer sizes")
+        flat[...] = state["params"]
+        self.optimizer.load_state_dict(state["optimizer"])
+        bit_generator = getattr(np.random, state["rng"]["bit_generator"])()
+        bit_generator.state = copy.deepcopy(state["rng"])
+        self.rng = np.random.Generator(bit_generator)
+        self.epochs_done, self.samples_seen = int(state["epochs_done"]), int(state["samples_seen"])
+        self.history = History.from_arrays(state["history"])
+        self.stopping.load_state_dict(state["stopping"])
+        self.best_params = None
+        if state["best_params"] is not None:
+            self.best_params = self.params.copy()
+            self.best_params.flat()[...] = state["best_params"]
+        self.adaptive_rate = state["adaptive_rate"]
+        self.split_seed = state["split_seed"]

@@ -43,7 +43,8 @@ class MnistlabEngine(DenseEngine):
         model = MLPClassifier(
             hidden_sizes=job.hidden, activation=job.activation, output="softmax", loss="cross_entropy",
             loss_reduction="mean", solver="sgd", learning_rate=job.learning_rate, momentum=job.momentum,
-            momentum_type="classical", batch_size=job.batch_size, epochs=job.epochs, shuffle=True, init="glorot",
+            momentum_type="classical", batch_size=job.batch_size, epochs=job.epochs, n_iter_no_change=None,
+            shuffle=True, init="glorot",
             random_state=job.random_state,
         )
         stamps = _Stamps()

@@ -1,0 +1,89 @@
+"""What MLPClassifier's inputs become: validated arrays, TrainData with weights, the validation split.
+
+A mixin of `MLPClassifier` (it reads the estimator's fitted `_targets` and `_trainer`), kept
+apart so the estimator module holds the API and this one the data handling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse
+from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, column_or_1d
+
+try:
+    from sklearn.utils.validation import validate_data
+except ImportError:  # scikit-learn < 1.6
+    def validate_data(estimator, *args, **kwargs):
+        return estimator._validate_data(*args, **kwargs)
+
+from mnistlab.mlp.config import MLPConfig
+from mnistlab.mlp.targets import row_weights
+from mnistlab.mlp.trainer import TrainData
+
+
+def _as_csr(X):
+    # Rows are gathered per batch: CSR slices rows cheaply, CSC does not.
+    return X.tocsr() if scipy.sparse.issparse(X) and X.format != "csr" else X
+
+
+class EstimatorData:
+    """Input validation and TrainData building for MLPClassifier."""
+
+    def _validate_xy(self, X, y, cfg: MLPConfig, *, reset: bool):
+        dtype = np.dtype(cfg.dtype) if reset else self._dtype
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=dtype, order="C",
+                             multi_output=True, reset=reset)
+        if reset:
+            self._dtype = dtype
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        return _as_csr(X), y
+
+    def _validate_x(self, X):
+        return _as_csr(validate_data(self, X, accept_sparse=["csr", "csc"], dtype=self._dtype, order="C",
+                                     reset=False))
+
+    def _train_data(self, X, y, sample_weight, cfg: MLPConfig) -> TrainData:
+        Y, y_index = self._targets.encode(y, self._dtype)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        return TrainData(X, Y, y_index, row_weights(self._targets, y_index, cfg.class_weight, sample_weight,
+                                                    self._dtype))
+
+    def _split_validation(self, cfg: MLPConfig, data: TrainData) -> tuple[TrainData, TrainData]:
+        """A stratified train/validation split (plain for multilabel), the same on every warm-start fit."""
+        trainer = self._trainer
+        if trainer.split_seed is None:
+            trainer.split_seed = int(trainer.rng.integers(np.iinfo(np.int32).max))
+        stratify = data.y_index
+        if stratify is not None:
+            counts = np.bincount(stratify, minlength=len(self.classes_))
+            if counts.min() < 2:
+                rare = np.asarray(self.classes_[counts.argmin()]).tolist()
+                raise ValueError(f"early stopping's stratified split needs at least 2 samples of every class; "
+                                 f"class {rare!r} has {counts.min()}; add samples or set early_stopping=False")
+        try:
+            train, val = train_test_split(np.arange(data.n), test_size=cfg.validation_fraction,
+                                          random_state=trainer.split_seed, stratify=stratify)
+        except ValueError as exc:
+            raise ValueError(f"cannot split {data.n} samples for early stopping ({exc}); "
+                             "raise validation_fraction, add samples, or set early_stopping=False") from None
+        if len(val) < 2:
+            raise ValueError(f"the validation set has {len(val)} sample(s); raise validation_fraction "
+                             f"(now {cfg.validation_fraction}) or add samples")
+        return data.take(np.sort(train)), data.take(np.sort(val))
+
+    def _eval_data(self, eval_set) -> TrainData | None:
+        if eval_set is None:
+            return None
+        X_test, y_test = eval_set
+        X_test = self._validate_x(X_test)
+        y_test = np.asarray(y_test)
+        if y_test.ndim == 1:
+            y_test = column_or_1d(y_test)
+        Y, y_index = self._targets.encode(y_test, self._dtype, "eval_set labels")
+        return TrainData(X_test, Y, y_index)
