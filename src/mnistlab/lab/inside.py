@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.data import load
 from mnistlab.errors import ConfigError
+from mnistlab.insight import first_layer_kernels
 from mnistlab.lab.encode import encode_maps, encode_pixels, encode_stack
 from mnistlab.lab.models import CNNModel, MLPModel
 
@@ -19,8 +21,6 @@ MAX_EXAMPLES = 60
 
 def test_set(dataset: str):
     """The test split of `dataset` (cached by the data layer)."""
-    from mnistlab.data import load
-
     return load(dataset, "test")
 
 
@@ -79,8 +79,6 @@ def mlp_activations(model: MLPModel, image: np.ndarray) -> list[dict[str, Any]]:
 
 def cnn_kernels(model: CNNModel) -> dict[str, Any]:
     """The first conv layer's kernels (n_maps, k, k), signed."""
-    from mnistlab.insight import first_layer_kernels
-
     return encode_stack(first_layer_kernels(model.model), signed=True)
 
 

@@ -16,7 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.backend import import_keras
+from mnistlab.cnn.model import to_model_input
+from mnistlab.data import load
+from mnistlab.data.preprocess import PreprocessConfig, build_preprocessor
 from mnistlab.errors import ModelFileError
+from mnistlab.insight.extract import layer_kind, layers_of_kind, model_input
+from mnistlab.insight.extract import load_cnn as load_keras_cnn
+from mnistlab.mlp.activations import ACTIVATIONS
+from mnistlab.mlp.estimator import MLPClassifier
 
 MODEL_FILES = {"mlp": "model.npz", "cnn": "model.keras"}
 
@@ -40,8 +48,6 @@ class MLPModel:
 
     def activations(self, images: np.ndarray) -> list[np.ndarray]:
         """Every layer's activations after the input: [hidden_1, ..., hidden_k, probabilities], each (n, units)."""
-        from mnistlab.mlp.activations import ACTIVATIONS
-
         cfg = self.classifier.config
         layers, last = [], len(self.classifier.coefs_) - 1
         a = self.features(images)
@@ -91,9 +97,6 @@ class CNNModel:
 
     def forward(self, images: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Class probabilities (n, 10) and every conv/pooling layer's maps (n, h, w, c) for `images`."""
-        from mnistlab.cnn.backend import import_keras
-        from mnistlab.cnn.model import to_model_input
-
         keras = import_keras()
         outputs = self.extractor(to_model_input(images), training=False)
         arrays = [np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float32) for out in outputs]
@@ -101,9 +104,6 @@ class CNNModel:
 
     def probabilities(self, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
         """Class probabilities (n, 10), in batches through the model itself."""
-        from mnistlab.cnn.backend import import_keras
-        from mnistlab.cnn.model import to_model_input
-
         keras = import_keras()
         chunks = [keras.ops.convert_to_numpy(self.model(to_model_input(images[i:i + batch_size]), training=False))
                   for i in range(0, len(images), batch_size)]
@@ -118,10 +118,6 @@ class CNNModel:
 
 def load_mlp(run_dir: Path, run_config: dict[str, Any] | None) -> MLPModel:
     """Load run_dir/model.npz (no pickles) and refit its preprocessing on its training split."""
-    from mnistlab.data import load
-    from mnistlab.data.preprocess import PreprocessConfig, build_preprocessor
-    from mnistlab.mlp.estimator import MLPClassifier
-
     classifier = MLPClassifier.load(run_dir / MODEL_FILES["mlp"])  # .npz read without pickles
     meta = {**(run_config or {}), **{k: v for k, v in classifier.metadata_.items() if v is not None}}
     dataset = meta.get("dataset", "mnist")
@@ -141,9 +137,6 @@ def load_mlp(run_dir: Path, run_config: dict[str, Any] | None) -> MLPModel:
 
 def load_cnn(run_dir: Path, run_config: dict[str, Any] | None) -> CNNModel:
     """Load run_dir/model.keras in Keras' safe mode and build its feature extractor."""
-    from mnistlab.cnn.backend import import_keras
-    from mnistlab.insight.extract import layer_kind, layers_of_kind, load_cnn as load_keras_cnn, model_input
-
     keras = import_keras()
     model = load_keras_cnn(run_dir / MODEL_FILES["cnn"])
     map_layers = layers_of_kind(model, ("conv", "pool"))

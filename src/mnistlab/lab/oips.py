@@ -17,8 +17,11 @@ from typing import Any
 import numpy as np
 
 from mnistlab.errors import ConfigError
+from mnistlab.insight.extract import get_layer, n_units
+from mnistlab.insight.oip import OIPConfig, compute_oips
 from mnistlab.lab.encode import encode_stack
 from mnistlab.lab.models import CNNModel
+from mnistlab.runs.rundir import atomic_open
 
 BATCH = 16
 
@@ -41,10 +44,6 @@ def read_gallery(path: Path) -> dict[str, Any] | None:
 
 def compute_gallery(model: CNNModel, layer: str, path: Path, progress: Any, steps: int = 60) -> None:
     """OIPs of every map of `layer`, BATCH maps at a time, reporting `progress(done, total)`; saved to `path`."""
-    from mnistlab.insight.extract import get_layer, n_units
-    from mnistlab.insight.oip import OIPConfig, compute_oips
-    from mnistlab.runs.rundir import atomic_open
-
     total = n_units(get_layer(model.model, layer))
     config = OIPConfig(steps=steps)
     parts = []
@@ -76,8 +75,6 @@ class OIPJobs:
 
     def start(self, model: CNNModel, layer: str, path: Path) -> dict[str, Any]:
         """Start computing the gallery unless it exists or is being computed; return its status."""
-        from mnistlab.insight.extract import get_layer
-
         get_layer(model.model, layer)  # ConfigError for an unknown layer, before any thread starts
         with self._lock:
             job = self._jobs.get(path)

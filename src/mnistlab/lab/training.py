@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ConfigError
+from mnistlab.runs.rundir import write_json_atomic
 
 KINDS = ("mlp", "cnn")
 DATASETS = ("mnist", "fashion-mnist")
@@ -116,8 +117,6 @@ def find_run(runs_dir: Path, name: str) -> Path | None:
 
 def mark_interrupted(run_dir: Path) -> None:
     """Record status "interrupted" in run.json if the run still says "running" (its process is gone)."""
-    from mnistlab.runs.rundir import write_json_atomic
-
     path = run_dir / "run.json"
     try:
         info = json.loads(path.read_text())
