@@ -70,12 +70,12 @@ def lab_client(lab_runs):
 class LabServer:
     """The lab served by uvicorn in a thread on a free 127.0.0.1 port; `stop()` ends it."""
 
-    def __init__(self, runs_dir: Path) -> None:
+    def __init__(self, runs_dir: Path, token: str | None = None) -> None:
         from mnistlab.lab.server import make_server, open_listener
 
         self.sock = open_listener("127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
-        self.app = create_app(runs_dir, poll_seconds=0.2)
+        self.app = create_app(runs_dir, poll_seconds=0.2, token=token)
         self.server = make_server(self.app)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
@@ -102,3 +102,16 @@ def lab_server(lab_runs) -> Iterator[LabServer]:
     finally:
         server.stop()
 
+
+@pytest.fixture
+def serve_lab(lab_runs):
+    """A factory of lab servers over `lab_runs` (e.g. with a token); each is stopped after the test."""
+    servers: list[LabServer] = []
+
+    def serve(**options) -> LabServer:
+        servers.append(LabServer(lab_runs["dir"], **options).start())
+        return servers[-1]
+
+    yield serve
+    for server in servers:
+        server.stop()

@@ -60,6 +60,18 @@ def test_the_runs_page_loads_without_console_errors(lab_server, lab_runs, page):
     assert page.problems == []
 
 
+def test_with_a_token_the_printed_url_opens_a_working_page(serve_lab, lab_runs, page):
+    """The token in the URL becomes a cookie: the page's API calls, event stream and assets all pass."""
+    server = serve_lab(token="t0ken")
+    page.goto(server.url)
+    assert "a token is required" in page.content()
+    page.problems.clear()  # the refused page itself logs a 403
+    page.goto(server.url + "?token=t0ken")
+    page.wait_for_selector(f"tr[data-run='{lab_runs['mlp'].name}']")
+    wait_for(lambda: page.inner_text("#live") == "live", 20, "the event stream")
+    assert page.problems == []
+
+
 def test_a_training_started_from_the_form_appears_and_its_curve_grows(lab_server, lab_runs, page):
     page.goto(lab_server.url)
     page.fill("input[name=train_size]", "3000")
