@@ -102,24 +102,29 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 
 async def index(request: Request) -> Response:
+    """The page (every view is drawn by its scripts)."""
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store", "Content-Security-Policy": PAGE_CSP})
 
 
 async def api_runs(request: Request) -> Response:
+    """GET /api/runs: the table of runs."""
     return JSONResponse({"runs": await run_in_threadpool(runs_table, _lab(request).runs_dir)})
 
 
 async def api_run(request: Request) -> Response:
+    """GET /api/runs/{run}: one run's row, files, config, curves and problems."""
     path, _, _ = _lab(request).run(request.path_params["run"])
     return JSONResponse(await run_in_threadpool(run_details, path))
 
 
 async def api_confusion(request: Request) -> Response:
+    """GET /api/runs/{run}/confusion: the test-set confusion matrix."""
     lab, name = _lab(request), request.path_params["run"]
     return JSONResponse(await run_in_threadpool(lambda: inside.confusion(lab.model(name))))
 
 
 async def api_examples(request: Request) -> Response:
+    """GET /api/runs/{run}/examples: test images of a confusion cell, or the misclassified."""
     lab, name = _lab(request), request.path_params["run"]
     true, predicted = _int_param(request, "true"), _int_param(request, "predicted")
     limit = _int_param(request, "limit", inside.MAX_EXAMPLES)
@@ -127,11 +132,13 @@ async def api_examples(request: Request) -> Response:
 
 
 async def api_weights(request: Request) -> Response:
+    """GET /api/runs/{run}/weights: an MLP's first-layer weights as pictures."""
     lab, name = _lab(request), request.path_params["run"]
     return JSONResponse(await run_in_threadpool(lambda: inside.mlp_weights(lab.model(name, "mlp"))))
 
 
 async def api_activations(request: Request) -> Response:
+    """GET /api/runs/{run}/activations?image=I: an MLP's activations of test image I."""
     lab, name, index = _lab(request), request.path_params["run"], _int_param(request, "image", 0)
 
     def work() -> dict[str, Any]:
@@ -143,11 +150,13 @@ async def api_activations(request: Request) -> Response:
 
 
 async def api_kernels(request: Request) -> Response:
+    """GET /api/runs/{run}/kernels: a CNN's first conv kernels."""
     lab, name = _lab(request), request.path_params["run"]
     return JSONResponse(await run_in_threadpool(lambda: {"kernels": inside.cnn_kernels(lab.model(name, "cnn"))}))
 
 
 async def api_maps(request: Request) -> Response:
+    """GET /api/runs/{run}/maps?image=I: a CNN's feature maps of test image I."""
     lab, name, index = _lab(request), request.path_params["run"], _int_param(request, "image", 0)
 
     def work() -> dict[str, Any]:
@@ -159,6 +168,7 @@ async def api_maps(request: Request) -> Response:
 
 
 async def api_oip(request: Request) -> Response:
+    """GET: the OIP gallery's status or images; POST: start computing it."""
     lab, name = _lab(request), request.path_params["run"]
     path, _, _ = lab.run(name)
     target = oip_file(path, request.query_params.get("layer", ""))
@@ -170,6 +180,7 @@ async def api_oip(request: Request) -> Response:
 
 
 async def api_compare(request: Request) -> Response:
+    """GET /api/compare?runs=A,B: curves and config differences of several runs."""
     lab = _lab(request)
     names = [n for n in request.query_params.get("runs", "").split(",") if n]
     if len(names) < 2:
@@ -179,20 +190,24 @@ async def api_compare(request: Request) -> Response:
 
 
 async def api_predict(request: Request) -> Response:
+    """POST /api/predict: a drawing through the chosen runs' models."""
     lab, body = _lab(request), await _json_body(request)
     return JSONResponse(await run_in_threadpool(predict, body, lab.run, lab.models.get))
 
 
 async def api_jobs(request: Request) -> Response:
+    """GET /api/jobs: the trainings this lab started."""
     return JSONResponse({"jobs": await run_in_threadpool(_lab(request).jobs.list)})
 
 
 async def api_train(request: Request) -> Response:
+    """POST /api/train: start a training from the form's fields."""
     lab, body = _lab(request), await _json_body(request)
     return JSONResponse(await run_in_threadpool(lab.jobs.start, body), status_code=202)
 
 
 async def api_stop(request: Request) -> Response:
+    """POST /api/jobs/{job}/stop or /api/runs/{run}/stop: interrupt a training this lab started."""
     lab = _lab(request)
     job_id = request.path_params.get("job")
     job = lab.jobs.find(job_id=job_id, run=request.path_params.get("run"))
@@ -228,6 +243,7 @@ async def events(request: Request) -> Response:
 
 
 async def run_files(request: Request) -> Response:
+    """GET /runs/{run}/{file}: a file from inside a run directory, else 404."""
     path = run_file(_lab(request).runs_dir, request.path_params["run"], request.path_params["file"])
     if path is None:
         return JSONResponse({"error": "no such file in the runs directory"}, status_code=404)
