@@ -1,4 +1,4 @@
-"""Train a `CNNConfig`'s model: optimiser, learning-rate schedule, validation hold-out, early stopping.
+"""Train a `CNNConfig`'s model: optimiser, schedule and warm-up, label smoothing, shifts, hold-out, early stopping.
 
 `train(config, images, labels)` is the library entry point (the CLI adds the run directory):
 one seed (`config.seed`) fixes weights, hold-out split and batch order, so the same seed on the
@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.augment import ShiftedBatches
 from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
+from mnistlab.cnn.schedules import warmup_schedule
 from mnistlab.errors import ConfigError, TrainingDiverged
 
 EpochHook = Callable[[dict[str, float]], "bool | None"]
@@ -54,7 +56,11 @@ def split_validation(images: np.ndarray, labels: np.ndarray, fraction: float,
 def make_optimizer(keras: Any, config: CNNConfig, steps_per_epoch: int) -> Any:
     """The Keras optimiser of `config`, its learning rate a per-step schedule where one applies."""
     lr: Any = config.learning_rate
-    if config.schedule == "step":
+    warmup_steps = int(round(config.warmup_epochs * steps_per_epoch))
+    if config.schedule == "onecycle" or (warmup_steps and config.schedule in ("none", "cosine")):
+        shape = "constant" if config.schedule == "none" else config.schedule
+        lr = warmup_schedule(keras, config.learning_rate, config.epochs * steps_per_epoch, warmup_steps, shape)
+    elif config.schedule == "step":
         lr = keras.optimizers.schedules.ExponentialDecay(lr, config.step_epochs * steps_per_epoch,
                                                          config.decay_rate, staircase=True)
     elif config.schedule == "exponential":
@@ -142,13 +148,21 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     keras.utils.set_random_seed(config.seed)
     model = build_model(config, keras=keras)
     steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
-    model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if config.label_smoothing:  # Keras smooths only one-hot targets
+        y_fit = np.eye(config.n_classes, dtype=np.float32)[y_fit]
+        if validation is not None:
+            validation = (validation[0], np.eye(config.n_classes, dtype=np.float32)[validation[1]])
+        loss: Any = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+    else:
+        loss = "sparse_categorical_crossentropy"
+    model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch), loss=loss, metrics=["accuracy"])
     history: list[dict[str, float]] = []
     diverged: list[int] = []
+    inputs: dict[str, Any] = {"x": x_fit, "y": y_fit, "batch_size": config.batch_size, "shuffle": True}
+    if config.shift_pixels:
+        inputs = {"x": ShiftedBatches(keras, x_fit, y_fit, config.batch_size, config.shift_pixels, config.seed)}
     start = time.perf_counter()
-    model.fit(x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs, validation_data=validation,
-              shuffle=True, verbose=0,
+    model.fit(**inputs, epochs=config.epochs, validation_data=validation, verbose=0,
               callbacks=_callbacks(keras, config, history, on_epoch, on_batch, steps_per_epoch, diverged))
     seconds = time.perf_counter() - start
     if diverged:
