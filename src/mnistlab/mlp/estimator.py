@@ -163,6 +163,8 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
                              "set warm_start=False to start over")
         trainer.cfg = cfg
         trainer.stopping.tol, trainer.stopping.n_iter_no_change = cfg.tol, cfg.n_iter_no_change
+        trainer.stopping.early_stopping = cfg.early_stopping
+        trainer.workspace = trainer.dropout = None  # scratch, rebuilt for the (maybe new) batch size and dropout
 
     def _sync(self, epochs_before: int = 0) -> None:
         """Publish the trainer's state as the learned attributes; n_iter_ counts epochs after `epochs_before`."""
