@@ -161,8 +161,11 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         if trainer.params.layer_sizes != [n_features, *cfg.hidden_sizes, targets.n_outputs]:
             raise ValueError("warm_start cannot change hidden_sizes or the number of features; "
                              "set warm_start=False to start over")
+        if (cfg.dropout, cfg.batch_size) != (trainer.cfg.dropout, trainer.cfg.batch_size):
+            trainer.workspace = trainer.dropout = None  # scratch buffers, rebuilt for the new sizes
         trainer.cfg = cfg
         trainer.stopping.tol, trainer.stopping.n_iter_no_change = cfg.tol, cfg.n_iter_no_change
+        trainer.stopping.early_stopping = cfg.early_stopping
 
     def _sync(self, epochs_before: int = 0) -> None:
         """Publish the trainer's state as the learned attributes; n_iter_ counts epochs after `epochs_before`."""
