@@ -16,7 +16,7 @@ from mnistlab.runs.training import save_history, train_cnn_run, train_mlp_run
 
 QUICK_MLP = MLPRunConfig(dataset="mnist", scaler="unit", train_size=600,
                          mlp=MLPConfig(hidden_sizes=(16,), learning_rate=0.01, batch_size=100, epochs=4,
-                                       n_iter_no_change=None, solver="adam", random_state=0))
+                                       solver="adam", n_iter_no_change=None, random_state=0))
 
 
 @pytest.fixture(scope="module")
