@@ -9,6 +9,9 @@ import time
 import numpy as np
 import pytest
 
+pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+
 from mnistlab.data import load
 from mnistlab.runs.rundir import RunDir
 

@@ -10,7 +10,12 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 from mnistlab.cli import main
+
+pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
 
 
 def test_the_command_serves_the_runs_and_stops_on_ctrl_c(lab_runs):

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
+
+pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+
+from starlette.testclient import TestClient  # noqa: E402  (after the skip)
 
 from mnistlab.cli.lab import lab_url
 from mnistlab.lab import create_app
