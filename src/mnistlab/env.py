@@ -64,7 +64,7 @@ def thread_settings() -> dict[str, Any]:
 def backend_devices(backend: str) -> list[str]:
     """Devices the framework of a Keras `backend` sees (imports it; call in a short-lived process)."""
     if backend == "torch":
-        import torch
+        import torch  # each framework loads only when its devices are asked for
 
         gpus = [f"cuda:{i} {torch.cuda.get_device_name(i)}" for i in range(torch.cuda.device_count())] \
             if torch.cuda.is_available() else []

@@ -33,7 +33,7 @@ def configure_threads(n_threads: int | None) -> int:
         os.environ["XLA_FLAGS"] = f"{xla} --xla_cpu_multi_thread_eigen=false".strip()
     _limiter = threadpool_limits(limits=n)
     if "torch" in sys.modules:
-        import torch
+        import torch  # already loaded by someone: only then is its pool there to bound
 
         torch.set_num_threads(n)
     return n

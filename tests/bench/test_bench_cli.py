@@ -39,7 +39,7 @@ def test_bench_mlp_bad_options_fail_with_one_line(args, message, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--engines", "caffe"], "unknown CNN engine 'cnn-caffe'"),
+    (["--engines", "caffe"], "unknown CNN engine(s) caffe"),
     (["--batches", "0"], "batches, threads and repeats must be at least 1"),
     (["--batch-sizes", "0"], "--batch-sizes needs positive integers"),
 ])

@@ -8,7 +8,8 @@ import pytest
 from mnistlab.bench.client import Worker
 from mnistlab.bench.dataset import save_bench_data, synthetic_bench_data
 from mnistlab.bench.engines import get_engine
-from mnistlab.bench.engines.base import TrainJob, TrainOutcome
+from mnistlab.bench.engines.base import TrainOutcome
+from mnistlab.bench.jobs import TrainJob
 from mnistlab.bench.sweep import available_engines
 from mnistlab.errors import BackendError, ConfigError
 

@@ -29,15 +29,22 @@ def thread_states() -> dict[int, tuple[str, float]]:
 
 
 def main(backend: str, threads: int, train: bool = True) -> None:
-    from mnistlab.cnn.backend import import_keras
-    from mnistlab.cnn.config import CNNConfig
-    from mnistlab.cnn.timing import time_batches
+    import numpy as np
 
-    import_keras(backend, threads=threads)
+    from mnistlab.bench.engines import get_engine
+    from mnistlab.bench.engines.base import BenchData
+    from mnistlab.bench.jobs import CnnJob
+    from mnistlab.cnn.backend import import_keras
+
+    keras = import_keras(backend, threads=threads)
     if not train:
         print(json.dumps({"backend": backend, "threads": threads, "cpus": len(os.sched_getaffinity(0))}))
         return
-    config = CNNConfig(backend=backend, threads=threads)
+    engine = get_engine(f"keras-{backend}")
+    rng = np.random.default_rng(0)  # random images: speed does not depend on the pixels
+    images = rng.random((128 * 7, 784), dtype=np.float32)
+    labels = rng.integers(0, 10, len(images))
+    data = BenchData(images, labels, images[:10], labels[:10])
     samples, stop = [], threading.Event()
 
     def sampler():
@@ -50,13 +57,16 @@ def main(backend: str, threads: int, train: bool = True) -> None:
     before = thread_states()
     watcher = threading.Thread(target=sampler, daemon=True)
     watcher.start()
-    result = time_batches(config, batch_size=128, n_batches=6, warmup_batches=1)
+    cpu0 = time.process_time()
+    outcome = engine.train(data, CnnJob(batch_size=128, n_batches=6, warmup_batches=1))
+    cpu_seconds = time.process_time() - cpu0
+    seconds = outcome.train_seconds + outcome.warmup_seconds
     stop.set()
     watcher.join()
     after = thread_states()
     used = {tid: cpu - before.get(tid, ("", 0.0))[1] for tid, (_, cpu) in after.items()}
     total = sum(used.values())
-    report = {"backend": result["backend"], "threads": threads, "cpu_over_wall": result["cpu_seconds"] / result["seconds"],
+    report = {"backend": keras.backend.backend(), "threads": threads, "cpu_over_wall": cpu_seconds / seconds,
               "busy_threads": sum(1 for v in used.values() if v > 0.1 * total),
               "parallel_share": sum(1 for s in samples if s >= 2) / max(len(samples), 1),
               "samples": len(samples), "cpus": len(os.sched_getaffinity(0))}

@@ -81,12 +81,26 @@ def test_eval_reports_accuracy_and_per_class(trained, capsys):
     assert "accuracy" in capsys.readouterr().out
 
 
+def test_stopping_options_parse_into_the_config():
+    from mnistlab.cli.mlp import resolve_config
+
+    options = {"batch_size": "auto", "n_iter_no_change": "inf", "lr_schedule": "adaptive", "dropout": 0.2}
+    mlp = resolve_config(options).mlp
+    assert (mlp.batch_size, mlp.n_iter_no_change, mlp.lr_schedule, mlp.dropout) == ("auto", float("inf"),
+                                                                                  "adaptive", 0.2)
+    assert resolve_config({"n_iter_no_change": "none"}).mlp.n_iter_no_change is None
+
+
 @pytest.mark.parametrize("args,message", [
     (["--hidden", "70,0"], "at least one unit"),
     (["--hidden", "a,b"], "--hidden 'a,b' is not valid"),
     (["--lr", "-1"], "learning_rate=-1.0 is not valid"),
     (["--init-intervals", "1-2"], "--init-intervals '1-2' is not valid"),
     (["--threads", "0"], "--threads must be at least 1"),
+    (["--batch-size", "big"], "--batch-size 'big' is not valid; give a number of rows or auto"),
+    (["--n-iter-no-change", "soon"], "--n-iter-no-change 'soon' is not valid"),
+    (["--seed", "x"], "--seed 'x' is not valid"),
+    (["--dropout", "1"], "dropout=1.0 is not valid"),
 ])
 def test_bad_options_give_one_line_errors(runs_dir, capsys, args, message):
     code = main(["mlp", "train", *QUICK, *args, "--runs-dir", str(runs_dir), "--quiet"])

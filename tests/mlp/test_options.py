@@ -53,3 +53,12 @@ def test_scikit_learn_schedule_names_point_to_lr_schedule(blobs):
     X, y = blobs
     with pytest.raises(ConfigError, match="set lr_schedule='adaptive' instead"):
         MLPClassifier(learning_rate="adaptive").fit(X, y)
+    with pytest.raises(ConfigError, match="mnistlab calls it 'sigmoid'"):
+        MLPClassifier(activation="logistic").fit(X, y)
+
+
+def test_configs_written_before_the_stopping_rule_keep_their_meaning():
+    old = {"hidden_sizes": [8], "epochs": 35, "patience": 5, "min_delta": 0.0, "early_stopping": False}
+    assert MLPConfig.from_dict(old).n_iter_no_change is None
+    early = MLPConfig.from_dict({**old, "early_stopping": True, "patience": 3, "min_delta": 0.01})
+    assert (early.n_iter_no_change, early.tol) == (3, 0.01)

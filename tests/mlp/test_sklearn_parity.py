@@ -12,7 +12,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from mnistlab import MLPClassifier
 
-FIXED = dict(hidden_sizes=(16,), batch_size=32, n_iter_no_change=None, random_state=0)
+FIXED = dict(hidden_sizes=(16,), batch_size=32, n_iter_no_change=None, init="sqrt_nodes", random_state=0)
 
 
 @pytest.fixture(scope="module")

@@ -62,6 +62,8 @@ def test_sweep_trains_every_trial_as_a_run_directory(asha_sweep):
     assert [row["lr"] for row in rows] == ["0.002", "1e-09"]
     assert {row["hostname"] for row in rows} == {socket.gethostname()}
     assert all(int(row["pid"]) != os.getpid() for row in rows)  # trained in Ray workers, not here
+    assert {row["blas_threads"] for row in rows} == {"1"}  # threads_per_trial bounds the BLAS pools
+    assert all(float(row["cpu_seconds_per_epoch"]) > 0 for row in rows if row["status"] == "completed")
     assert "start [lr=0.002 seed=0]" in err and "epoch 1" in err  # one line per event when stderr is not a terminal
 
 
@@ -70,11 +72,11 @@ def test_asha_stops_the_bad_trial_and_its_run_says_so(asha_sweep):
     assert summary["counts"] == {"completed": 1, "stopped": 1}
     rows = {row["lr"]: row for row in _rows(Path(summary["sweep_dir"]))}
     good, bad = rows["0.002"], rows["1e-09"]
-    assert (good["status"], good["epochs"]) == ("completed", "3")
-    assert bad["status"] == "stopped" and int(bad["epochs"]) < 3
+    assert (good["status"], good["epochs_trained"]) == ("completed", "3")
+    assert bad["status"] == "stopped" and int(bad["epochs_trained"]) < 3
     record = load_run(bad["run_dir"])
     assert record.status == "stopped"
-    assert record.summary["stopped"] is True and record.summary["epochs"] == int(bad["epochs"])
+    assert record.summary["stopped"] is True and record.summary["epochs"] == int(bad["epochs_trained"])
     assert load_run(good["run_dir"]).status == "completed"
     marker = json.loads((Path(bad["run_dir"]) / "trial.json").read_text())
     assert marker["params"] == {"lr": 1e-9} and marker["seed"] == 0
@@ -87,3 +89,20 @@ def test_report_of_a_sweep_directory_is_the_sweep_page(asha_sweep, capsys):
     for part in ("Best trial", "Parallel coordinates", "<svg", "Top 10 configurations", "mean ± sd",
                  "data:image/png;base64,", "stopped"):
         assert part in page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("search", ["random", "optuna"])
+def test_random_and_optuna_train_each_point_once_per_seed(search, write_spec, tmp_path, ray_guard):
+    from mnistlab.sweep import load_spec, run_sweep
+
+    spec = load_spec(write_spec(top={"search": f'"{search}"', "samples": "2", "seeds": "[0, 1]"},
+                                space={"lr": "{ loguniform = [1e-3, 1e-1] }"}))
+    summary = run_sweep(spec, runs_dir=tmp_path / "runs")
+    assert summary["counts"] == {"completed": 4}
+    rows = _rows(Path(summary["sweep_dir"]))
+    by_point: dict[str, list[str]] = {}
+    for row in rows:
+        assert 1e-3 <= float(row["lr"]) <= 1e-1
+        by_point.setdefault(row["lr"], []).append(row["seed"])
+    assert len(by_point) == 2 and all(sorted(seeds) == ["0", "1"] for seeds in by_point.values())

@@ -66,3 +66,25 @@ def test_resume_after_sigkill_trains_only_what_is_left(write_spec, tmp_path, cap
     with (sweep_dir / "results.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert sorted(row["lr"] for row in rows if row["status"] == "completed") == ["0.001", "0.002", "0.005", "0.01"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_and_resume_finishes(write_spec, tmp_path, capsys, ray_guard):
+    runs = tmp_path / "runs"
+    spec = write_spec(top={"max_concurrent": "1"}, fixed={"epochs": "3"}, space={"lr": "[0.001, 0.002, 0.005]"})
+    driver = subprocess.Popen([sys.executable, "-m", "mnistlab", "sweep", spec, "--runs-dir", str(runs)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not list(runs.glob("*/*/metrics.csv")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        driver.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        _, err = driver.communicate(timeout=120)
+    finally:
+        _kill_group(driver)
+    assert driver.returncode == 130
+    (sweep_dir,) = runs.iterdir()
+    assert f"continue with: mnistlab sweep --resume {sweep_dir}" in err
+    assert json.loads((sweep_dir / "sweep.json").read_text())["status"] == "interrupted"
+    assert main(["sweep", "--resume", str(sweep_dir), "--json", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"] == {"completed": 3}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mnistlab.cli import main
@@ -85,18 +87,18 @@ def test_spec_file_problems(tmp_path, capsys):
 
 
 def test_option_names_follow_the_train_commands():
-    """Every alias a spec accepts is an option of `mnistlab <model> train` (one declaration, checked here)."""
+    """Every name a spec accepts is an option of `mnistlab <model> train` (one declaration, checked here)."""
+    from mnistlab.cli import cli
     from mnistlab.cli.cnn import _ARCH_OPTIONS, _FIELD_OPTIONS
-    from mnistlab.cli.mlp import _MLP_OPTIONS
 
-    for alias, name in MLP_ALIASES.items():
-        assert _MLP_OPTIONS[alias] == name
-    assert set(MLP_RUN_ALIASES) <= {"pca", "clusters"}
+    mlp_flags = {p.name for p in cli.commands["mlp"].commands["train"].params}
+    assert MLP_ALIASES["lr"] == "learning_rate" and MLP_ALIASES["hidden"] == "hidden_sizes"
+    assert set(MLP_RUN_ALIASES) <= mlp_flags
+    mlp_names = set(option_names("mlp"))
+    assert {"lr", "hidden", "train_size", "pca", "clusters", "scaler", "learning_rate"} <= mlp_names
+    assert "seed" not in mlp_names and "random_state" not in mlp_names  # seeds have their own key
     assert set(CNN_ARCH_OPTIONS) == set(_ARCH_OPTIONS)
     assert CNN_ALIASES["lr"] == _FIELD_OPTIONS["lr"]
-    mlp_names = set(option_names("mlp"))
-    assert set(_MLP_OPTIONS) - {"seed"} <= mlp_names
-    assert {"lr", "hidden", "train_size", "pca", "clusters", "scaler"} <= mlp_names
     assert {"conv", "dense", "lr", "dropout", "validation_split"} <= set(option_names("cnn"))
 
 
@@ -109,3 +111,15 @@ def test_cnn_spec_builds_layers_from_the_cli_form(write_spec):
                           options={**spec.fixed, "conv": "8,16"})
     assert [layer.size for layer in config.layers if layer.kind == "conv"] == [8, 16]
     assert (config.seed, config.threads, config.validation_split) == (3, 1, 0.1)
+
+
+def test_base_is_a_runs_config_json_kept_absolute(write_spec, tmp_path, monkeypatch):
+    from mnistlab.mlp.run import PRESETS
+
+    config = tmp_path / "run" / "config.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps(PRESETS["seed"].to_dict()))
+    monkeypatch.chdir(tmp_path)
+    spec = load_spec(write_spec(top={"base": '"run/config.json"'}, drop=("preset",)))
+    assert spec.preset is None and spec.base == str(config)
+    assert spec.base_config()["mlp"]["hidden_sizes"] == [70, 30]

@@ -7,10 +7,10 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from mnistlab.bench.jobs import Job, job_to_fields
 from mnistlab.errors import BackendError
 
 
@@ -45,10 +45,10 @@ class Worker:
             self.ready_info = hello
         return self.ready_info
 
-    def run(self, job: Any) -> dict[str, Any]:
-        """Send one job (a dataclass or dict) and return the worker's measured result."""
+    def run(self, job: Job | dict[str, Any]) -> dict[str, Any]:
+        """Send one job (a `jobs` dataclass, or its fields as a dict) and return the worker's measured result."""
         self.wait_ready()
-        fields = asdict(job) if is_dataclass(job) else dict(job)
+        fields = dict(job) if isinstance(job, dict) else job_to_fields(job)
         assert self._proc.stdin is not None
         try:
             self._proc.stdin.write(json.dumps(fields) + "\n")

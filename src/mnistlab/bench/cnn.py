@@ -2,8 +2,9 @@
 
 Every engine trains the seed's convnet (mnistlab.cnn.model.build_model's default; the
 PyTorch loop builds the same layers) on the same MNIST images, same batch size, same SGD
-with momentum, in its own worker process; a few batches warm up (compilation) apart, then
-`n_batches` are timed. Seconds per epoch are that rate times 60000 images.
+with momentum, in its own worker process (a `jobs.CnnJob` through the one engine interface);
+a few batches warm up (compilation) apart, then `n_batches` are timed. Seconds per epoch are
+that rate times 60000 images. This replaces the former `python -m mnistlab.cnn.timing`.
 """
 
 from __future__ import annotations
@@ -11,151 +12,17 @@ from __future__ import annotations
 import os
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mnistlab.bench.engines.base import BenchData, TrainOutcome, blas_threads, module_available
+from mnistlab.bench.engines import CNN_ENGINES, get_engine
+from mnistlab.bench.engines.base import BenchData
+from mnistlab.bench.jobs import CnnJob
 from mnistlab.errors import ConfigError
 
-CNN_ENGINES = ("cnn-keras-jax", "cnn-keras-tensorflow", "cnn-keras-torch", "cnn-torch")
 EPOCH_IMAGES = 60_000
-
-
-@dataclass(frozen=True)
-class CnnJob:
-    """One timing: `warmup_batches` untimed, then `n_batches` timed, at `batch_size`."""
-
-    batch_size: int = 64
-    n_batches: int = 50
-    warmup_batches: int = 3
-    learning_rate: float = 0.05
-    momentum: float = 0.9
-    random_state: int = 0
-
-
-class _CnnEngine:
-    name = "cnn"
-
-    def make_job(self, fields: dict[str, Any]) -> CnnJob:
-        """A `CnnJob` from JSON fields."""
-        return CnnJob(**fields)
-
-    def _slices(self, data: BenchData, job: CnnJob) -> tuple[Any, Any, Any, Any]:
-        import numpy as np
-
-        n_warm, n_timed = job.batch_size * job.warmup_batches, job.batch_size * job.n_batches
-        need = n_warm + n_timed
-        if need > data.X_train.shape[0]:
-            raise ConfigError(f"{job.n_batches}+{job.warmup_batches} batches of {job.batch_size} need {need} "
-                              f"images, only {data.X_train.shape[0]} loaded; use fewer batches")
-        images = data.X_train[:need].reshape(-1, 28, 28, 1)
-        labels = data.y_train[:need].astype(np.int64)
-        return images[:n_warm], labels[:n_warm], images[n_warm:], labels[n_warm:]
-
-
-class KerasCnnEngine(_CnnEngine):
-    """The default CNN of `mnistlab.cnn.model.build_model` on one Keras backend."""
-
-    def __init__(self, backend: str) -> None:
-        from mnistlab.bench.engines.keras_engine import KerasEngine
-
-        self._dense = KerasEngine(backend)
-        self.backend = backend
-        self.name = f"cnn-keras-{backend}"
-
-    def available(self) -> tuple[bool, str]:
-        """Available when keras and the backend import."""
-        return self._dense.available()
-
-    def setup(self, threads: int) -> None:
-        """Select the backend and bound its pools before keras loads."""
-        self._dense.setup(threads)
-
-    def threads_used(self) -> dict[str, Any]:
-        """The backend's reported pool sizes."""
-        return self._dense.threads_used()
-
-    def train(self, data: BenchData, job: CnnJob) -> TrainOutcome:
-        """Compile, fit the warm-up batches, then time `n_batches` batches of one `fit`."""
-        import keras
-
-        from mnistlab.cnn.config import CNNConfig
-        from mnistlab.cnn.model import build_model
-
-        keras.utils.set_random_seed(job.random_state)
-        model = build_model(CNNConfig(backend=self.backend, seed=job.random_state), keras=keras)
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=job.learning_rate, momentum=job.momentum),
-                      loss="sparse_categorical_crossentropy")
-        x_warm, y_warm, x, y = self._slices(data, job)
-        start = time.perf_counter()
-        model.fit(x_warm, y_warm, batch_size=job.batch_size, epochs=1, verbose=0, shuffle=False)
-        warmup = time.perf_counter() - start
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=job.batch_size, epochs=1, verbose=0, shuffle=False)
-        return TrainOutcome([time.perf_counter() - start], None, measured_warmup=warmup)
-
-
-class TorchCnnEngine(_CnnEngine):
-    """The same convnet written directly in PyTorch (NCHW), same optimiser, no Keras in between."""
-
-    name = "cnn-torch"
-
-    def available(self) -> tuple[bool, str]:
-        """Available when torch imports."""
-        return module_available("torch", "cnn")
-
-    def setup(self, threads: int) -> None:
-        """Import torch and bound its intra-op pool."""
-        import torch
-
-        torch.set_num_threads(threads)
-
-    def threads_used(self) -> dict[str, Any]:
-        """torch's intra-op pool and BLAS."""
-        import torch
-
-        return {"torch_intra_op": torch.get_num_threads(), "blas": blas_threads()}
-
-    def train(self, data: BenchData, job: CnnJob) -> TrainOutcome:
-        """Warm up on a few batches, then time `n_batches` SGD steps."""
-        import torch
-        from torch import nn
-
-        torch.manual_seed(job.random_state)
-        model = nn.Sequential(
-            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
-            nn.Linear(64 * 3 * 3, 64), nn.ReLU(), nn.Linear(64, 10),
-        )
-        optimizer = torch.optim.SGD(model.parameters(), lr=job.learning_rate, momentum=job.momentum)
-        loss_fn = nn.CrossEntropyLoss()
-        x_warm, y_warm, x, y = self._slices(data, job)
-
-        def steps(images: Any, labels: Any) -> float:
-            images = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
-            labels = torch.from_numpy(labels)
-            start = time.perf_counter()
-            for i in range(0, len(labels), job.batch_size):
-                optimizer.zero_grad(set_to_none=True)
-                loss_fn(model(images[i:i + job.batch_size]), labels[i:i + job.batch_size]).backward()
-                optimizer.step()
-            return time.perf_counter() - start
-
-        warmup = steps(x_warm, y_warm)
-        return TrainOutcome([steps(x, y)], None, measured_warmup=warmup)
-
-
-def get_cnn_engine(name: str) -> Any:
-    """The CNN engine called `name` (one of CNN_ENGINES)."""
-    if name == "cnn-torch":
-        return TorchCnnEngine()
-    if name in CNN_ENGINES:
-        return KerasCnnEngine(name.removeprefix("cnn-keras-"))
-    raise ConfigError(f"unknown CNN engine {name!r}; choose from {', '.join(CNN_ENGINES)}")
 
 
 @dataclass(frozen=True)
@@ -170,8 +37,9 @@ class CnnBenchConfig:
     dataset: str = "mnist"
 
     def __post_init__(self) -> None:
-        for name in self.engines:
-            get_cnn_engine(name)
+        unknown = sorted(set(self.engines) - set(CNN_ENGINES))
+        if unknown:
+            raise ConfigError(f"unknown CNN engine(s) {', '.join(unknown)}; choose from {', '.join(CNN_ENGINES)}")
         if not self.batch_sizes or min(self.batch_sizes) < 1:
             raise ConfigError(f"batch sizes must be positive integers, got {list(self.batch_sizes)}")
         if min(self.n_batches, self.threads, self.repeats) < 1:
@@ -197,7 +65,7 @@ def run_cnn_bench(config: CnnBenchConfig, data: BenchData | None = None,
     result = CnnBenchResult(config)
     engines = []
     for name in config.engines:
-        ok, reason = get_cnn_engine(name).available()
+        ok, reason = get_engine(name).available()
         if ok:
             engines.append(name)
         else:
@@ -237,7 +105,7 @@ def summarize_cnn(result: CnnBenchResult) -> list[dict[str, Any]]:
     for (batch_size, engine), runs in groups.items():
         seconds = statistics.median(r["train_seconds"] for r in runs)
         per_batch = seconds / result.config.n_batches
-        rows.append({"engine": engine.removeprefix("cnn-"), "threads": runs[0]["threads"], "batch_size": batch_size,
+        rows.append({"engine": engine, "threads": runs[0]["threads"], "batch_size": batch_size,
                      "batches": result.config.n_batches, "seconds_per_batch": per_batch,
                      "seconds_per_epoch": per_batch * EPOCH_IMAGES / batch_size,
                      "images_per_second": batch_size / per_batch,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,11 @@ _FILES = ("X_train", "y_train", "X_test", "y_test")
 
 
 def load_bench_data(dataset: str = "mnist", n_train: int | None = None, random_state: int = 0,
-                    scaler: str = "standard") -> BenchData:
+                    scaler: str = "standard", n_test: int | None = None) -> BenchData:
     """`dataset`'s train and test splits as float32 ``(n, 784)``, `scaler` fitted on train.
 
-    `n_train` keeps the first n training images (for tests and smoke runs); the CNN
-    benchmark uses ``scaler="unit"`` (pixels / 255) and reshapes to ``(n, 28, 28, 1)``.
+    `n_train` / `n_test` keep the first n training / test images (for tests and smoke runs); the
+    CNN benchmarks use ``scaler="unit"`` (pixels / 255) and reshape to ``(n, 28, 28, 1)``.
     """
     from mnistlab.data import load
     from mnistlab.data.preprocess import PreprocessConfig, build_preprocessor
@@ -31,6 +32,10 @@ def load_bench_data(dataset: str = "mnist", n_train: int | None = None, random_s
         train_images, train_labels = train.images[:n_train], train.labels[:n_train]
     else:
         train_images, train_labels = train.images, train.labels
+    if n_test is not None:
+        if n_test < 1:
+            raise ConfigError(f"n_test must be positive, got {n_test}")
+        test = replace(test, images=test.images[:n_test], labels=test.labels[:n_test])
     scaler = build_preprocessor(PreprocessConfig(scaler=scaler, random_state=random_state))
     X_train = np.ascontiguousarray(scaler.fit_transform(train_images), dtype=np.float32)
     X_test = np.ascontiguousarray(scaler.transform(test.images), dtype=np.float32)

@@ -20,7 +20,8 @@ from typing import Any
 from mnistlab.bench.client import Worker, run_or_drop, start_workers
 from mnistlab.bench.dataset import load_bench_data, save_bench_data
 from mnistlab.bench.engines import MLP_ENGINES, get_engine
-from mnistlab.bench.engines.base import BenchData, TrainJob
+from mnistlab.bench.engines.base import BenchData
+from mnistlab.bench.jobs import TrainJob
 from mnistlab.bench.flops import dense_train_flops
 from mnistlab.bench.gemm import gemm_gflops
 from mnistlab.errors import BackendError, ConfigError

@@ -22,9 +22,14 @@ from typing import Any
 def _measure(engine: Any, data: Any, fields: dict[str, Any]) -> dict[str, Any]:
     import resource
 
+    from mnistlab.bench.jobs import job_from_fields
+
     task = fields.pop("task", "train")
     repeats = fields.pop("repeats", 1)
-    job = engine.make_job(fields)
+    job = job_from_fields(fields)
+    reason = engine.cannot_express(job)
+    if reason:  # the parent asks first; this guards the protocol
+        raise ValueError(f"{engine.name} cannot express this job: {reason}")
     cpu0, wall0 = time.process_time(), time.perf_counter()
     if task == "targets":
         outcome = engine.targets(data, job, repeats=repeats)

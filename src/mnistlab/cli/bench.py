@@ -1,4 +1,4 @@
-"""`mnistlab bench`: the MLP engine sweep (`bench mlp`) and the CNN backend comparison (`bench cnn`)."""
+"""`mnistlab bench`: the MLP engine sweep (`bench mlp`), the CNN backend comparison (`bench cnn`), time to accuracy (`bench tta`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 
 from mnistlab.data.catalog import DATASET_NAMES
+from mnistlab.bench.engines import ENGINES
+from mnistlab.bench.recipes import DEFAULT_TASKS, RECIPES, TASKS
 from mnistlab.errors import ConfigError
 
 
@@ -58,7 +60,7 @@ def _output_options(files: str):
 
 @click.group("bench")
 def bench_group() -> None:
-    """Benchmarks you can rerun: mnistlab's NumPy MLP against the frameworks, CNN backends."""
+    """Benchmarks you can rerun: mnistlab's NumPy MLP against the frameworks, CNN backends, time to accuracy."""
 
 
 @bench_group.command("mlp")
@@ -133,7 +135,8 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
 def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, note, as_json, quiet) -> int:
     """Time the default CNN on each installed Keras backend and in plain PyTorch: s/epoch, images/s.
 
-    Example: `mnistlab bench cnn --batches 30`.
+    Example: `mnistlab bench cnn --batches 30`; one backend alone (what `python -m mnistlab.cnn.timing`
+    did): `mnistlab bench cnn --engines keras-jax --batch-sizes 64 --batches 60`.
     """
     from dataclasses import asdict
 
@@ -143,7 +146,7 @@ def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, no
 
     fields = {"batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "n_batches": batches, "repeats": repeats}
     if engines:
-        fields["engines"] = tuple(f"cnn-{e.strip()}" for e in engines.split(",") if e.strip())
+        fields["engines"] = tuple(e.strip() for e in engines.split(",") if e.strip())
     if threads is not None:
         fields["threads"] = threads
     config = CnnBenchConfig(**fields)
@@ -163,6 +166,73 @@ def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, no
     else:
         click.echo("\n".join(table_lines(rows, CNN_COLUMNS) + result.notes))
     return 0
+
+
+def _name_list(text: str | None) -> tuple[str, ...] | None:
+    return tuple(part.strip() for part in text.split(",") if part.strip()) if text else None
+
+
+@bench_group.command("tta")
+@click.option("--quick", is_flag=True,
+              help="Smoke run: 2000 training and 1000 test images, seed 0, all cores, 2 epochs (targets unreached).")
+@click.option("--tasks", help=f"Comma-separated subset of: {', '.join(TASKS)} [default: {','.join(DEFAULT_TASKS)}].")
+@click.option("--engines", help=f"Comma-separated subset of: {', '.join(ENGINES)} [default: all; dense-only engines "
+                                "skip the CNN tasks].")
+@click.option("--recipe", "recipes", multiple=True,
+              help=f"Recipe replacing the default of the tasks of its model (repeatable): {', '.join(RECIPES)}.")
+@click.option("--seeds", help="Comma-separated seeds; medians over them [default: 0,1,2; --quick: 0].")
+@click.option("--threads", "threads_text", help="Comma-separated thread counts [default: 1 and all cores].")
+@click.option("--max-epochs", type=int, help="Cap every recipe's epochs (and stretch its schedule to it).")
+@click.option("--n-train", type=int, help="Use only the first N training images.")
+@click.option("--n-test", type=int, help="Score only the first N test images.")
+@click.option("--full-curves", is_flag=True, help="Train every recipe's full epoch budget, not only up to the target.")
+@_output_options("tta.json, tta.csv and tta.png")
+def bench_tta(quick, tasks, engines, recipes, seeds, threads_text, max_epochs, n_train, n_test, full_curves, out,
+              markdown, note, as_json, quiet) -> int:
+    """Time to accuracy: training seconds until each engine's test accuracy reaches the task's target.
+
+    Every engine trains the same recipe (architecture, initialisation, Adam, schedule, batch size,
+    preprocessing) or is reported as unable to. Example: `mnistlab bench tta --quick`; the full
+    run for benchmarks/README.md: `mnistlab bench tta --out benchmarks --markdown benchmarks/README.md`.
+    """
+    from mnistlab.bench.report import csv_text, replace_section, table_lines, write_figure_atomic, write_text_atomic
+    from mnistlab.bench.tta import TtaConfig, run_tta, summarize_tta
+    from mnistlab.bench.tta_report import TTA_COLUMNS, accuracy_figure, summary_lines, tta_document, tta_markdown
+
+    overrides = {"tasks": _name_list(tasks), "engines": _name_list(engines), "recipes": tuple(recipes) or None,
+                 "seeds": _seed_list(seeds), "threads": _int_list(threads_text, "--threads"),
+                 "max_epochs": max_epochs, "n_train": n_train, "n_test": n_test, "full_curves": full_curves or None}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    config = TtaConfig.quick(**overrides) if quick else TtaConfig(**overrides)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    result = run_tta(config, progress=_progress(quiet))
+    rows = summarize_tta(result)
+    document = tta_document(result, rows, _command())
+    if out is not None:
+        write_text_atomic(out / "tta.json", json.dumps(document, indent=2, default=str) + "\n")
+        write_text_atomic(out / "tta.csv", csv_text(rows))
+        if result.runs:
+            write_figure_atomic(accuracy_figure(result.runs), out / "tta.png")
+    if markdown is not None:
+        figure = os.path.relpath(out / "tta.png", markdown.parent) if out is not None and result.runs else None
+        old = markdown.read_text() if markdown.exists() else ""
+        label = note or ("quick run" if quick else "")
+        write_text_atomic(markdown, replace_section(old, "bench-tta", tta_markdown(document, result, figure, label)))
+    if as_json:
+        click.echo(json.dumps(document, default=str))
+    else:
+        click.echo("\n".join(table_lines(rows, TTA_COLUMNS) + [""] + summary_lines(result, rows)))
+    return 0
+
+
+def _seed_list(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"--seeds takes comma-separated integers like 0,1,2, got {text!r}") from None
 
 
 COMMANDS: list[click.Command] = [bench_group]

@@ -14,15 +14,17 @@ import click
 
 from mnistlab.cli.options import print_evaluation, run_record_options
 from mnistlab.cli.progress import TrainingProgress
-from mnistlab.cnn.config import OPTIMIZERS, SCHEDULES, CNNConfig, parse_layers
+from mnistlab.cnn.config import CNN_PRESETS, OPTIMIZERS, SCHEDULES, CNNConfig, parse_layers
 from mnistlab.data.catalog import DATASET_NAMES
+from mnistlab.errors import ConfigError
 
 _D = CNNConfig()  # the documented defaults, quoted in --help
 _ARCH_OPTIONS = ("conv", "dense", "kernel", "stride", "padding", "pool", "pool_size", "dropout", "batch_norm")
 _FIELD_OPTIONS = {"dataset": "dataset", "epochs": "epochs", "batch_size": "batch_size", "optimizer": "optimizer",
                   "lr": "learning_rate", "momentum": "momentum", "schedule": "schedule",
                   "step_epochs": "step_epochs", "decay_rate": "decay_rate", "plateau_patience": "plateau_patience",
-                  "l2": "l2",
+                  "l2": "l2", "warmup_epochs": "warmup_epochs", "label_smoothing": "label_smoothing",
+                  "shift_pixels": "shift_pixels",
                   "validation_split": "validation_split", "early_stopping": "early_stopping", "seed": "seed",
                   "threads": "threads", "device": "device", "backend": "backend",
                   "gpu_memory_fraction": "gpu_memory_fraction", "train_size": "train_size"}
@@ -34,8 +36,13 @@ def cnn_group() -> None:
 
 
 def resolve_config(options: dict[str, Any]) -> CNNConfig:
-    """The config from --config FILE (or the defaults), overridden by the options given explicitly."""
-    config = CNNConfig.from_json(options["config"]) if options.get("config") else CNNConfig()
+    """The config from --config FILE or --preset (default "seed"), overridden by the options given explicitly."""
+    if options.get("config") and options.get("preset"):
+        raise ConfigError("--config and --preset both set the starting point; give one of them")
+    if options.get("config"):
+        config = CNNConfig.from_json(options["config"])
+    else:
+        config = CNN_PRESETS[options.get("preset") or "seed"]
     changes = {field: options[opt] for opt, field in _FIELD_OPTIONS.items() if options.get(opt) is not None}
     # 0 is a value to validate (--stride 0 is an error), not "not given": test for None and the unset flag.
     arch = {k: options[k] for k in _ARCH_OPTIONS if options.get(k) is not None and options.get(k) is not False}
@@ -46,6 +53,9 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 
 
 @cnn_group.command("train")
+@click.option("--preset", type=click.Choice(list(CNN_PRESETS)),
+              help="Starting configuration [default: seed]: seed (the seed's network, 5 epochs) or fast "
+                   "(2 conv blocks with batch norm, dense 128, one-cycle, 3 epochs; see docs/cnn.md).")
 @click.option("--dataset", type=click.Choice(DATASET_NAMES), help="Dataset to train on [default: mnist].")
 @click.option("--epochs", type=int, help=f"Number of epochs [default: {_D.epochs}].")
 @click.option("--batch-size", type=int, help=f"Mini-batch size [default: {_D.batch_size}].")
@@ -54,11 +64,17 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 @click.option("--momentum", type=float, help=f"Momentum of sgd/rmsprop [default: {_D.momentum}].")
 @click.option("--schedule", type=click.Choice(SCHEDULES),
               help=f"Learning-rate schedule [default: {_D.schedule}]: step (x decay-rate every step-epochs), "
-                   "exponential (x decay-rate per epoch), cosine (to 0 at the end), plateau (on val_loss).")
+                   "exponential (x decay-rate per epoch), cosine (to 0 at the end), onecycle (linear up over "
+                   "--warmup-epochs, then linear down to 0), plateau (on val_loss).")
 @click.option("--step-epochs", type=int, help=f"Epochs between steps of the step schedule [default: {_D.step_epochs}].")
 @click.option("--decay-rate", type=float, help=f"Factor of step/exponential/plateau schedules [default: {_D.decay_rate}].")
 @click.option("--plateau-patience", type=int,
               help=f"Epochs without a better val_loss before the plateau schedule cuts [default: {_D.plateau_patience}].")
+@click.option("--warmup-epochs", type=float,
+              help=f"Linear learning-rate warm-up, in epochs (constant/cosine/onecycle) [default: {_D.warmup_epochs}].")
+@click.option("--label-smoothing", type=float, help=f"Label smoothing of the loss [default: {_D.label_smoothing}].")
+@click.option("--shift-pixels", type=int,
+              help=f"Augment: shift each training image by up to N pixels per axis, per epoch [default: {_D.shift_pixels}].")
 @click.option("--l2", type=float, help=f"L2 kernel regularisation factor [default: {_D.l2}].")
 @click.option("--validation-split", type=float, help=f"Share of training images held out [default: {_D.validation_split}].")
 @click.option("--early-stopping", type=int, metavar="PATIENCE",

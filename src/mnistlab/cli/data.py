@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -40,7 +41,7 @@ def fetch_command(name: str | None, data_dir: Path | None, mirrors: tuple[str, .
             data_dir=data_dir,
             mirrors=list(mirrors) or None,
             allow_download=not offline,
-            progress=not quiet,
+            progress=not quiet and sys.stderr.isatty(),  # download bars only on a terminal, never in a log
         )
         if quiet:
             continue

@@ -8,14 +8,13 @@ and `--out`) and prints a summary (`--json`: one JSON object).
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from mnistlab.cli.progress import step_bar
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 
@@ -41,27 +40,6 @@ def _setup(threads: int | None) -> None:
     from mnistlab.cnn.backend import import_keras
 
     import_keras(threads=threads)
-
-
-@contextmanager
-def _step_bar(show: bool, desc: str) -> Iterator[Callable[[int, int], None] | None]:
-    """An on_step callback drawing a tqdm bar of gradient steps (only on a terminal, when not quiet)."""
-    if not show or not sys.stderr.isatty():
-        yield None
-        return
-    from tqdm.auto import tqdm
-
-    bar = tqdm(desc=desc, unit="step")
-
-    def on_step(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-
-    try:
-        yield on_step
-    finally:
-        bar.close()
 
 
 def _report(summary: dict[str, Any], as_json: bool, lines: list[str]) -> None:
@@ -162,7 +140,7 @@ def oip_command(model: Path, layer: str, map_indices: tuple[int, ...], dataset: 
 
     config = _oip_config(**oip_options)
     _setup(threads)
-    with _step_bar(not quiet, f"OIP {layer}") as on_step:
+    with step_bar(not quiet, f"OIP {layer}") as on_step:
         summary = oips_of(model, layer=layer, maps=map_indices, config=config, dataset=dataset, out_dir=out_dir,
                           on_step=on_step)
     dead = set(summary["dead_maps"])
@@ -203,7 +181,7 @@ def compare_command(models: tuple[Path, ...], layers: tuple[str, ...], oip_layer
         _compare_many(models, layers, n_images, dataset, as_json)
         return
     model_a, model_b = models
-    with _step_bar(not quiet, "OIPs") as on_step:
+    with step_bar(not quiet, "OIPs") as on_step:
         summary = compare_of(model_a, model_b, layers=layers, oip_layer=oip_layer, oip=not no_oip,
                              n_images=n_images, config=config, dataset=dataset, out_dir=out_dir, on_step=on_step)
     lines = [f"map matching over {summary['n_images']} {summary['dataset']} test images ({summary['seconds']:.1f} s); "

@@ -1,4 +1,4 @@
-"""Training progress on stderr, made from the library's on_epoch/on_batch callbacks.
+"""Progress on stderr, made from the library's callbacks (on_epoch/on_batch of training, on_step of OIPs).
 
 On a terminal: an epoch bar (latest metrics as its postfix) over a batch bar. In a log or CI
 (stderr not a terminal): one line per epoch instead of hundreds of carriage-return frames.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numbers
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -72,3 +74,24 @@ class TrainingProgress:
         for bar in (self._batch_bar, self._epoch_bar):
             if bar is not None:
                 bar.close()
+
+
+@contextmanager
+def step_bar(show: bool, desc: str) -> Iterator[Callable[[int, int], None] | None]:
+    """An on_step callback drawing a tqdm bar of gradient steps (only on a terminal, when not quiet)."""
+    if not show or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(desc=desc, unit="step")
+
+    def on_step(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        yield on_step
+    finally:
+        bar.close()

@@ -27,7 +27,7 @@ class _Progress:
             return
         lines = table_lines(table)
         up = f"\x1b[{self.drawn}F\x1b[J" if self.drawn else ""
-        click.echo(up + "\n".join(lines), err=True)
+        click.echo(up + "\n".join(lines), err=True, color=True)  # live only on a terminal: keep the codes
         self.drawn = len(lines)
 
 
@@ -64,7 +64,8 @@ def sweep_command(spec: Path | None, resume_dir: Path | None, address: str | Non
     else:
         best = summary["best"]
         counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["counts"].items()))
-        click.echo(f"{summary['trials']} trials ({counts}) in {summary['seconds']:.0f} s; sweep: {summary['sweep_dir']}")
+        click.echo(f"{summary['trials']} trials ({counts}) in {summary['seconds']:.0f} s; "
+                   f"sweep: {summary['sweep_dir']}")
         if best is not None:
             click.echo(f"best: {summary['metric']} {best['final']:.4f}, {best['params']} seed {best['seed']} "
                        f"({best['run_dir']})")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import confusion_matrix
 
 from mnistlab.cnn.model import to_model_input
 from mnistlab.errors import ConfigError
@@ -41,8 +42,6 @@ class Evaluation:
 
 def score(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> Evaluation:
     """Scores from true and predicted labels (n,); a class absent from y_true gets NaN accuracy."""
-    from sklearn.metrics import confusion_matrix
-
     y_true, y_pred = np.asarray(y_true).astype(np.int64), np.asarray(y_pred).astype(np.int64)
     if y_true.shape != y_pred.shape or y_true.ndim != 1 or y_true.size == 0:
         raise ConfigError(f"y_true and y_pred must be equal-length non-empty 1-D arrays, got "

@@ -1,4 +1,4 @@
-"""Train a `CNNConfig`'s model: optimiser, learning-rate schedule, validation hold-out, early stopping.
+"""Train a `CNNConfig`'s model: optimiser, schedule and warm-up, label smoothing, shifts, hold-out, early stopping.
 
 `train(config, images, labels)` is the library entry point (the CLI adds the run directory):
 one seed (`config.seed`) fixes weights, hold-out split and batch order, so the same seed on the
@@ -15,9 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.cnn.augment import ShiftedBatches
 from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
+from mnistlab.cnn.schedules import warmup_schedule
 from mnistlab.divergence import divergence_reason
 from mnistlab.errors import ConfigError, TrainingDiverged
 
@@ -55,7 +57,11 @@ def split_validation(images: np.ndarray, labels: np.ndarray, fraction: float,
 def make_optimizer(keras: Any, config: CNNConfig, steps_per_epoch: int) -> Any:
     """The Keras optimiser of `config`, its learning rate a per-step schedule where one applies."""
     lr: Any = config.learning_rate
-    if config.schedule == "step":
+    warmup_steps = int(round(config.warmup_epochs * steps_per_epoch))
+    if config.schedule == "onecycle" or (warmup_steps and config.schedule in ("none", "cosine")):
+        shape = "constant" if config.schedule == "none" else config.schedule
+        lr = warmup_schedule(keras, config.learning_rate, config.epochs * steps_per_epoch, warmup_steps, shape)
+    elif config.schedule == "step":
         lr = keras.optimizers.schedules.ExponentialDecay(lr, config.step_epochs * steps_per_epoch,
                                                          config.decay_rate, staircase=True)
     elif config.schedule == "exponential":
@@ -152,17 +158,26 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     # A resumed run draws its shuffles from a stream of its own: same seed, moved on by the epochs done.
     keras.utils.set_random_seed((config.seed + initial_epoch) % 2**32)
     steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
-    if model is None:
+    if config.label_smoothing:  # Keras smooths only one-hot targets
+        y_fit = np.eye(config.n_classes, dtype=np.float32)[y_fit]
+        if validation is not None:
+            validation = (validation[0], np.eye(config.n_classes, dtype=np.float32)[validation[1]])
+        loss: Any = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
+    else:
+        loss = "sparse_categorical_crossentropy"
+    if model is None:  # else a checkpoint's model, compiled with its optimiser state
         model = build_model(config, keras=keras)
-        model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch), loss=loss, metrics=["accuracy"])
     if on_model is not None:
         on_model(model)
     history: list[dict[str, float]] = []
     diverged: list[tuple[int, str]] = []
+    inputs: dict[str, Any] = {"x": x_fit, "y": y_fit, "batch_size": config.batch_size, "shuffle": True}
+    if config.shift_pixels:
+        inputs = {"x": ShiftedBatches(keras, x_fit, y_fit, config.batch_size, config.shift_pixels,
+                                      (config.seed + initial_epoch) % 2**32)}
     start = time.perf_counter()
-    model.fit(x_fit, y_fit, batch_size=config.batch_size, epochs=config.epochs, initial_epoch=initial_epoch,
-              validation_data=validation, shuffle=True, verbose=0,
+    model.fit(**inputs, epochs=config.epochs, initial_epoch=initial_epoch, validation_data=validation, verbose=0,
               callbacks=_callbacks(keras, config, history, on_epoch, on_batch, steps_per_epoch, diverged))
     seconds = time.perf_counter() - start
     if diverged:

@@ -55,7 +55,7 @@ def input_gradient_fn(model: Any, objective: Callable[[Any], Any]) -> GradientFn
 
 
 def _torch_gradient_fn(model: Any, objective: Callable[[Any], Any]) -> GradientFn:
-    import torch
+    import torch  # the optional backends load only when their gradient is asked for
     from keras import ops
 
     def value_and_grad(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,7 +69,7 @@ def _torch_gradient_fn(model: Any, objective: Callable[[Any], Any]) -> GradientF
 
 
 def _jax_gradient_fn(model: Any, objective: Callable[[Any], Any]) -> GradientFn:
-    import jax
+    import jax  # optional backend, loaded only when used
 
     trainable = [v.value for v in model.trainable_variables]
     non_trainable = [v.value for v in model.non_trainable_variables]
@@ -89,7 +89,7 @@ def _jax_gradient_fn(model: Any, objective: Callable[[Any], Any]) -> GradientFn:
 
 
 def _tensorflow_gradient_fn(model: Any, objective: Callable[[Any], Any]) -> GradientFn:
-    import tensorflow as tf
+    import tensorflow as tf  # optional backend, loaded only when used
 
     @tf.function(reduce_retracing=True)
     def step(x: Any) -> tuple[Any, Any]:

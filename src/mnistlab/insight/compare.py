@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from mnistlab.cnn.train import train
 from mnistlab.errors import ConfigError
@@ -84,8 +85,6 @@ def match_maps(similarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     matched : ndarray (min(p, q),)
         The similarity of each matched pair.
     """
-    from scipy.optimize import linear_sum_assignment
-
     rows, cols = linear_sum_assignment(similarity, maximize=True)
     return cols, similarity[rows, cols]
 

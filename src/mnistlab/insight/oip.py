@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.ndimage import gaussian_filter, zoom
 
 from mnistlab.errors import ConfigError
 from mnistlab.insight.backend import GradientFn, import_keras, input_gradient_fn
@@ -114,8 +115,6 @@ def initial_images(n: int, wavelength: int, amplitude: float, rng: np.random.Gen
     Wavelength 1 is independent pixel noise; a wavelength w draws noise on a grid of cells w pixels
     apart and interpolates it cubically, so the features are about w pixels wide.
     """
-    from scipy.ndimage import zoom
-
     if wavelength <= 1:
         noise = rng.standard_normal((n, size, size))
     else:
@@ -137,8 +136,6 @@ def gradient_ascent(value_and_grad: GradientFn, images: np.ndarray, config: OIPC
     history : ndarray (steps + 1, n)
         The objective of each image before each step and after the last one.
     """
-    from scipy.ndimage import gaussian_filter
-
     x = np.array(images, dtype=np.float32)
     history = []
     for step in range(config.steps):

@@ -18,6 +18,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from mnistlab.errors import ConfigError
 from mnistlab.insight.extract import LayerRef, get_layer, last_conv_layer, predict_layers
@@ -55,10 +58,6 @@ def nearest_centroid_accuracy(features: np.ndarray, labels: np.ndarray, patterns
 def probe_accuracy(train_features: np.ndarray, train_labels: np.ndarray, test_features: np.ndarray,
                    test_labels: np.ndarray, random_state: int = 0) -> float:
     """Test accuracy of StandardScaler + LogisticRegression fitted on (train_features, train_labels)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=random_state))
     probe.fit(train_features, train_labels)
     return float(probe.score(test_features, test_labels))

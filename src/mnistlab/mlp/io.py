@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from mnistlab.errors import ConfigError, ModelFileError
 from mnistlab.fileio import save_npz_atomic
@@ -31,8 +32,6 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
     `metadata` is any JSON-ready dict stored beside the weights (the CLI keeps the dataset and
     preprocessing there); `MLPClassifier.load` returns it as `model.metadata_`.
     """
-    from sklearn.utils.validation import check_is_fitted
-
     check_is_fitted(model, "coefs_")
     path = Path(path)
     classes = np.asarray(model.classes_)
@@ -45,7 +44,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
         "classes_kind": np.array(classes_kind),
         "n_features_in": np.array(model.n_features_in_),
         "targets_kind": np.array(model._targets.kind),
-        "epochs_done": np.array(model.n_iter_),
+        "epochs_done": np.array(len(model.history_)),
         "n_layers": np.array(len(model.coefs_)),
         "metadata_json": np.array(json.dumps(metadata or {})),
     }

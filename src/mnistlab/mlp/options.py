@@ -82,7 +82,7 @@ OPTIONS: tuple[Option, ...] = (
     _o("n_iter_no_change", 10, "special", "Stop after more than this many epochs without improvement; "
        "'inf': never stop but warn, 'none': a fixed epoch budget, no warning.", sklearn="n_iter_no_change"),
     _o("max_fun", 15000, "int", "lbfgs: most loss evaluations.", sklearn="max_fun"),
-    _o("init", "sqrt_nodes", "choice", "Weight initialiser.", choices=INIT_METHODS, seed="init_weight_meth_Ln"),
+    _o("init", "glorot", "choice", "Weight initialiser (glorot: scikit-learn's).", choices=INIT_METHODS, seed="init_weight_meth_Ln"),
     _o("init_first", None, "choice", "Initialiser of the first layer only (default: as init).", choices=INIT_METHODS,
        seed="init_weight_meth_L0"),
     _o("init_factor", 1.0, "float", "Scale of the sqrt_nodes and const intervals.", seed="init_weight_fact"),
@@ -143,3 +143,17 @@ def rename_message(names: dict) -> str:
         parts.append(f"{name!r} is scikit-learn's name; mnistlab's MLPClassifier calls it {ours}" if ours
                      else f"unexpected parameter {name!r}; docs/mlp.md lists MLPClassifier's parameters")
     return "; ".join(parts)
+
+
+class NamesScikitLearnSpellings:
+    """Turns scikit-learn's spellings (max_iter=...) into a TypeError naming mnistlab's.
+
+    `__new__` runs before Python binds `__init__`'s arguments, so it is the one place to catch
+    them; it lives in a base class so that `inspect.signature` still reads the subclass's `__init__`.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        renamed = {k: v for k, v in kwargs.items() if k in SKLEARN_RENAMES}
+        if renamed:
+            raise TypeError(rename_message(renamed))
+        return super().__new__(cls)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+from sklearn.metrics import confusion_matrix
 
 from mnistlab.errors import ConfigError
 from mnistlab.runs.metrics import Metrics, epochs_axis, read_metrics
@@ -248,8 +249,6 @@ def write_run_figures(run: RunDir | str | os.PathLike, *, images: np.ndarray, y_
     first_layer_weights : ndarray of shape (784, n_hidden), optional
         The MLP's input-layer weights.
     """
-    from sklearn.metrics import confusion_matrix
-
     run = run if isinstance(run, RunDir) else RunDir(Path(run))
     y_true, y_pred = np.asarray(y_true).astype(np.int64), np.asarray(y_pred).astype(np.int64)
     if not len(images) == len(y_true) == len(y_pred):

@@ -48,9 +48,9 @@ def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoc
     else:
         config = CNNConfig.from_dict(values)
         target = config.epochs if epochs is None else epochs
-        if config.schedule == "cosine" and target != config.epochs:
-            raise RunDirError(f"{run.path} uses the cosine schedule laid out for {config.epochs} epochs, which the "
-                              f"saved optimiser keeps; resume to {config.epochs} epochs or train a new run")
+        if config.schedule in ("cosine", "onecycle") and target != config.epochs:
+            raise RunDirError(f"{run.path} uses the {config.schedule} schedule laid out for {config.epochs} epochs, "
+                              f"which the saved optimiser keeps; resume to {config.epochs} epochs or train a new run")
         config = config.replace(epochs=target)
     if not isinstance(target, int) or target <= checkpoint.epoch:
         raise RunDirError(f"{run.path} already holds {checkpoint.epoch} epoch(s); pass --epochs N with N > "

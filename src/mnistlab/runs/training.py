@@ -143,7 +143,7 @@ def mlp_session(run: RunDir, config: MLPRunConfig, data: tuple, *, on_epoch: Epo
                           class_names=test_set.class_names, first_layer_weights=first)
     h = clf.history_.as_arrays()
     last = {k: (None if math.isnan(v[-1]) else float(v[-1])) for k, v in h.items()} if len(clf.history_) else {}
-    summary.update(epochs=clf.n_iter_, test_accuracy=float(np.mean(y_pred == y_test)),
+    summary.update(epochs=len(clf.history_), test_accuracy=float(np.mean(y_pred == y_test)),
                    train_seconds=prior_seconds + epochs.total("epoch_seconds"),
                    eval_seconds=epochs.total("eval_seconds"), wall_seconds=wall,
                    train_accuracy=last.get("train_accuracy"), batch_accuracy=last.get("accuracy"),

@@ -58,7 +58,8 @@ def ray_session(address: str | None, env: dict[str, str]) -> Iterator[None]:
     try:
         ray.init(address=address, **options)
     except ConnectionError as exc:
-        raise SweepError(f"cannot reach a Ray cluster at {address} ({exc}); start one with `ray start --head` "
+        raise SweepError(f"cannot reach a Ray cluster at {address} ({str(exc).splitlines()[0]}); start one with "
+                         "`ray start --head`, set RAY_AUTH_MODE=token if it uses token authentication (docs/sweep.md), "
                          "or leave out --address for a local Ray") from None
     try:
         yield
@@ -108,19 +109,19 @@ def _new_sweep_dir(runs_dir: str | os.PathLike, name: str) -> Path:
     return path
 
 
-def _fit(tuner: Any, table: SweepTable) -> dict[str, Any]:
-    """Run the trials; afterwards mark every trial (and run) that did not finish as interrupted."""
+def _fit(tuner: Any, table: SweepTable, n_trials: int) -> dict[str, Any]:
+    """Run the trials; afterwards mark every trial (and run) that did not finish as interrupted.
+
+    The sweep is complete when all `n_trials` trials ended (Ctrl-C leaves some never started).
+    """
     start = time.perf_counter()
     try:
         tuner.fit()
     finally:
         table.seconds += time.perf_counter() - start
-        unfinished = [row for row in table.rows.values() if row["status"] in ("pending", "running")]
-        for row in unfinished:
-            row["status"] = "interrupted"
-            if row.get("run_dir"):
-                close_run(row["run_dir"], "interrupted")
-        table.status = "interrupted" if unfinished else "completed"
+        unfinished = _close_unfinished(table)
+        ended = sum(row["status"] != "interrupted" for row in table.rows.values())
+        table.status = "interrupted" if unfinished or ended < n_trials else "completed"
         table.save()
     return table.summary()
 
@@ -140,7 +141,7 @@ def run_sweep(spec: SweepSpec, *, runs_dir: str | os.PathLike = "runs", address:
         from mnistlab.sweep.recorder import SweepRecorder
 
         recorder = SweepRecorder(table, spec.seeds, on_event)
-        return _fit(_tuner(spec, sweep_dir, recorder), table)
+        return _fit(_tuner(spec, sweep_dir, recorder), table, spec.n_points * len(spec.seeds))
 
 
 def resume_sweep(sweep_dir: str | os.PathLike, *, address: str | None = None,
@@ -153,11 +154,7 @@ def resume_sweep(sweep_dir: str | os.PathLike, *, address: str | None = None,
                           "pass a directory made by `mnistlab sweep SPEC.toml`")
     spec = SweepSpec.from_dict({k: v for k, v in state["spec"].items() if k != "name"}, name=state["spec"]["name"])
     table = SweepTable.load(sweep_dir)
-    for row in table.rows.values():  # the trials the old driver left running restart from scratch
-        if row["status"] in ("pending", "running"):
-            row["status"] = "interrupted"
-            if row.get("run_dir"):
-                close_run(row["run_dir"], "interrupted")
+    _close_unfinished(table)  # what the old driver left running restarts (or replays its finished run)
     _close_orphans(sweep_dir)
     table.status = "running"
     table.save()
@@ -176,7 +173,16 @@ def resume_sweep(sweep_dir: str | os.PathLike, *, address: str | None = None,
             for callback in tuner._local_tuner.get_run_config().callbacks or []:
                 if isinstance(callback, SweepRecorder):
                     callback.table, callback.listener = table, on_event
-        return _fit(tuner, table)
+        return _fit(tuner, table, spec.n_points * len(spec.seeds))
+
+
+def _close_unfinished(table: SweepTable) -> list[dict[str, Any]]:
+    """Rows Tune left pending or running: their runs marked "interrupted" unless they finished."""
+    unfinished = [row for row in table.rows.values() if row["status"] in ("pending", "running")]
+    for row in unfinished:
+        status = close_run(row["run_dir"], "interrupted") if row.get("run_dir") else "unknown"
+        row["status"] = "interrupted" if status in ("unknown", "running") else status
+    return [row for row in unfinished if row["status"] == "interrupted"]
 
 
 def _close_orphans(sweep_dir: Path) -> None:

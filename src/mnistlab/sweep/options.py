@@ -3,7 +3,8 @@
 A spec names options the way the model's `train` command does (`lr`, `hidden`, `train_size`, ...)
 or by their config field (`learning_rate`, `hidden_sizes`); `trial_config` applies them to the base
 config (a preset or a run's config.json) and validates the result, so a bad value fails before Ray
-starts. The aliases below mirror `mnistlab mlp train` / `mnistlab cnn train`; a test keeps them equal.
+starts. The MLP's names come from its one declaration (`mnistlab.mlp.options.OPTIONS`, which also
+makes the `mlp train` flags); the CNN's mirror `mnistlab cnn train`, and a test keeps them equal.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from mnistlab.cnn.config import CNNConfig, parse_layers
 from mnistlab.errors import ConfigError
+from mnistlab.mlp.options import OPTIONS
+from mnistlab.mlp.run import PRESETS, MLPRunConfig
 
 MODELS = ("mlp", "cnn")
 
-MLP_ALIASES = {  # CLI option of `mlp train` -> MLPConfig field
-    "hidden": "hidden_sizes", "reduction": "loss_reduction", "lr": "learning_rate", "beta1": "beta_1",
-    "beta2": "beta_2",
-}
+MLP_FIELDS = tuple(o.name for o in OPTIONS if o.flag)  # the MLP options `mlp train` has a flag for
+MLP_ALIASES = {o.flag.removeprefix("--").replace("-", "_"): o.name for o in OPTIONS  # e.g. lr -> learning_rate
+               if o.flag and o.flag.removeprefix("--").replace("-", "_") != o.name}
 MLP_RUN_ALIASES = {"pca": "pca_components", "clusters": "kmeans_clusters"}  # -> MLPRunConfig field
 MLP_RUN_FIELDS = ("scaler", "pca_components", "kmeans_clusters", "train_size")
 CNN_ALIASES = {"lr": "learning_rate"}
@@ -38,12 +41,8 @@ CNN_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", 
 def option_names(model: str) -> list[str]:
     """Every option name a spec may use in [fixed] or [space] for `model`."""
     if model == "mlp":
-        from mnistlab.mlp.config import MLPConfig
-
-        names = [f.name for f in fields(MLPConfig)] + list(MLP_ALIASES) + list(MLP_RUN_FIELDS) + list(MLP_RUN_ALIASES)
+        names = [*MLP_FIELDS, *MLP_ALIASES, *MLP_RUN_FIELDS, *MLP_RUN_ALIASES]
     else:
-        from mnistlab.cnn.config import CNNConfig
-
         names = [f.name for f in fields(CNNConfig) if f.name != "layers"] + list(CNN_ALIASES) + list(CNN_ARCH_OPTIONS)
     return sorted(set(names) - set(RESERVED))
 
@@ -68,13 +67,9 @@ def base_config(model: str, preset: str | None, base: str | None) -> dict[str, A
             raise ConfigError(f"base: {path} holds no config object; give a {model} run's config.json")
         return values
     if model == "mlp":
-        from mnistlab.mlp.run import PRESETS
-
         if preset not in PRESETS:
             raise ConfigError(f"preset = {preset!r} is not an mlp preset; choose one of {', '.join(PRESETS)}")
         return PRESETS[preset].to_dict()
-    from mnistlab.cnn.config import CNNConfig
-
     if preset != "default":
         raise ConfigError(f"preset = {preset!r} is not a cnn preset; use preset = \"default\" or base = \"...\"")
     return CNNConfig().to_dict()
@@ -91,8 +86,6 @@ def _hidden_sizes(value: Any) -> Any:
 
 
 def _mlp_config(base: dict[str, Any], dataset: str, threads: int, seed: int, options: dict[str, Any]):
-    from mnistlab.mlp.run import MLPRunConfig
-
     run = {k: v for k, v in base.items() if k != "mlp"}
     mlp = dict(base.get("mlp") or {})
     run.update(dataset=dataset, threads=threads)
@@ -110,8 +103,6 @@ def _mlp_config(base: dict[str, Any], dataset: str, threads: int, seed: int, opt
 
 
 def _cnn_config(base: dict[str, Any], dataset: str, threads: int, seed: int, options: dict[str, Any]):
-    from mnistlab.cnn.config import CNNConfig, parse_layers
-
     values = dict(base, dataset=dataset, threads=threads, seed=seed)
     arch = {k: v for k, v in options.items() if k in CNN_ARCH_OPTIONS}
     values.update({CNN_ALIASES.get(k, k): v for k, v in options.items() if k not in CNN_ARCH_OPTIONS})

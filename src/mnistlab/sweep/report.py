@@ -80,7 +80,8 @@ def parallel_coordinates_svg(table: SweepTable, width: int = 760, height: int = 
             ends.append((f"{lo:.4g}", f"{hi:.4g}"))
         else:
             levels = sorted({repr(v) for v in vals})
-            scales.append(lambda v, levels=levels: 0.5 if len(levels) == 1 else levels.index(repr(v)) / (len(levels) - 1))
+            scales.append(lambda v, levels=levels: 0.5 if len(levels) == 1
+                          else levels.index(repr(v)) / (len(levels) - 1))
             ends.append((levels[0], levels[-1]))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
              f'aria-label="parallel coordinates of {len(rows)} trials">']
@@ -103,12 +104,14 @@ def render_sweep_page(table: SweepTable) -> str:
     """The whole HTML page of one sweep."""
     summary, metric = table.summary(), table.metric
     title = f"mnistlab sweep: {table.spec.get('name', table.sweep_dir.name)}"
+    written = dt.datetime.now().isoformat(timespec="seconds")
     body = [f"<header><h1>{escape(title)}</h1>",
-            f'<p class="muted">{escape(str(table.sweep_dir))} · written {dt.datetime.now().isoformat(timespec="seconds")}'
+            f'<p class="muted">{escape(str(table.sweep_dir))} · written {written}'
             f" by mnistlab {__version__}</p></header>",
             "<section><h2>Summary</h2>",
             html.key_value_table({"status": summary["status"], "metric": f"{metric} ({summary['mode']})",
-                                  "trials": summary["trials"], **{f"trials {k}": v for k, v in summary["counts"].items()},
+                                  "trials": summary["trials"],
+                                  **{f"trials {k}": v for k, v in summary["counts"].items()},
                                   "seconds": summary["seconds"]})]
     best = summary["best"]
     if best is not None:

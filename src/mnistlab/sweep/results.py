@@ -108,7 +108,14 @@ class SweepTable:
         value = result.get(self.metric)
         row = self.update(trial, status="running", epochs=int(result.get("training_iteration", 0)),
                           seconds=float(result.get("time_total_s", 0.0)),
-                          **{k: result[k] for k in ("run_dir", "hostname", "pid", "node_id") if k in result})
+                          **{k: result[k] for k in ("run_dir", "hostname", "pid", "node_id", "blas_threads")
+                             if k in result})
+        cpu = result.get("epoch_cpu_seconds")
+        if cpu is not None and row["epochs"] >= 2:  # epoch 1 also pays for start-up; later epochs are steady
+            steady = row.setdefault("cpu_epochs", [])
+            steady.append((cpu, float(result.get("epoch_wall_seconds", 0.0))))
+            row["cpu_seconds_per_epoch"] = statistics.fmean(c for c, _ in steady)
+            row["wall_seconds_per_epoch"] = statistics.fmean(w for _, w in steady)
         if value is not None and math.isfinite(value):
             row["final"] = value
             better = max if self.spec["mode"] == "max" else min
@@ -144,7 +151,8 @@ class SweepTable:
             groups.setdefault(json.dumps(row.get("params", {}), sort_keys=True), []).append(row)
         points = [{"params": rows[0].get("params", {}), "n": len(rows),
                    "mean": statistics.fmean(r["final"] for r in rows),
-                   "sd": statistics.stdev(r["final"] for r in rows) if len(rows) > 1 else 0.0} for rows in groups.values()]
+                   "sd": statistics.stdev(r["final"] for r in rows) if len(rows) > 1 else 0.0}
+                  for rows in groups.values()]
         return sorted(points, key=lambda p: p["mean"], reverse=self.spec["mode"] == "max")
 
     def save(self) -> None:
@@ -160,8 +168,9 @@ class SweepTable:
         """results.csv: one row per trial (options, seed, final and best metric, epochs, seconds, status)."""
         names = sorted({k for r in self.rows.values() for k in r.get("params", {})})
         metric = self.metric
-        header = ["trial", *names, "seed", f"final_{metric}", f"best_{metric}", "epochs", "seconds", "status",
-                  "hostname", "pid", "node_id", "run_dir"]
+        header = ["trial", *names, "seed", f"final_{metric}", f"best_{metric}", "epochs_trained", "seconds", "status",
+                  "cpu_seconds_per_epoch", "wall_seconds_per_epoch", "blas_threads", "hostname", "pid", "node_id",
+                  "run_dir"]
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(header)
@@ -169,9 +178,13 @@ class SweepTable:
             params = row.get("params", {})
             writer.writerow([row["trial"], *(_cell(params.get(n)) for n in names), row.get("seed"), row["final"],
                              row["best"], row["epochs"], round(row["seconds"], 3), row["status"],
-                             row.get("hostname", ""), row.get("pid", ""), row.get("node_id", ""),
-                             row.get("run_dir", "")])
+                             _rounded(row.get("cpu_seconds_per_epoch")), _rounded(row.get("wall_seconds_per_epoch")),
+                             *(row.get(k, "") for k in ("blas_threads", "hostname", "pid", "node_id", "run_dir"))])
         return out.getvalue()
+
+
+def _rounded(value: float | None) -> Any:
+    return "" if value is None else round(value, 4)
 
 
 def _cell(value: Any) -> Any:

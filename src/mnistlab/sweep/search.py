@@ -1,8 +1,10 @@
 """The spec's space, seeds, search and scheduler in Ray Tune's terms.
 
-Grid and random search cross every point with `seeds` through `tune.grid_search`; Optuna cannot
-take a grid, so its points are repeated once per seed by Tune's `Repeater`, which hands each
-repeat a `__trial_index__` that `seed_and_params` turns back into a seed.
+Grid and random search cross every point with `seeds` through `tune.grid_search`. Random points
+are drawn up front from Tune's distributions (Tune would draw new ones for every seed), seeded
+by the first seed, so a point is the same for each seed. Optuna cannot take a grid, so its points
+are repeated once per seed by Tune's `Repeater`, which hands each repeat a `__trial_index__` that
+`seed_and_params` turns back into a seed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from mnistlab.sweep.spec import SweepSpec
 
 TRIAL_INDEX = "__trial_index__"  # ray.tune.search.repeater.TRIAL_INDEX, without importing Ray here
+POINT = "point"  # a random point, drawn before the sweep: {option: value}
 
 
 def _domain(values: Any, grid: bool) -> Any:
@@ -29,16 +32,29 @@ def param_space(spec: SweepSpec) -> dict[str, Any]:
     from ray import tune
 
     space = {name: _domain(values, spec.search == "grid") for name, values in spec.space.items()}
+    if spec.search == "random":
+        space = {POINT: tune.grid_search(random_points(space, spec.samples, spec.seeds[0]))}
     if spec.search != "optuna":
         space["seed"] = tune.grid_search(list(spec.seeds))
     return space
 
 
+def random_points(domains: dict[str, Any], samples: int, seed: int) -> list[dict[str, Any]]:
+    """`samples` points drawn from Tune's domains with a generator seeded by `seed`."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+
+    def plain(value: Any) -> Any:
+        return value.item() if hasattr(value, "item") else value
+
+    return [{name: plain(domain.sample(random_state=rng)) for name, domain in domains.items()}
+            for _ in range(samples)]
+
+
 def num_samples(spec: SweepSpec) -> int:
-    """Tune's num_samples: 1 for a grid (it enumerates itself); points x seeds for Optuna's repeats."""
-    if spec.search == "grid":
-        return 1
-    return spec.samples * (len(spec.seeds) if spec.search == "optuna" else 1)
+    """Tune's num_samples: 1 for grid and random (their points form a grid); points x seeds for Optuna."""
+    return spec.samples * len(spec.seeds) if spec.search == "optuna" else 1
 
 
 def search_algorithm(spec: SweepSpec) -> Any:
@@ -66,6 +82,7 @@ def scheduler(spec: SweepSpec, max_epochs: int) -> Any:
 
 def seed_and_params(config: dict[str, Any], seeds: list[int]) -> tuple[int, dict[str, Any]]:
     """Split a trial's Tune config into (seed, searched options)."""
-    params = {k: v for k, v in config.items() if k not in ("seed", TRIAL_INDEX)}
+    params = dict(config[POINT]) if POINT in config else \
+        {k: v for k, v in config.items() if k not in ("seed", TRIAL_INDEX)}
     seed = config["seed"] if "seed" in config else seeds[int(config.get(TRIAL_INDEX, 0))]
     return int(seed), params

@@ -9,17 +9,21 @@ mark a run that Ray stopped, and for a resumed sweep to replay a finished trial 
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mnistlab.fileio import write_json_atomic
+from mnistlab.runs.training import train_cnn_run, train_mlp_run
 from mnistlab.sweep.options import trial_config
 from mnistlab.sweep.search import seed_and_params
+from mnistlab.threads import configure_threads
 
 TRIAL_FILE = "trial.json"
 
@@ -62,13 +66,11 @@ def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
     return None
 
 
-def train_model(model: str, config: Any, *, runs_dir: str, name: str,
-                on_epoch: Callable[[dict], bool | None]) -> dict[str, Any]:
+def train_model(model: str, config: Any, *, runs_dir: str, name: str, on_epoch: Callable[[dict], bool | None],
+                on_batch: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Train `config` as a run directory under `runs_dir` and return its summary."""
-    from mnistlab.runs.training import train_cnn_run, train_mlp_run
-
     train = train_mlp_run if model == "mlp" else train_cnn_run
-    return train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch)
+    return train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
 
 
 def _numbers(row: dict[str, Any]) -> dict[str, float]:
@@ -77,10 +79,9 @@ def _numbers(row: dict[str, Any]) -> dict[str, float]:
 
 def _replay(run_dir: Path, report: Callable[[dict], None]) -> None:
     """Report a finished run's recorded epochs again (a resumed sweep whose state missed its end)."""
-    import csv
-
     marker = json.loads((run_dir / TRIAL_FILE).read_text())
-    where = {k: marker[k] for k in ("hostname", "pid", "node_id") if k in marker}  # where it trained
+    # Where it trained, not where it is replayed.
+    where = {k: marker[k] for k in ("hostname", "pid", "node_id", "blas_threads") if k in marker}
     with (run_dir / "metrics.csv").open(newline="") as fh:
         for row in csv.DictReader(fh):
             values = {k: float(v) for k, v in row.items() if v not in ("", None)}
@@ -91,14 +92,13 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     """Tune's function trainable: train one point of the space with one seed, reporting every epoch."""
     from ray import tune  # heavy: this runs inside a Ray worker
 
-    from mnistlab.threads import configure_threads
-
     os.environ.update(plan.extra_env)
     configure_threads(plan.threads_per_trial)
     seed, params = seed_and_params(config, plan.seeds)
     key = trial_key(params, seed)
     trial_id = tune.get_context().get_trial_id()
-    where = {"hostname": socket.gethostname(), "pid": os.getpid(), "node_id": _node_id()}
+    where = {"hostname": socket.gethostname(), "pid": os.getpid(), "node_id": _node_id(),
+             "blas_threads": _blas_threads()}
     done = completed_run(plan.sweep_dir, key)
     if done is not None:
         _replay(done, tune.report)
@@ -108,7 +108,16 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     name = f"trial-{trial_id}"
     state: dict[str, Any] = {}
 
+    def on_batch(done: int, total: int) -> None:
+        state.setdefault("clocks", (time.process_time(), time.perf_counter()))  # when training starts
+
     def on_epoch(row: dict) -> bool | None:
+        cpu, wall = time.process_time(), time.perf_counter()
+        cpu0, wall0 = state.get("clocks", (cpu, wall))
+        # CPU seconds of this process (all its threads) and wall seconds since the previous epoch ended,
+        # evaluation included: their ratio shows whether the trial's threads got their cores.
+        row = {**row, "epoch_cpu_seconds": cpu - cpu0, "epoch_wall_seconds": wall - wall0}
+        state["clocks"] = (cpu, wall)
         if "run_dir" not in state:
             state["run_dir"] = run_dir = find_run_dir(plan.sweep_dir, trial_id)
             marker = {"key": key, "trial_id": trial_id, "params": params, "seed": seed, **where}
@@ -119,7 +128,14 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
             return True
         return None
 
-    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch)
+    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
+
+
+def _blas_threads() -> int:
+    """The largest thread pool (BLAS, OpenMP) this process has now: what bounds a trial's cores."""
+    from threadpoolctl import threadpool_info
+
+    return max((pool["num_threads"] for pool in threadpool_info()), default=1)
 
 
 def _node_id() -> str:

@@ -1,33 +1,23 @@
-"""The interface every benchmark engine implements, and what a training job and its result hold."""
+"""The one interface every benchmark engine implements, the data it trains on and what it returns.
+
+An engine is one framework (mnistlab's NumPy MLP, scikit-learn, Keras on one backend, plain
+PyTorch). It takes any job of `mnistlab.bench.jobs` through `train`, after `cannot_express`
+has said it can: a dense-only library asked for a convnet, or a framework without a schedule
+a recipe asks for, names what is missing instead of silently training something else.
+"""
 
 from __future__ import annotations
 
 import statistics
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class TrainJob:
-    """One training run to time: the net, the optimiser and the setting, identical for every engine.
-
-    The optimiser is plain mini-batch SGD with (heavy-ball) momentum on the batch-mean
-    softmax cross-entropy, the one every engine offers: ``v = momentum v - lr grad; w += v``.
-    """
-
-    hidden: tuple[int, ...] = (70, 30)
-    activation: str = "sigmoid"
-    epochs: int = 35
-    batch_size: int = 500
-    learning_rate: float = 0.1
-    momentum: float = 0.9
-    random_state: int = 0
-
-    def layer_sizes(self, n_features: int, n_classes: int) -> tuple[int, ...]:
-        """Units per layer, input first: ``(n_features, *hidden, n_classes)``."""
-        return (n_features, *self.hidden, n_classes)
+from mnistlab.bench.jobs import CnnJob, Job, TtaJob
+from mnistlab.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -72,7 +62,7 @@ class TrainOutcome:
 
 
 class Engine(Protocol):
-    """A way to train the benchmark net: mnistlab's NumPy MLP, Keras on one backend, PyTorch, scikit-learn."""
+    """A way to train: mnistlab's NumPy MLP, scikit-learn, Keras on one backend, plain PyTorch."""
 
     name: str
 
@@ -85,21 +75,44 @@ class Engine(Protocol):
     def threads_used(self) -> dict[str, Any]:
         """The thread counts the framework reports for its pools (measured CPU/wall is added by the worker)."""
 
-    def make_job(self, fields: dict[str, Any]) -> Any:
-        """The job object `train` takes, from its JSON fields."""
+    def cannot_express(self, job: Job) -> str | None:
+        """Why this engine cannot train `job` exactly as stated, or None when it can (loads no framework)."""
 
-    def train(self, data: BenchData, job: Any) -> TrainOutcome:
-        """Train a freshly initialised net on `data` as `job` says; time each epoch; score on the test set."""
+    def train(self, data: BenchData, job: Job) -> TrainOutcome:
+        """Train a freshly initialised net on `data` as `job` says; time it; score it on the test set."""
 
 
-class DenseEngine:
-    """Shared plumbing of the dense-net engines: jobs are `TrainJob`s."""
+def train_to_target(job: TtaJob, train_epoch: Callable[[int], None], test_accuracy: Callable[[], float]) -> TrainOutcome:
+    """The epoch loop every engine's `bench tta` adapter shares: train, then score (timed apart), until done.
 
-    name = "dense"
+    `train_epoch(epoch)` runs one epoch; `test_accuracy()` scores the test set. Training seconds
+    and evaluation seconds are kept per epoch; the loop ends after `job.recipe.max_epochs`, or at
+    the first epoch at or above `job.target` when `job.stop_at_target`.
+    """
+    seconds, accuracies, eval_seconds = [], [], []
+    for epoch in range(job.recipe.max_epochs):
+        start = time.perf_counter()
+        train_epoch(epoch)
+        trained = time.perf_counter()
+        accuracies.append(float(test_accuracy()))
+        eval_seconds.append(time.perf_counter() - trained)
+        seconds.append(trained - start)
+        if job.stop_at_target and accuracies[-1] >= job.target:
+            break
+    return TrainOutcome(seconds, accuracies[-1], extra={"epoch_accuracy": accuracies, "eval_seconds": eval_seconds},
+                        measured_warmup=0.0)
 
-    def make_job(self, fields: dict[str, Any]) -> TrainJob:
-        """A `TrainJob` from JSON fields (lists become tuples)."""
-        return TrainJob(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+
+def cnn_batches(data: BenchData, job: CnnJob) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A `CnnJob`'s images (n, 28, 28, 1) and labels: warm-up images, warm-up labels, timed images, timed labels."""
+    n_warm, n_timed = job.batch_size * job.warmup_batches, job.batch_size * job.n_batches
+    need = n_warm + n_timed
+    if need > data.X_train.shape[0]:
+        raise ConfigError(f"{job.n_batches}+{job.warmup_batches} batches of {job.batch_size} need {need} "
+                          f"images, only {data.X_train.shape[0]} loaded; use fewer batches")
+    images = data.X_train[:need].reshape(-1, 28, 28, 1)
+    labels = data.y_train[:need].astype(np.int64)
+    return images[:n_warm], labels[:n_warm], images[n_warm:], labels[n_warm:]
 
 
 def module_available(module: str, extra: str) -> tuple[bool, str]:

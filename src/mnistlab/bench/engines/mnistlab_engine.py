@@ -6,14 +6,21 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from mnistlab.bench.engines.base import BenchData, DenseEngine, TrainJob, TrainOutcome, blas_threads
+from mnistlab.bench.engines.base import BenchData, TrainOutcome, blas_threads, train_to_target
+from mnistlab.bench.jobs import Job, TrainJob, TtaJob
+from mnistlab.bench.recipes import Recipe
+from mnistlab.cnn.augment import shift_images
+
+_INIT = {"glorot_uniform": "glorot", "uniform_fan_in": "sqrt_nodes"}
 
 
-class MnistlabEngine(DenseEngine):
-    """`mnistlab.MLPClassifier` with solver "sgd", classical momentum, softmax + mean cross-entropy.
+class MnistlabEngine:
+    """`mnistlab.MLPClassifier`: dense nets only, softmax + mean cross-entropy.
 
-    Classical momentum is ``v = momentum v - lr grad; w += v``, as in Keras and scikit-learn;
-    weights start Glorot-uniform, as in Keras and the PyTorch loop.
+    `bench mlp`: solver "sgd" with classical momentum ``v = momentum v - lr grad; w += v``, as in
+    Keras and scikit-learn; weights start Glorot-uniform, as in Keras and the PyTorch loop.
+    `bench tta`: the recipe's Adam, its initialiser, and its schedule where the estimator has
+    one (inverse_time is `decrease_const`); one `partial_fit` per epoch, so shifts are fresh.
     """
 
     name = "mnistlab"
@@ -34,7 +41,53 @@ class MnistlabEngine(DenseEngine):
         """BLAS pool size."""
         return {"blas": blas_threads()}
 
-    def train(self, data: BenchData, job: TrainJob) -> TrainOutcome:
+    def cannot_express(self, job: Job) -> str | None:
+        """Convnets, and recipes whose schedule or loss MLPClassifier has no option for."""
+        if not isinstance(job, TtaJob):
+            return "mnistlab's NumPy engine trains dense nets only, no convolutions" if job.kind == "cnn" else None
+        recipe = job.recipe
+        if recipe.model != "mlp":
+            return "mnistlab's NumPy engine trains dense nets only, no convolutions"
+        if recipe.schedule not in ("constant", "inverse_time") or recipe.warmup_epochs:
+            return (f"MLPClassifier has no {recipe.schedule} schedule or warm-up (its schedule is "
+                    f"decrease_const: lr / (1 + d t))")
+        if recipe.label_smoothing:
+            return "MLPClassifier has no label smoothing"
+        if recipe.dropout and "dropout" not in _estimator_params():
+            return "this MLPClassifier has no dropout option"
+        return None
+
+    def train(self, data: BenchData, job: Job) -> TrainOutcome:
+        """Train as `job` says: a timed `bench mlp` run or a `bench tta` run to a target."""
+        if isinstance(job, TtaJob):
+            return self._train_to_target(data, job)
+        return self._train_dense(data, job)
+
+    def _train_to_target(self, data: BenchData, job: TtaJob) -> TrainOutcome:
+        import numpy as np
+
+        from mnistlab import MLPClassifier
+        recipe: Recipe = job.recipe
+        model = MLPClassifier(
+            hidden_sizes=recipe.hidden, activation="relu", output="softmax", loss="cross_entropy",
+            loss_reduction="mean", solver="adam", learning_rate=recipe.learning_rate,
+            decrease_const=recipe.decay if recipe.schedule == "inverse_time" else 0.0, beta_1=recipe.beta_1,
+            beta_2=recipe.beta_2, epsilon=recipe.epsilon, batch_size=recipe.batch_size, shuffle=True,
+            init=_INIT[recipe.init], random_state=job.random_state,
+            **({"dropout": recipe.dropout} if recipe.dropout else {}),
+        )
+        rng = np.random.default_rng(job.random_state)
+        classes = np.arange(data.n_classes)
+
+        def train_epoch(epoch: int) -> None:
+            X = data.X_train
+            if recipe.shift_pixels:
+                X = shift_images(X.reshape(-1, 28, 28), recipe.shift_pixels, rng).reshape(len(X), -1)
+            model.partial_fit(X, data.y_train, classes=classes)
+
+        return train_to_target(job, train_epoch, lambda: np.mean(model.predict(data.X_test) == data.y_test))
+
+    def _train_dense(self, data: BenchData, job: TrainJob) -> TrainOutcome:
         """Fit a fresh estimator for `job.epochs` epochs; each epoch's wall time runs end to end of fit."""
         import numpy as np
 
@@ -82,6 +135,13 @@ class MnistlabEngine(DenseEngine):
         plain_seconds = statistics.median(times["plain"])
         return TrainOutcome([plain_seconds], accuracy, extra={"eval_train_seconds": eval_seconds,
                                                               "plain_runs": times["plain"], "eval_runs": times["eval"]})
+
+
+def _estimator_params() -> set[str]:
+    """The options of this checkout's MLPClassifier (dropout arrived with issue 13)."""
+    from mnistlab import MLPClassifier
+
+    return set(MLPClassifier().get_params())
 
 
 class _Stamps:

@@ -1,19 +1,24 @@
-"""scikit-learn's MLPClassifier as a benchmark engine (solver "sgd", heavy-ball momentum)."""
+"""scikit-learn's MLPClassifier as a benchmark engine: dense nets, one `partial_fit` per epoch."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from mnistlab.bench.engines.base import BenchData, DenseEngine, TrainJob, TrainOutcome, blas_threads
+from mnistlab.bench.engines.base import BenchData, TrainOutcome, blas_threads, train_to_target
+from mnistlab.bench.jobs import Job, TrainJob, TtaJob
+from mnistlab.cnn.augment import shift_images
 
 
-class SklearnEngine(DenseEngine):
+class SklearnEngine:
     """`sklearn.neural_network.MLPClassifier`, one `partial_fit` per epoch so each epoch is timed.
 
-    Mapping: solver="sgd", learning_rate="constant", nesterovs_momentum=False, alpha=0 gives
-    exactly ``v = momentum v - lr grad; w += v`` on the batch-mean log-loss; "logistic" is sigmoid.
-    Initialisation is scikit-learn's own (uniform, Glorot-style bound).
+    `bench mlp`: solver="sgd", learning_rate="constant", nesterovs_momentum=False, alpha=0 gives
+    exactly ``v = momentum v - lr grad; w += v`` on the batch-mean log-loss; "logistic" is sigmoid;
+    initialisation is scikit-learn's own (uniform, Glorot-style bound).
+    `bench tta`: solver="adam", alpha=0, the recipe's initialiser with zero biases (scikit-learn
+    draws biases from the weights' interval, so `_init_coef` is overridden); Adam's learning rate
+    is constant in scikit-learn, so recipes with a schedule are reported as not expressible.
     """
 
     name = "sklearn"
@@ -29,8 +34,27 @@ class SklearnEngine(DenseEngine):
         """BLAS pool size."""
         return {"blas": blas_threads()}
 
-    def train(self, data: BenchData, job: TrainJob) -> TrainOutcome:
-        """Fit a fresh MLPClassifier for `job.epochs` epochs and score it on the test set."""
+    def cannot_express(self, job: Job) -> str | None:
+        """Convnets, learning-rate schedules for Adam, warm-up, label smoothing."""
+        if job.kind == "cnn" or (isinstance(job, TtaJob) and job.recipe.model != "mlp"):
+            return "scikit-learn's MLPClassifier has dense layers only, no convolutions"
+        if isinstance(job, TtaJob):
+            recipe = job.recipe
+            if recipe.schedule != "constant" or recipe.warmup_epochs:
+                return f"MLPClassifier keeps Adam's learning rate constant (no {recipe.schedule} schedule, no warm-up)"
+            if recipe.label_smoothing:
+                return "MLPClassifier has no label smoothing"
+            if recipe.dropout:
+                return "MLPClassifier has no dropout"
+        return None
+
+    def train(self, data: BenchData, job: Job) -> TrainOutcome:
+        """Train as `job` says: a timed `bench mlp` run or a `bench tta` run to a target."""
+        if isinstance(job, TtaJob):
+            return self._train_to_target(data, job)
+        return self._train_dense(data, job)
+
+    def _train_dense(self, data: BenchData, job: TrainJob) -> TrainOutcome:
         import numpy as np
         from sklearn.neural_network import MLPClassifier
 
@@ -48,3 +72,37 @@ class SklearnEngine(DenseEngine):
             epoch_seconds.append(time.perf_counter() - start)
         accuracy = float(np.mean(model.predict(data.X_test) == data.y_test))
         return TrainOutcome(epoch_seconds, accuracy)
+
+    def _train_to_target(self, data: BenchData, job: TtaJob) -> TrainOutcome:
+        import numpy as np
+
+        recipe = job.recipe
+        model = _recipe_classifier(recipe.init)(
+            hidden_layer_sizes=recipe.hidden, activation="relu", solver="adam", alpha=0.0,
+            batch_size=recipe.batch_size, learning_rate_init=recipe.learning_rate, beta_1=recipe.beta_1,
+            beta_2=recipe.beta_2, epsilon=recipe.epsilon, shuffle=True, random_state=job.random_state,
+        )
+        rng = np.random.default_rng(job.random_state)
+        classes = np.arange(data.n_classes)
+
+        def train_epoch(epoch: int) -> None:
+            X = data.X_train
+            if recipe.shift_pixels:
+                X = shift_images(X.reshape(-1, 28, 28), recipe.shift_pixels, rng).reshape(len(X), -1)
+            model.partial_fit(X, data.y_train, classes=classes)
+
+        return train_to_target(job, train_epoch, lambda: np.mean(model.predict(data.X_test) == data.y_test))
+
+
+def _recipe_classifier(init: str) -> type:
+    """MLPClassifier whose weights start as the recipe says and whose biases start at zero."""
+    import numpy as np
+    from sklearn.neural_network import MLPClassifier
+
+    class RecipeMLPClassifier(MLPClassifier):
+        def _init_coef(self, fan_in: int, fan_out: int, dtype: Any) -> tuple[Any, Any]:
+            bound = np.sqrt(6.0 / (fan_in + fan_out)) if init == "glorot_uniform" else 1.0 / np.sqrt(fan_in)
+            weights = self._random_state.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype, copy=False)
+            return weights, np.zeros(fan_out, dtype=dtype)
+
+    return RecipeMLPClassifier
