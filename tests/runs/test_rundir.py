@@ -39,3 +39,16 @@ def test_rows_with_other_keys_never_shift_columns(runs_dir):
         {"epoch": "2", "loss": "0.8", "test_accuracy": "", "learning_rate": ""},
         {"epoch": "3", "loss": "0.7", "test_accuracy": "0.7", "learning_rate": "0.01"},
     ]
+
+
+def test_a_new_run_sweeps_the_temporary_files_of_killed_runs(runs_dir):
+    import subprocess
+    import sys
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)
+    old = RunDir.create(runs_dir, "old", "mlp", {})
+    leftover = old.path / f".model.npz.mnistlab-{dead}-00ff00ff.tmp"
+    leftover.write_bytes(b"half a model")
+    RunDir.create(runs_dir, "new", "mlp", {})
+    assert not leftover.exists() and (old.path / "run.json").exists()
