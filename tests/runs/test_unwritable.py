@@ -51,3 +51,14 @@ def test_a_full_disk_marks_the_run_failed_and_leaves_no_temp_file(tmp_path):
     assert json.loads((run / "run.json").read_text())["status"] == "failed"
     assert not [p for p in run.iterdir() if p.name.startswith(".")], "no temporary file left"
     assert not (run / "model.npz").exists()
+
+
+def test_a_runs_dir_without_write_permission_is_one_line(tmp_path, capsys, monkeypatch):
+    """The read-only case as root sees it too: os.access says no, nothing is created."""
+    import mnistlab.runs.rundir as rundir
+
+    monkeypatch.setattr(rundir, "_writable", lambda folder: False)
+    assert main(TRAIN + ["--runs-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "permission denied" in err and str(tmp_path) in err
+    assert list(tmp_path.iterdir()) == []

@@ -175,12 +175,16 @@ def prepare_runs_dir(runs_dir: str | os.PathLike) -> Path:
     runs_dir = Path(runs_dir)
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
-        if not os.access(runs_dir, os.W_OK | os.X_OK):
+        if not _writable(runs_dir):
             raise PermissionError(13, "Permission denied")
     except OSError as exc:
         raise _unwritable(runs_dir, exc) from None
     remove_stale_temp_files(runs_dir, recursive=True)
     return runs_dir
+
+
+def _writable(folder: Path) -> bool:
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def _unwritable(runs_dir: Path, exc: OSError) -> OutputError:
