@@ -46,7 +46,7 @@ $(VENV)/.stamp-run: pyproject.toml $(VENV)/.stamp-venv
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
-	$(PY) -m pip install --quiet -e '.[cnn,bench,sweep,test]'
+	$(PY) -m pip install --quiet -e '.[cnn,bench,sweep,lab,test]'
 	touch $@
 
 # Fashion-MNIST comes from Debian's dataset-fashion-mnist; then both datasets are

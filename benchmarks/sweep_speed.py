@@ -10,7 +10,7 @@
 4. Threads: CPU seconds per epoch of a 1-thread trial running alone (a 2-trial sweep, one at a time)
    against the same trial running beside another (from the sweep of 3).
 
-Run on a quiet machine: `python benchmarks/sweep_speed.py` (about 2 x 8 seed-MLP trainings).
+Run on a quiet machine: `python benchmarks/sweep_speed.py` (18 trainings of the seed MLP in all).
 A quick check that it works: `python benchmarks/sweep_speed.py --trials 2 --epochs 2 --train-size 2000 --repeats 1`.
 """
 

@@ -53,6 +53,8 @@ def test_scikit_learn_schedule_names_point_to_lr_schedule(blobs):
     X, y = blobs
     with pytest.raises(ConfigError, match="set lr_schedule='adaptive' instead"):
         MLPClassifier(learning_rate="adaptive").fit(X, y)
+    with pytest.raises(ConfigError, match="mnistlab calls it 'sigmoid'"):
+        MLPClassifier(activation="logistic").fit(X, y)
 
 
 def test_configs_written_before_the_stopping_rule_keep_their_meaning():

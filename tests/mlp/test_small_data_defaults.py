@@ -13,6 +13,7 @@ from mnistlab import MLPClassifier
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # five folds of two estimators on digits: about a minute on a quiet machine
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # both run out on some folds
 @pytest.mark.parametrize("loader", [load_iris, load_digits], ids=["iris", "digits"])
 def test_defaults_score_at_least_scikit_learns_in_5_fold_cv(loader):

@@ -102,3 +102,16 @@ def test_live_table_redraws_in_place_on_a_terminal(tmp_path, capsys):
     assert first.splitlines()[0].startswith("trial") and second.count("\n") == 5
     _Progress(live=False)("end", table.rows["t0"], table)
     assert capsys.readouterr().err.startswith("t0 end [lr=0.001 seed=0] completed")
+
+
+def test_runs_lists_the_sweeps_beside_the_runs(tmp_path, capsys):
+    from mnistlab.cli import main
+
+    sweep_dir = tmp_path / "20260101-000000-demo"
+    sweep_dir.mkdir()
+    table = _table(sweep_dir)
+    table.status = "completed"
+    table.save()
+    assert main(["runs", "--runs-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"sweep {sweep_dir.name} (completed; 4 completed): mnistlab runs --runs-dir {sweep_dir}" in out

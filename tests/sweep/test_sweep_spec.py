@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mnistlab.cli import main
@@ -109,3 +111,15 @@ def test_cnn_spec_builds_layers_from_the_cli_form(write_spec):
                           options={**spec.fixed, "conv": "8,16"})
     assert [layer.size for layer in config.layers if layer.kind == "conv"] == [8, 16]
     assert (config.seed, config.threads, config.validation_split) == (3, 1, 0.1)
+
+
+def test_base_is_a_runs_config_json_kept_absolute(write_spec, tmp_path, monkeypatch):
+    from mnistlab.mlp.run import PRESETS
+
+    config = tmp_path / "run" / "config.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps(PRESETS["seed"].to_dict()))
+    monkeypatch.chdir(tmp_path)
+    spec = load_spec(write_spec(top={"base": '"run/config.json"'}, drop=("preset",)))
+    assert spec.preset is None and spec.base == str(config)
+    assert spec.base_config()["mlp"]["hidden_sizes"] == [70, 30]

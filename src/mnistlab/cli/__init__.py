@@ -36,9 +36,9 @@ def cli(verbose: bool) -> None:
 
 
 def _register_commands() -> None:
-    from mnistlab.cli import bench, cnn, data, demo, env, insight, mlp, runs, sweep
+    from mnistlab.cli import bench, cnn, data, demo, env, insight, lab, mlp, runs, sweep
 
-    for module in (data, mlp, cnn, bench, runs, sweep, env, demo):
+    for module in (data, mlp, cnn, bench, runs, sweep, lab, env, demo):
         for command in module.COMMANDS:
             cli.add_command(command)
     cnn_group = cli.commands.get("cnn")

@@ -71,6 +71,7 @@ def demo(runs_dir: str, cnn_epochs: int, quick: bool) -> int:
     report = write_report([Path(mlp["run_dir"]), cnn_dir], Path(runs_dir) / "demo-report.html")
     click.echo(str(report))
     click.echo(f"\nOpen the report in a browser: {report.resolve()}", err=True)
+    click.echo(f"Watch, compare and draw on these runs in the lab: mnistlab lab --runs-dir {runs_dir}", err=True)
     return 0
 
 

@@ -59,6 +59,8 @@ def runs_command(runs_dir: Path, as_json: bool) -> int:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return 0
+    for line in _sweep_lines(runs_dir):
+        click.echo(line)
     if not rows:
         click.echo(f"no runs in {runs_dir}; train one with `mnistlab mlp train` or `mnistlab cnn train`")
         return 0
@@ -70,6 +72,20 @@ def runs_command(runs_dir: Path, as_json: bool) -> int:
         click.echo("  ".join(cell.rjust(w) if i in right else cell.ljust(w)
                              for i, (cell, w) in enumerate(zip(line, widths))).rstrip())
     return 0
+
+
+def _sweep_lines(runs_dir: Path) -> list[str]:
+    """One line per sweep directory under `runs_dir` (its trials are runs one level down)."""
+    from mnistlab.sweep.results import read_sweep
+
+    lines = []
+    for path in sorted(p for p in runs_dir.iterdir() if p.is_dir()):
+        state = read_sweep(path)
+        if state is not None:
+            counts = ", ".join(f"{n} {s}" for s, n in sorted((state.get("summary") or {}).get("counts", {}).items()))
+            lines.append(f"sweep {path.name} ({state.get('status', '?')}; {counts or 'no trials'}): "
+                         f"mnistlab runs --runs-dir {path}")
+    return lines
 
 
 def _has_option(argv: tuple[str, ...], option: str) -> bool:

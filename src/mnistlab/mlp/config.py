@@ -139,6 +139,8 @@ def validate_config(cfg: MLPConfig) -> None:
     if any(s < 1 for s in sizes):
         raise ConfigError(f"hidden_sizes={tuple(cfg.hidden_sizes)!r} has a layer of size < 1; "
                           "every hidden layer needs at least one unit")
+    if cfg.activation == "logistic":
+        raise ConfigError("activation='logistic' is scikit-learn's name; mnistlab calls it 'sigmoid'")
     _choice("activation", cfg.activation, HIDDEN_ACTIVATIONS)
     _choice("output", cfg.output, OUTPUT_ACTIVATIONS)
     _choice("loss", cfg.loss, LOSSES)

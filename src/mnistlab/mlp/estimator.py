@@ -12,7 +12,7 @@ Examples
 >>> from mnistlab import MLPClassifier
 >>> rng = np.random.default_rng(0)
 >>> X = rng.normal(size=(200, 4)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
->>> clf = MLPClassifier(hidden_sizes=(8,), random_state=0).fit(X, y)
+>>> clf = MLPClassifier(hidden_sizes=(8,), learning_rate=0.05, random_state=0).fit(X, y)
 >>> bool(clf.score(X, y) > 0.9)
 True
 """
@@ -36,28 +36,9 @@ from mnistlab.mlp.init import init_params, make_rng
 from mnistlab.mlp.io import read_model, save_model
 from mnistlab.mlp.lbfgs import fit_lbfgs
 from mnistlab.mlp.network import Params
-from mnistlab.mlp.options import SKLEARN_RENAMES, rename_message
+from mnistlab.mlp.options import SKLEARN_RENAMES, NamesScikitLearnSpellings, rename_message
 from mnistlab.mlp.targets import Targets
 from mnistlab.mlp.trainer import BatchCallback, EpochCallback, Trainer
-
-
-def print_epoch(row: dict) -> None:
-    """The `verbose=True` callback: scikit-learn's line per epoch, on stdout (asked for by the user)."""
-    print(f"Iteration {int(row['epoch'])}, loss = {row['loss']:.8f}")  # noqa: T201
-
-
-class NamesScikitLearnSpellings:
-    """Turns scikit-learn's spellings (max_iter=...) into a TypeError naming mnistlab's.
-
-    `__new__` runs before Python binds `__init__`'s arguments, so it is the one place to catch
-    them; it lives in a base class so that `inspect.signature` still reads the subclass's `__init__`.
-    """
-
-    def __new__(cls, *args, **kwargs):
-        renamed = {k: v for k, v in kwargs.items() if k in SKLEARN_RENAMES}
-        if renamed:
-            raise TypeError(rename_message(renamed))
-        return super().__new__(cls)
 
 
 class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLearnSpellings):
@@ -75,7 +56,8 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         by default (`dtype`).
     history_ : `History` of every epoch trained (arrays via `history_.as_arrays()`).
     loss_curve_ : (n_epochs,) training cost per epoch; loss_ : the last one.
-    n_iter_ : epochs trained so far (all calls); t_ : training samples seen by the solver.
+    n_iter_ : epochs run by the last fit or partial_fit call (scikit-learn's meaning);
+        len(history_) counts every epoch. t_ : training samples seen by the solver, all calls.
     best_loss_ : lowest training cost (None with early stopping).
     validation_scores_, best_validation_score_ : early stopping's accuracies (None without).
     n_layers_, n_outputs_, out_activation_ : as in scikit-learn.
@@ -173,22 +155,27 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         """Keep the trainer (warm start); its options follow any set_params since."""
         trainer = self._trainer
         if targets.kind != self._targets.kind or not np.array_equal(targets.classes, self.classes_):
-            raise ValueError(f"warm_start can only continue with the classes of the previous fit "
-                             f"({self.classes_.tolist()[:20]}); set warm_start=False to start over")
+            raise ValueError(f"warm_start can only be used where `y` has the same classes as in the previous call "
+                             f"to fit. Previously got {self.classes_}, `y` has {targets.classes}; "
+                             "set warm_start=False to start over")
         if trainer.params.layer_sizes != [n_features, *cfg.hidden_sizes, targets.n_outputs]:
             raise ValueError("warm_start cannot change hidden_sizes or the number of features; "
                              "set warm_start=False to start over")
+        if (cfg.dropout, cfg.batch_size) != (trainer.cfg.dropout, trainer.cfg.batch_size):
+            trainer.workspace = trainer.dropout = None  # scratch buffers, rebuilt for the new sizes
         trainer.cfg = cfg
         trainer.stopping.tol, trainer.stopping.n_iter_no_change = cfg.tol, cfg.n_iter_no_change
+        trainer.stopping.early_stopping = cfg.early_stopping
 
-    def _sync(self) -> None:
+    def _sync(self, epochs_before: int = 0) -> None:
+        """Publish the trainer's state as the learned attributes; n_iter_ counts epochs after `epochs_before`."""
         trainer, stopping = self._trainer, self._trainer.stopping
         self.coefs_ = trainer.params.weights
         self.intercepts_ = trainer.params.biases
         self.history_ = trainer.history
         self.loss_curve_ = trainer.history.as_arrays()["loss"]
         self.loss_ = float(self.loss_curve_[-1]) if len(self.loss_curve_) else None
-        self.n_iter_ = trainer.epochs_done
+        self.n_iter_ = trainer.epochs_done - epochs_before
         self.t_ = trainer.samples_seen
         self.n_layers_ = len(self.coefs_) + 1
         self.n_outputs_ = self._targets.n_outputs
@@ -218,10 +205,10 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
             self._start(cfg, X.shape[1], targets)
         data = self._train_data(X, y, sample_weight, cfg)
         validation = None
-        if cfg.early_stopping:
+        if cfg.early_stopping and cfg.solver != "lbfgs":  # L-BFGS-B ignores it, as in scikit-learn
             data, validation = self._split_validation(cfg, data)
         test = self._eval_data(eval_set)
-        hook = self._epoch_hook(on_epoch_end)
+        hook, before = self._epoch_hook(on_epoch_end), self._trainer.epochs_done
         try:
             if cfg.solver == "lbfgs":
                 outcome = fit_lbfgs(self._trainer, data, on_epoch_end=hook)
@@ -229,27 +216,13 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
                 outcome = self._trainer.fit(data, cfg.epochs, validation=validation, test=test,
                                             on_batch_end=on_batch_end, on_epoch_end=hook)
         finally:
-            self._sync()
+            self._sync(before)
         if outcome == "budget" and self._trainer.stopping.checks_convergence:
             solver = "L-BFGS-B" if cfg.solver == "lbfgs" else "Stochastic Optimizer"
             warnings.warn(f"{solver}: Maximum iterations ({cfg.epochs}) reached and the optimization hasn't "
                           "converged yet; raise epochs, raise tol, or set n_iter_no_change=None for a fixed "
                           "epoch budget", ConvergenceWarning, stacklevel=2)
         return self
-
-    def _epoch_hook(self, on_epoch_end) -> EpochCallback | None:
-        hooks = [] if on_epoch_end is None else list(on_epoch_end) if isinstance(on_epoch_end, (list, tuple)) \
-            else [on_epoch_end]
-        if self.verbose:
-            hooks.insert(0, print_epoch)
-        if not hooks:
-            return None
-
-        def every_hook(row: dict) -> bool:
-            stops = [hook(dict(row)) is True for hook in hooks]
-            return any(stops)
-
-        return every_hook
 
     @available_if(lambda self: self.solver != "lbfgs")  # as in scikit-learn: L-BFGS-B optimises to the end
     def partial_fit(self, X, y, sample_weight=None, classes=None) -> MLPClassifier:
@@ -270,10 +243,11 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
             raise ValueError(f"classes={list(classes)} differs from the first call's {self.classes_.tolist()}")
         else:
             self._continue(cfg, X.shape[1], self._targets)
+        before = self._trainer.epochs_done
         try:
             self._trainer.fit(self._train_data(X, y, sample_weight, cfg), 1, on_epoch_end=self._epoch_hook(None))
         finally:
-            self._sync()
+            self._sync(before)
         return self
 
     def _outputs(self, X) -> np.ndarray:

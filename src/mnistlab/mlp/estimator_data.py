@@ -1,4 +1,5 @@
-"""What MLPClassifier's inputs become: validated arrays, TrainData with weights, the validation split.
+"""What MLPClassifier's inputs become: validated arrays, TrainData with weights, the validation
+split, and the epoch callbacks (the user's, and the `verbose` printer).
 
 A mixin of `MLPClassifier` (it reads the estimator's fitted `_targets` and `_trainer`), kept
 apart so the estimator module holds the API and this one the data handling.
@@ -20,7 +21,12 @@ except ImportError:  # scikit-learn < 1.6
 
 from mnistlab.mlp.config import MLPConfig
 from mnistlab.mlp.targets import row_weights
-from mnistlab.mlp.trainer import TrainData
+from mnistlab.mlp.trainer import EpochCallback, TrainData
+
+
+def print_epoch(row: dict) -> None:
+    """The `verbose=True` callback: scikit-learn's line per epoch, on stdout (asked for by the user)."""
+    print(f"Iteration {int(row['epoch'])}, loss = {row['loss']:.8f}")  # noqa: T201
 
 
 def _as_csr(X):
@@ -87,3 +93,17 @@ class EstimatorData:
             y_test = column_or_1d(y_test)
         Y, y_index = self._targets.encode(y_test, self._dtype, "eval_set labels")
         return TrainData(X_test, Y, y_index)
+
+    def _epoch_hook(self, on_epoch_end) -> EpochCallback | None:
+        hooks = [] if on_epoch_end is None else list(on_epoch_end) if isinstance(on_epoch_end, (list, tuple)) \
+            else [on_epoch_end]
+        if self.verbose:
+            hooks.insert(0, print_epoch)
+        if not hooks:
+            return None
+
+        def every_hook(row: dict) -> bool:
+            stops = [bool(hook(dict(row))) for hook in hooks]  # every hook runs, any can stop
+            return any(stops)
+
+        return every_hook

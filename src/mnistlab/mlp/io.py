@@ -43,7 +43,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
         "classes_kind": np.array(classes_kind),
         "n_features_in": np.array(model.n_features_in_),
         "targets_kind": np.array(model._targets.kind),
-        "epochs_done": np.array(model.n_iter_),
+        "epochs_done": np.array(len(model.history_)),
         "n_layers": np.array(len(model.coefs_)),
         "metadata_json": np.array(json.dumps(metadata or {})),
     }

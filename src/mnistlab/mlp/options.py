@@ -143,3 +143,17 @@ def rename_message(names: dict) -> str:
         parts.append(f"{name!r} is scikit-learn's name; mnistlab's MLPClassifier calls it {ours}" if ours
                      else f"unexpected parameter {name!r}; docs/mlp.md lists MLPClassifier's parameters")
     return "; ".join(parts)
+
+
+class NamesScikitLearnSpellings:
+    """Turns scikit-learn's spellings (max_iter=...) into a TypeError naming mnistlab's.
+
+    `__new__` runs before Python binds `__init__`'s arguments, so it is the one place to catch
+    them; it lives in a base class so that `inspect.signature` still reads the subclass's `__init__`.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        renamed = {k: v for k, v in kwargs.items() if k in SKLEARN_RENAMES}
+        if renamed:
+            raise TypeError(rename_message(renamed))
+        return super().__new__(cls)

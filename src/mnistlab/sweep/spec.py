@@ -115,6 +115,8 @@ class SweepSpec:
                 raise ConfigError(f"[space] {name} is also in [fixed]; keep it in one of the two")
             _check_axis(name, values, self.search)
         self._check_configs()
+        if self.base is not None:  # sweep.json keeps it absolute, so --resume works from any directory
+            self.base = str(Path(self.base).resolve())
 
     def _check_configs(self) -> None:
         """Build a trial config for every searched value (and each distribution's ends); check the metric."""

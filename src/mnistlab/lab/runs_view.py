@@ -1,0 +1,109 @@
+"""What the lab shows of runs: table rows, one run's details, several runs compared, and a change stamp.
+
+Everything is read from the run files through `mnistlab.runs.catalog`, leniently: a run still
+training (or cut off) shows what it has logged so far. `runs_stamp` is a cheap fingerprint of a
+runs directory (names and file times) that the event stream polls to notice new epochs and runs.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mnistlab.runs.catalog import RunRecord, find_key, list_runs, load_run
+from mnistlab.runs.metrics import epochs_axis
+
+WATCHED_FILES = ("run.json", "metrics.csv", "summary.json")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def planned_epochs(record: RunRecord) -> int | None:
+    """The epochs the run's config asks for (mlp.epochs or epochs), or None."""
+    epochs = find_key(record.config or {}, "epochs")
+    return epochs if isinstance(epochs, int) else None
+
+
+def run_row(record: RunRecord) -> dict[str, Any]:
+    """One line of the runs table: the `mnistlab runs` row plus kind, planned epochs and model presence."""
+    row = {k: _finite(v) for k, v in record.row().items() if k != "path"}
+    if row["test_accuracy"] is None:
+        row["test_accuracy"] = _finite(record.get("val_accuracy"))
+    row.update(kind=record.kind, planned_epochs=planned_epochs(record),
+               has_model=any((record.path / f).is_file() for f in ("model.npz", "model.keras")))
+    return row
+
+
+def runs_table(runs_dir: Path) -> list[dict[str, Any]]:
+    """Every run under `runs_dir` as table rows, oldest first; an absent directory gives no rows."""
+    if not runs_dir.is_dir():
+        return []
+    return [run_row(record) for record in list_runs(runs_dir)]
+
+
+def curves(record: RunRecord) -> dict[str, list[float | None]]:
+    """The run's per-epoch columns as JSON lists (NaN -> null), with an "epoch" axis."""
+    metrics = record.metrics
+    result = {"epoch": [float(x) for x in epochs_axis(metrics)]} if metrics else {"epoch": []}
+    for name, values in metrics.items():
+        if name != "epoch":
+            result[name] = [float(v) if np.isfinite(v) else None for v in values]
+    return result
+
+
+def run_details(run_dir: Path) -> dict[str, Any]:
+    """Everything the run page shows: row, info, config, summary, curves, figures, files, problems."""
+    record = load_run(run_dir)
+    files = sorted(p.name for p in run_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    return {"row": run_row(record), "info": record.info, "config": record.config, "summary": record.summary,
+            "environment": record.environment, "curves": curves(record),
+            "figures": [p.name for p in record.figures], "files": files, "problems": record.problems}
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config as one level of dotted keys ("mlp.hidden_sizes")."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def compare(run_dirs: list[Path]) -> dict[str, Any]:
+    """Several runs side by side: each run's curves, and the config keys with their value per run."""
+    records = [load_run(path) for path in run_dirs]
+    # The MLP nests its network options under "mlp"; lifted up, they line up with the CNN's (epochs, ...).
+    configs = [flatten({"model": r.kind, **{k: v for k, v in (r.config or {}).items() if k != "mlp"},
+                        **((r.config or {}).get("mlp") or {})}) for r in records]
+    keys = sorted(set().union(*configs))
+    rows = [{"key": key, "values": [c.get(key) for c in configs],
+             "differs": len({repr(c.get(key)) for c in configs}) > 1} for key in keys]
+    return {"runs": [{"name": r.name, "row": run_row(r), "curves": curves(r)} for r in records],
+            "config": rows}
+
+
+def runs_stamp(runs_dir: Path) -> tuple:
+    """A fingerprint of `runs_dir` that changes when a run appears, logs an epoch or finishes."""
+    if not runs_dir.is_dir():
+        return ()
+    stamp = []
+    for child in sorted(runs_dir.iterdir()):
+        if not child.is_dir() or child.name.startswith("."):
+            continue
+        for name in WATCHED_FILES:
+            try:
+                info = (child / name).stat()
+                stamp.append((child.name, name, info.st_mtime_ns, info.st_size))
+            except OSError:
+                continue
+    return tuple(stamp)

@@ -1,0 +1,213 @@
+"""Trainings started from the lab: `python -m mnistlab mlp|cnn train ...` as background processes.
+
+The command line is the stable interface, so the lab builds an argument list from a small,
+validated form and starts the CLI in its own process group (its own session), logging to
+`<runs>/.lab/<name>.log`. The run then appears like any other, through its run directory.
+Stopping sends SIGINT (the CLI records status "interrupted"), then SIGTERM and SIGKILL if the
+process does not end; a process that died without recording is marked "interrupted" by the lab.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mnistlab.errors import ConfigError
+from mnistlab.runs.rundir import write_json_atomic
+
+KINDS = ("mlp", "cnn")
+DATASETS = ("mnist", "fashion-mnist")
+PRESETS = ("default", "seed")
+GRACE_SECONDS = (15.0, 5.0)  # after SIGINT, then after SIGTERM
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_SIZES = re.compile(r"\d{1,4}(,\d{1,4}){0,3}")
+
+
+def _int(form: dict[str, Any], key: str, low: int, high: int) -> int | None:
+    value = form.get(key)
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ConfigError(f"{key}={value!r} is not valid; give a whole number from {low} to {high}")
+    return value
+
+
+def _choice(form: dict[str, Any], key: str, options: tuple[str, ...], default: str) -> str:
+    value = form.get(key) or default
+    if value not in options:
+        raise ConfigError(f"{key}={value!r} is not valid; choose one of {', '.join(options)}")
+    return value
+
+
+def train_command(form: dict[str, Any], runs_dir: Path, name: str) -> list[str]:
+    """The `python -m mnistlab <kind> train ...` argument list for a form; ConfigError on a bad field.
+
+    Form fields: kind (mlp|cnn), dataset, epochs (1..200), train_size (100..60000), for the MLP
+    preset (default|seed) and hidden ("16" or "70,30"), for the CNN conv ("8,16").
+    """
+    known = {"kind", "dataset", "epochs", "train_size", "preset", "hidden", "conv", "name"}
+    unknown = sorted(set(form) - known)
+    if unknown:
+        raise ConfigError(f"unknown training field(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+    kind = _choice(form, "kind", KINDS, "mlp")
+    argv = [sys.executable, "-m", "mnistlab", kind, "train", "--runs-dir", str(runs_dir), "--name", name, "--quiet",
+            "--dataset", _choice(form, "dataset", DATASETS, "mnist")]
+    for key, low, high in (("epochs", 1, 200), ("train_size", 100, 60000)):
+        value = _int(form, key, low, high)
+        if value is not None:
+            argv += [f"--{key.replace('_', '-')}", str(value)]
+    sizes_key = "hidden" if kind == "mlp" else "conv"
+    for key in ("hidden", "conv"):
+        value = str(form.get(key) or "").replace(" ", "")
+        if not value:
+            continue
+        if key != sizes_key:
+            raise ConfigError(f"{key} applies to the {'MLP' if key == 'hidden' else 'CNN'} only; leave it empty")
+        if not _SIZES.fullmatch(value):
+            raise ConfigError(f"{key}={value!r} is not valid; give layer sizes separated by commas, e.g. 70,30")
+        argv += [f"--{key}", value]
+    if kind == "mlp":
+        argv += ["--preset", _choice(form, "preset", PRESETS, "default")]
+    elif form.get("preset") not in (None, "", "default"):
+        raise ConfigError("preset applies to the MLP only; leave it empty for a CNN")
+    return argv
+
+
+@dataclass
+class Job:
+    """One training process started by the lab."""
+
+    id: int
+    name: str
+    kind: str
+    argv: list[str]
+    process: subprocess.Popen
+    log: Path
+    started: float = field(default_factory=time.time)
+    stop_requested: bool = False
+
+    def state(self, runs_dir: Path) -> dict[str, Any]:
+        """JSON-ready: id, name, kind, pid, status ("running" | "exited"), exit code, run directory name."""
+        code = self.process.poll()
+        run = find_run(runs_dir, self.name)
+        return {"id": self.id, "name": self.name, "kind": self.kind, "pid": self.process.pid,
+                "status": "running" if code is None else "exited", "exit_code": code,
+                "run": run.name if run else None, "stop_requested": self.stop_requested,
+                "command": " ".join(self.argv[1:])}
+
+
+def find_run(runs_dir: Path, name: str) -> Path | None:
+    """The run directory a job named `name` created (`<stamp>-<name>`), newest first, or None."""
+    matches = sorted(p for p in runs_dir.glob(f"*-{name}") if p.is_dir() and (p / "run.json").is_file())
+    return matches[-1] if matches else None
+
+
+def mark_interrupted(run_dir: Path) -> None:
+    """Record status "interrupted" in run.json if the run still says "running" (its process is gone)."""
+    path = run_dir / "run.json"
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return
+    if info.get("status") == "running":
+        info.update(status="interrupted", finished=dt.datetime.now().isoformat(timespec="seconds"))
+        write_json_atomic(path, info)
+
+
+class TrainingJobs:
+    """The trainings this lab started: start, list, stop (each in its own process group)."""
+
+    def __init__(self, runs_dir: Path) -> None:
+        self.runs_dir = runs_dir
+        self._jobs: dict[int, Job] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def start(self, form: dict[str, Any]) -> dict[str, Any]:
+        """Validate `form`, start the training process, return the job's state."""
+        name = str(form.get("name") or "")
+        if name and not _NAME.fullmatch(name):
+            raise ConfigError(f"name={name!r} is not valid; use 1-40 letters, digits, '-' or '_'")
+        job_id = next(self._ids)
+        kind = form.get("kind") or "mlp"
+        name = name or f"lab-{kind}-{dt.datetime.now():%H%M%S}-{job_id}"
+        argv = train_command(form, self.runs_dir, name)
+        log_dir = self.runs_dir / ".lab"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = log_dir / f"{name}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        job = Job(job_id, name, str(kind), argv, process, log)
+        with self._lock:
+            self._jobs[job_id] = job
+        return job.state(self.runs_dir)
+
+    def list(self) -> list[dict[str, Any]]:
+        """Every job's state, newest first."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return [job.state(self.runs_dir) for job in reversed(jobs)]
+
+    def find(self, job_id: int | None = None, run: str | None = None) -> Job | None:
+        """The job with this id, or the one that created run directory `run`."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            if job.id == job_id or (run is not None and (found := find_run(self.runs_dir, job.name)) and found.name == run):
+                return job
+        return None
+
+    def stop(self, job: Job) -> dict[str, Any]:
+        """Ask the job's process group to stop (SIGINT now; SIGTERM, SIGKILL later if needed); return its state."""
+        if job.process.poll() is None and not job.stop_requested:
+            job.stop_requested = True
+            _signal_group(job.process, signal.SIGINT)
+            threading.Thread(target=self._finish_stop, args=(job,), name=f"stop-{job.id}", daemon=True).start()
+        return job.state(self.runs_dir)
+
+    def _finish_stop(self, job: Job) -> None:
+        for grace, next_signal in zip(GRACE_SECONDS, (signal.SIGTERM, signal.SIGKILL)):
+            try:
+                job.process.wait(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                _signal_group(job.process, next_signal)
+        job.process.wait()
+        run = find_run(self.runs_dir, job.name)
+        if run is not None:
+            mark_interrupted(run)
+
+    def stop_all(self, wait: float = 20.0) -> None:
+        """Stop every running job and wait up to `wait` seconds for them (called when the lab shuts down)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            self.stop(job)
+        deadline = time.monotonic() + wait
+        for job in jobs:
+            try:
+                job.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(job.process, signal.SIGKILL)
+                job.process.wait()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass

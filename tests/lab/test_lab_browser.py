@@ -1,0 +1,130 @@
+"""The lab in a real browser: Playwright drives Debian's headless Chromium against a real uvicorn server."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+pytest.importorskip("playwright", reason="the browser tests need the [lab] extra (playwright)")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records console errors and uncaught exceptions in `page.problems`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda message: tab.problems.append(f"{message.type}: {message.text}")
+           if message.type in ("error", "warning") else None)
+    tab.on("pageerror", lambda error: tab.problems.append(f"exception: {error}"))
+    yield tab
+    context.close()
+
+
+def wait_for(condition, timeout: float = 60, what: str = "condition"):
+    """Poll `condition()` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_the_runs_page_loads_without_console_errors(lab_server, lab_runs, page):
+    page.goto(lab_server.url)
+    page.wait_for_selector(f"tr[data-run='{lab_runs['mlp'].name}']")
+    wait_for(lambda: page.inner_text("#live") == "live", 20, "the event stream")
+    assert int(page.get_attribute("#runs-table", "data-rows")) >= 3
+    page.select_option("select[data-filter='status']", "running")
+    assert page.get_attribute("#runs-table", "data-rows") == "1"
+    assert page.problems == []
+
+
+def test_with_a_token_the_printed_url_opens_a_working_page(serve_lab, lab_runs, page):
+    """The token in the URL becomes a cookie: the page's API calls, event stream and assets all pass."""
+    server = serve_lab(token="t0ken")
+    page.goto(server.url)
+    assert "a token is required" in page.content()
+    page.problems.clear()  # the refused page itself logs a 403
+    page.goto(server.url + "?token=t0ken")
+    page.wait_for_selector(f"tr[data-run='{lab_runs['mlp'].name}']")
+    wait_for(lambda: page.inner_text("#live") == "live", 20, "the event stream")
+    assert page.problems == []
+
+
+def test_a_training_started_from_the_form_appears_and_its_curve_grows(lab_server, lab_runs, page):
+    page.goto(lab_server.url)
+    page.fill("input[name=train_size]", "3000")
+    page.fill("input[name=sizes]", "16")
+    page.fill("input[name=epochs]", "200")
+    page.fill("input[name=name]", "from-form")
+    page.click("#train-start")
+    row = "tr[data-run$='-from-form']"  # located afresh each time: live updates re-render the table
+    wait_for(lambda: page.query_selector(row), 90, "the new run in the table")
+    assert page.inner_text(f"{row} td.status") == "running"
+    page.click(f"{row} a")
+    page.wait_for_selector("#run-accuracy[data-points]")
+    points = wait_for(lambda: int(page.get_attribute("#run-accuracy", "data-points") or 0), 60, "a first point")
+    wait_for(lambda: int(page.get_attribute("#run-accuracy", "data-points")) > points, 60, "the curve to grow")
+    page.click("#stop-run")
+    wait_for(lambda: page.inner_text("#run-status") == "interrupted", 60, "the run to be interrupted")
+    assert page.problems == []
+
+
+def test_a_vertical_stroke_on_the_pad_makes_the_mlp_predict_one(lab_server, lab_runs, page):
+    page.goto(lab_server.url + "#/draw")
+    page.wait_for_selector(f"#draw-mlp option[value='{lab_runs['mlp'].name}']", state="attached")
+    page.select_option("#draw-mlp", lab_runs["mlp"].name)
+    page.select_option("#draw-cnn", lab_runs["cnn"].name if "cnn" in lab_runs else "")
+    box = page.locator("#draw-pad").bounding_box()
+    x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15
+    page.mouse.move(x, top)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(x, top + step * box["height"] * 0.035)
+    page.mouse.up()
+    wait_for(lambda: page.query_selector("#pred-mlp[data-prediction]"), 30, "a prediction")
+    time.sleep(0.5)  # the answer to the whole stroke (requests are sent while drawing)
+    assert page.get_attribute("#pred-mlp", "data-prediction") == "1"
+    assert page.query_selector("#draw-input canvas") is not None
+    if "cnn" in lab_runs:  # the CNN's feature maps of each conv layer, and its most active conv3 maps
+        wait_for(lambda: page.query_selector("#pred-cnn figure.pair"), 30, "the CNN's strongest maps")
+        assert page.locator("#pred-cnn .layer").count() == 3
+        assert page.locator("#pred-cnn figure.pair").count() == 8
+    assert page.problems == []
+
+
+def test_the_compare_view_overlays_two_curves(lab_server, lab_runs, page):
+    a, b = lab_runs["mlp"].name, lab_runs["mlp_small"].name
+    page.goto(lab_server.url)
+    page.check(f"tr[data-run='{a}'] input[type=checkbox]")
+    page.check(f"tr[data-run='{b}'] input[type=checkbox]")
+    page.click("#compare-selected")
+    page.wait_for_selector("#compare-accuracy[data-series]")
+    assert page.get_attribute("#compare-accuracy", "data-series") == "2"
+    assert page.get_attribute("#compare-accuracy", "data-points") == str(5 + 3)
+    assert page.locator("#compare-accuracy .u-legend .u-series").count() == 3  # the epoch axis and two runs
+    assert page.locator("#config-diff tr.differs").count() >= 2
+    assert page.problems == []
