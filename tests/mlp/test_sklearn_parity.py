@@ -190,3 +190,21 @@ def test_epoch_callbacks_see_each_row_and_can_stop(blobs):
     rows = []
     clf = MLPClassifier(**FIXED, epochs=10).fit(X, y, on_epoch_end=[rows.append, lambda row: row["epoch"] == 3])
     assert clf.n_iter_ == 3 and [r["epoch"] for r in rows] == [1, 2, 3] and "loss" in rows[0]
+
+
+def test_scikit_learns_hand_worked_sgd_step():
+    """scikit-learn's test_fit: one SGD step of a 3-2-1 logistic net, worked out by hand."""
+    X, y = np.array([[0.6, 0.8, 0.7]]), np.array([0])
+    clf = MLPClassifier(hidden_sizes=(2,), activation="sigmoid", solver="sgd", learning_rate=0.1, l2=0.1,
+                        momentum=0.0, batch_size=1, random_state=1)
+    clf.partial_fit(X, y, classes=[0, 1])  # initialises; the weights are then set in place
+    for array, value in zip(clf.coefs_ + clf.intercepts_, ([[0.1, 0.2], [0.3, 0.1], [0.5, 0]], [[0.1], [0.2]],
+                                                           [0.1, 0.1], [1.0])):
+        array[...] = value
+    clf.partial_fit(X, y)
+    np.testing.assert_allclose(clf.coefs_[0], [[0.098, 0.195756], [0.2956664, 0.096008], [0.4939998, -0.002244]],
+                               atol=1e-3)
+    np.testing.assert_allclose(clf.coefs_[1], [[0.04706], [0.154089]], atol=1e-3)
+    np.testing.assert_allclose(clf.intercepts_[0], [0.098333, 0.09626], atol=1e-3)
+    np.testing.assert_allclose(clf.intercepts_[1], [0.9235], atol=1e-3)
+    assert clf.predict_proba(X)[0, 1] == pytest.approx(0.739, abs=1e-3)
