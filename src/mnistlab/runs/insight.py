@@ -57,11 +57,17 @@ class StudiedModel:
              out_dir: str | os.PathLike | None = None) -> StudiedModel:
         """Load `model` (a model.keras or its run directory); dataset defaults to the run's, else mnist."""
         path = Path(model)
+        folders = [Path(out_dir)] if out_dir is not None else []
+        for folder in folders:  # an unwritable --out fails now, not after loading and analysing
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot write figures to {folder} ({describe_os_error(exc)}); "
+                                  "pass --out a writable folder") from None
         run_dir = run_dir_of(path)
         keras_model = load_cnn(path)
         if path.is_dir():
             path = path / "model.keras"
-        folders = [Path(out_dir)] if out_dir is not None else []
         if run_dir is not None and run_dir not in folders:
             folders.append(run_dir)
         return cls(path=path, model=keras_model, run_dir=run_dir, dataset=dataset or run_dataset(path) or "mnist",
