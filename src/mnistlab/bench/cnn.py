@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mnistlab.bench.client import run_or_drop, start_workers
+from mnistlab.bench.dataset import load_bench_data, save_bench_data
 from mnistlab.bench.engines import CNN_ENGINES, get_engine
 from mnistlab.bench.engines.base import BenchData
 from mnistlab.bench.jobs import CnnJob
+from mnistlab.bench.report import machine_lines, table_lines
 from mnistlab.errors import ConfigError
 
 EPOCH_IMAGES = 60_000
@@ -59,9 +62,6 @@ class CnnBenchResult:
 def run_cnn_bench(config: CnnBenchConfig, data: BenchData | None = None,
                   progress: Callable[[str], None] = lambda msg: None) -> CnnBenchResult:
     """Time every available CNN engine at each batch size, interleaved, one worker per engine."""
-    from mnistlab.bench.client import run_or_drop, start_workers
-    from mnistlab.bench.dataset import load_bench_data, save_bench_data
-
     result = CnnBenchResult(config)
     engines = []
     for name in config.engines:
@@ -130,8 +130,6 @@ CNN_COLUMNS = (
 
 def cnn_markdown(document: dict[str, Any], note: str = "") -> str:
     """The Markdown section `bench cnn --markdown` writes: command, machine, table, notes."""
-    from mnistlab.bench.report import machine_lines, table_lines
-
     cfg = document["config"]
     lines = [f"### CNN{f' ({note})' if note else ''}", "",
              f"Command: `{document['command']}`: {cfg['n_batches']} timed batches per engine after 3 warm-up "
