@@ -13,7 +13,7 @@ import os
 import statistics
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from mnistlab.bench.engines import CNN_ENGINES, get_engine
 from mnistlab.bench.engines.base import BenchData
 from mnistlab.bench.jobs import CnnJob
 from mnistlab.bench.report import machine_lines, table_lines
+from mnistlab.env import environment_info
 from mnistlab.errors import ConfigError
 
 EPOCH_IMAGES = 60_000
@@ -118,6 +119,12 @@ def summarize_cnn(result: CnnBenchResult) -> list[dict[str, Any]]:
         row["vs_fastest"] = row["seconds_per_epoch"] / fastest[row["batch_size"]]
     rows.sort(key=lambda r: (r["batch_size"], r["seconds_per_epoch"]))
     return rows
+
+
+def cnn_document(result: CnnBenchResult, rows: list[dict[str, Any]], command: str) -> dict[str, Any]:
+    """The JSON document of a `bench cnn` run: command, config, machine, rows, raw runs, notes."""
+    return {"command": command, "config": asdict(result.config), "machine": environment_info(), "rows": rows,
+            "runs": result.runs, "notes": result.notes}
 
 
 CNN_COLUMNS = (
