@@ -11,9 +11,10 @@ Every engine takes any job through the same two methods (`Engine.cannot_express(
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+from mnistlab.bench.fields import check_known_fields, with_tuples
 from mnistlab.bench.recipes import Recipe
 from mnistlab.errors import ConfigError
 
@@ -84,10 +85,7 @@ def job_from_fields(fields_: dict[str, Any]) -> Job:
     if kind not in JOB_TYPES:
         raise ConfigError(f"unknown benchmark job kind {kind!r}; choose from {', '.join(JOB_TYPES)}")
     cls = JOB_TYPES[kind]
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(f"unknown field(s) {', '.join(unknown)} for a {kind} job; known: {', '.join(sorted(known))}")
+    check_known_fields(cls, values, f"unknown field(s) {{unknown}} for a {kind} job; known: {{known}}")
     if kind == "tta":
         values["recipe"] = Recipe.from_dict(values.get("recipe", {}))
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    return with_tuples(cls, values)
