@@ -117,6 +117,21 @@ class JobDispatch:
         raise NotImplementedError(f"{self.name} has no adapter for recipes")
 
 
+class CoreEngine(JobDispatch):
+    """An engine on the core dependencies alone (mnistlab's NumPy MLP, scikit-learn): BLAS is its only pool."""
+
+    def available(self) -> tuple[bool, str]:
+        """The core dependencies are always installed: always available."""
+        return True, ""
+
+    def setup(self, threads: int) -> None:
+        """Nothing to import ahead: BLAS is already bounded by configure_threads."""
+
+    def threads_used(self) -> dict[str, Any]:
+        """BLAS pool size."""
+        return {"blas": blas_threads()}
+
+
 def train_to_target(job: TtaJob, train_epoch: Callable[[int], None], test_accuracy: Callable[[], float]) -> TrainOutcome:
     """The epoch loop every engine's `bench tta` adapter shares: train, then score (timed apart), until done.
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistlab.bench.engines.base import BenchData, JobDispatch, TrainOutcome, blas_threads, partial_fit_to_target
+from mnistlab.bench.engines.base import BenchData, CoreEngine, TrainOutcome, partial_fit_to_target
 from mnistlab.bench.jobs import Job, TrainJob, TtaJob
 from mnistlab.mlp.config import SEED_PRESET
 from mnistlab.mlp.estimator import MLPClassifier
@@ -17,7 +17,7 @@ from mnistlab.mlp.estimator import MLPClassifier
 _INIT = {"glorot_uniform": "glorot", "uniform_fan_in": "sqrt_nodes"}
 
 
-class MnistlabEngine(JobDispatch):
+class MnistlabEngine(CoreEngine):
     """`mnistlab.MLPClassifier`: dense nets only, softmax + mean cross-entropy.
 
     `bench mlp`: solver "sgd" with classical momentum ``v = momentum v - lr grad; w += v``, as in
@@ -27,17 +27,6 @@ class MnistlabEngine(JobDispatch):
     """
 
     name = "mnistlab"
-
-    def available(self) -> tuple[bool, str]:
-        """The MLP estimator needs only the core dependencies: always available."""
-        return True, ""
-
-    def setup(self, threads: int) -> None:
-        """Nothing to import ahead: the estimator is NumPy only and BLAS is bounded by configure_threads."""
-
-    def threads_used(self) -> dict[str, Any]:
-        """BLAS pool size."""
-        return {"blas": blas_threads()}
 
     def cannot_express(self, job: Job) -> str | None:
         """Convnets, and recipes whose schedule or loss MLPClassifier has no option for."""

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from mnistlab.bench.engines.base import BenchData, JobDispatch, TrainOutcome, blas_threads, partial_fit_to_target
+from mnistlab.bench.engines.base import BenchData, CoreEngine, TrainOutcome, partial_fit_to_target
 from mnistlab.bench.jobs import Job, TrainJob, TtaJob
 
 
-class SklearnEngine(JobDispatch):
+class SklearnEngine(CoreEngine):
     """`sklearn.neural_network.MLPClassifier`, one `partial_fit` per epoch so each epoch is timed.
 
     `bench mlp`: solver="sgd", learning_rate="constant", nesterovs_momentum=False, alpha=0 gives
@@ -23,17 +23,6 @@ class SklearnEngine(JobDispatch):
     """
 
     name = "sklearn"
-
-    def available(self) -> tuple[bool, str]:
-        """scikit-learn is a core dependency: always available."""
-        return True, ""
-
-    def setup(self, threads: int) -> None:
-        """Nothing to import ahead: BLAS is already bounded by configure_threads."""
-
-    def threads_used(self) -> dict[str, Any]:
-        """BLAS pool size."""
-        return {"blas": blas_threads()}
 
     def cannot_express(self, job: Job) -> str | None:
         """Convnets, learning-rate schedules for Adam, warm-up, label smoothing."""
