@@ -9,16 +9,8 @@ from pathlib import Path
 
 import click
 
-from mnistlab.bench.cnn import CNN_COLUMNS, CnnBenchConfig, cnn_document, cnn_markdown, run_cnn_bench, summarize_cnn
-from mnistlab.bench.engines import ENGINES
-from mnistlab.bench.publish import prepare_output_dir, publish
+from mnistlab.bench.engine_names import ENGINES
 from mnistlab.bench.recipes import DEFAULT_TASKS, RECIPES, TASKS
-from mnistlab.bench.report import (
-    mlp_document, mlp_markdown, pool_threads_lines, speed_target_lines, table_lines, targets_lines, time_figure,
-)
-from mnistlab.bench.sweep import SweepConfig, run_sweep, summarize
-from mnistlab.bench.tta import TtaConfig, run_tta, summarize_tta
-from mnistlab.bench.tta_report import TTA_COLUMNS, accuracy_figure, summary_lines, tta_document, tta_markdown
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 
@@ -93,6 +85,12 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
     loads. Example: `mnistlab bench mlp --quick`; the full sweep for benchmarks/README.md:
     `mnistlab bench mlp --out benchmarks --markdown benchmarks/README.md`.
     """
+    from mnistlab.bench.publish import prepare_output_dir, publish
+    from mnistlab.bench.report import (
+        mlp_document, mlp_markdown, pool_threads_lines, speed_target_lines, table_lines, targets_lines, time_figure,
+    )
+    from mnistlab.bench.sweep import SweepConfig, run_sweep, summarize
+
     overrides = {
         "engines": _name_list(engines),
         "batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "threads": _int_list(threads_text, "--threads"),
@@ -131,6 +129,12 @@ def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, no
     Example: `mnistlab bench cnn --batches 30`; one backend alone (what `python -m mnistlab.cnn.timing`
     did): `mnistlab bench cnn --engines keras-jax --batch-sizes 64 --batches 60`.
     """
+    from mnistlab.bench.cnn import (
+        CNN_COLUMNS, CnnBenchConfig, cnn_document, cnn_markdown, run_cnn_bench, summarize_cnn,
+    )
+    from mnistlab.bench.publish import prepare_output_dir, publish
+    from mnistlab.bench.report import table_lines
+
     fields = {"batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "n_batches": batches, "repeats": repeats,
               "engines": _name_list(engines), "threads": threads}
     config = CnnBenchConfig(**{k: v for k, v in fields.items() if v is not None})
@@ -173,6 +177,11 @@ def bench_tta(quick, tasks, engines, recipes, seeds, threads_text, max_epochs, n
     preprocessing) or is reported as unable to. Example: `mnistlab bench tta --quick`; the full
     run for benchmarks/README.md: `mnistlab bench tta --out benchmarks --markdown benchmarks/README.md`.
     """
+    from mnistlab.bench.publish import prepare_output_dir, publish
+    from mnistlab.bench.report import table_lines
+    from mnistlab.bench.tta import TtaConfig, run_tta, summarize_tta
+    from mnistlab.bench.tta_report import TTA_COLUMNS, accuracy_figure, summary_lines, tta_document, tta_markdown
+
     overrides = {"tasks": _name_list(tasks), "engines": _name_list(engines), "recipes": tuple(recipes) or None,
                  "seeds": _seed_list(seeds), "threads": _int_list(threads_text, "--threads"),
                  "max_epochs": max_epochs, "n_train": n_train, "n_test": n_test, "full_curves": full_curves or None}

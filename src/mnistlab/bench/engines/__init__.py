@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mnistlab.bench.engine_names import CNN_ENGINES, ENGINES, MLP_ENGINES
 from mnistlab.bench.engines.base import Engine
 from mnistlab.bench.engines.keras_engine import KerasEngine
 from mnistlab.bench.engines.mnistlab_engine import MnistlabEngine
@@ -9,9 +10,7 @@ from mnistlab.bench.engines.sklearn_engine import SklearnEngine
 from mnistlab.bench.engines.torch_engine import TorchEngine
 from mnistlab.errors import ConfigError
 
-ENGINES = ("mnistlab", "keras-jax", "keras-tensorflow", "keras-torch", "torch", "sklearn")
-MLP_ENGINES = ENGINES
-CNN_ENGINES = ("keras-jax", "keras-tensorflow", "keras-torch", "torch")
+__all__ = ["CNN_ENGINES", "ENGINES", "MLP_ENGINES", "Engine", "get_engine"]
 
 
 def get_engine(name: str) -> Engine:
