@@ -24,4 +24,8 @@ class BackendError(MnistlabError):
 
 
 class TrainingDiverged(MnistlabError):
-    """The loss became NaN or infinite; the message names the epoch and a remedy."""
+    """Training diverged (docs/runs.md states the rule); the message names the epoch and a remedy."""
+
+
+class OutputError(MnistlabError):
+    """A file or folder cannot be written (missing, read-only, full, not a folder, or outside its runs directory)."""

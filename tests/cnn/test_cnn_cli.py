@@ -104,7 +104,7 @@ def test_eval_of_a_non_model_file(tmp_path, capsys):
 def test_interrupted_training_leaves_no_model(monkeypatch, tmp_path, capsys):
     from mnistlab.runs import training
 
-    def interrupt(config, images, labels, *, on_epoch=None, on_batch=None):
+    def interrupt(config, images, labels, *, on_epoch=None, on_batch=None, **resume):
         on_epoch({"epoch": 1, "loss": 1.0, "accuracy": 0.5, "learning_rate": 0.1, "epoch_seconds": 1.0})
         raise KeyboardInterrupt
 
@@ -139,7 +139,7 @@ def test_divergence_fails_the_run_without_a_model(tmp_path, capsys):
     args = ["cnn", "train", *TINY, "--runs-dir", str(tmp_path), "--optimizer", "sgd", "--lr", "1e12",
             "--momentum", "0.99", "--train-size", "128"]
     assert main(args) == ExitCode.ERROR
-    assert "error: the loss became NaN/inf in epoch 1; lower --lr" in capsys.readouterr().err
+    assert "error: training diverged in epoch 1: the loss became nan; lower --lr" in capsys.readouterr().err
     run = next(tmp_path.iterdir())
     assert json.loads((run / "run.json").read_text())["status"] == "diverged"
     assert not list(run.glob("*.keras"))

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import stat
-
-import pytest
 
 from mnistlab.runs import RunDir
-from mnistlab.runs.rundir import FORMAT_VERSION, atomic_open
+from mnistlab.runs.rundir import FORMAT_VERSION
 
 
 def _rows(run):
@@ -43,19 +39,3 @@ def test_rows_with_other_keys_never_shift_columns(runs_dir):
         {"epoch": "2", "loss": "0.8", "test_accuracy": "", "learning_rate": ""},
         {"epoch": "3", "loss": "0.7", "test_accuracy": "0.7", "learning_rate": "0.01"},
     ]
-
-
-def test_atomic_open_keeps_the_old_file_when_writing_fails(tmp_path):
-    target = tmp_path / "summary.json"
-    target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_open(target) as fh:
-            fh.write("half")
-            raise RuntimeError("interrupted")
-    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["summary.json"]
-    with atomic_open(target) as fh:
-        fh.write("new")
-    assert target.read_text() == "new"
-    umask = os.umask(0o022)
-    os.umask(umask)
-    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask, "the usual mode, not mkstemp's 0600"

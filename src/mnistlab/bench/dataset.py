@@ -11,6 +11,7 @@ from mnistlab.bench.engines.base import BenchData
 from mnistlab.data import load
 from mnistlab.data.preprocess import PreprocessConfig, build_preprocessor
 from mnistlab.errors import ConfigError, DataError
+from mnistlab.fileio import atomic_write
 
 _FILES = ("X_train", "y_train", "X_test", "y_test")
 
@@ -54,7 +55,8 @@ def save_bench_data(data: BenchData, directory: Path) -> None:
     """Write the four arrays as .npy files into `directory` (for the worker processes)."""
     directory = Path(directory)
     for name in _FILES:
-        np.save(directory / f"{name}.npy", getattr(data, name))
+        with atomic_write(directory / f"{name}.npy", "wb") as fh:
+            np.save(fh, getattr(data, name))
 
 
 def read_bench_data(directory: Path) -> BenchData:

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from mnistlab.bench.report import csv_text, replace_section, write_figure_atomic, write_text_atomic
+from mnistlab.bench.report import csv_text, replace_section, write_figure_atomic
+from mnistlab.fileio import write_text_atomic
 
 
 def prepare_output_dir(out: Path | None) -> None:

@@ -10,13 +10,13 @@ import csv
 import io
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from mnistlab.env import environment_info
+from mnistlab.fileio import save_figure_atomic, write_text_atomic
 
 MLP_COLUMNS = (
     ("threads", "thr", "{}"), ("batch_size", "batch", "{}"), ("engine", "engine", "{}"),
@@ -148,30 +148,9 @@ def time_figure(rows: Sequence[dict[str, Any]], value: str = "train_seconds", yl
     return fig
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_figure_atomic(fig: Any, path: Path) -> None:
-    """Save a Figure as PNG through a temporary file and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Save a Figure as PNG atomically (the benchmark figures' resolution)."""
+    save_figure_atomic(fig, path, dpi=110)
 
 
 def replace_section(document: str, marker: str, body: str) -> str:

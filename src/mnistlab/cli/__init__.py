@@ -6,9 +6,13 @@ Every command module imports heavy frameworks only inside its commands.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from enum import IntEnum
+from typing import Any
 
 import click
 
@@ -24,6 +28,28 @@ class ExitCode(IntEnum):
     ERROR = 1
     USAGE = 2
     INTERRUPTED = 130
+    TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process that SIGTERM ended
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so a run ends the same way: interrupted, checkpoint kept."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While the CLI runs, SIGTERM raises Terminated (only the main thread may set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -53,15 +79,26 @@ _register_commands()
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` (default: sys.argv[1:]) and return the exit code."""
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="mnistlab", standalone_mode=False)
+        with _sigterm_as_interrupt():
+            result = cli.main(args=list(argv) if argv is not None else None, prog_name="mnistlab",
+                              standalone_mode=False)
+    except Terminated:
+        click.echo("terminated (SIGTERM)", err=True)
+        return ExitCode.TERMINATED
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return ExitCode.INTERRUPTED
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:  # click turns KeyboardInterrupt (and so Terminated) into Abort
+        if isinstance(exc.__cause__, Terminated):
+            click.echo("terminated (SIGTERM)", err=True)
+            return ExitCode.TERMINATED
         click.echo("interrupted", err=True)
         return ExitCode.INTERRUPTED
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # usage errors too: one line, like every other error
+        context = getattr(exc, "ctx", None)
+        hint = f"; see `{context.command_path} --help`" if context is not None else ""
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        click.echo(f"error: {message}{hint}", err=True)
         return exc.exit_code
     except MnistlabError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -44,7 +44,8 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
     else:
         config = CNN_PRESETS[options.get("preset") or "seed"]
     changes = {field: options[opt] for opt, field in _FIELD_OPTIONS.items() if options.get(opt) is not None}
-    arch = {k: options[k] for k in _ARCH_OPTIONS if options.get(k) not in (None, False)}
+    # 0 is a value to validate (--stride 0 is an error), not "not given": test for None and the unset flag.
+    arch = {k: options[k] for k in _ARCH_OPTIONS if options.get(k) is not None and options.get(k) is not False}
     if arch:
         arch.setdefault("padding", "valid")
         changes["layers"] = parse_layers(**arch)
@@ -112,7 +113,8 @@ def train_command(**options: Any) -> None:
         click.echo(f"config: {json.dumps(config.to_dict(), default=str)}")
     with TrainingProgress(config.epochs, show=not (quiet or as_json)) as progress:
         summary = train_cnn_run(config, runs_dir=options["runs_dir"], name=options["name"],
-                                on_epoch=progress.on_epoch, on_batch=progress.on_batch)
+                                on_epoch=progress.on_epoch, on_batch=progress.on_batch,
+                                checkpoint_every=options["checkpoint_every"])
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:

@@ -18,6 +18,7 @@ from mnistlab.cli.options import print_evaluation, run_record_options
 from mnistlab.cli.progress import TrainingProgress
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
+from mnistlab.fileio import read_json_object
 
 _RUN_OPTIONS = ("dataset", "scaler", "pca", "clusters", "train_size", "threads")
 
@@ -29,9 +30,11 @@ def resolve_config(options: dict[str, Any]):
     if options.get("config"):
         path = Path(options["config"])
         try:
-            base = MLPRunConfig.from_dict(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"cannot read --config {path}: {exc}; give a config.json of an mlp run") from None
+            base = MLPRunConfig.from_dict(read_json_object(path, "--config file"))
+            base.validate()
+        except ConfigError as exc:
+            message = str(exc) if str(path) in str(exc) else f"--config {path}: {exc}"
+            raise ConfigError(message) from None
     else:
         preset = PRESETS[options.get("preset") or "default"]
         base = replace(preset, mlp=replace(preset.mlp))
@@ -85,7 +88,8 @@ def train_command(**options: Any) -> None:
         click.echo(f"config: {json.dumps(config.to_dict())}")
     with TrainingProgress(config.mlp.epochs, show=not (quiet or as_json)) as progress:
         summary = train_mlp_run(config, runs_dir=options["runs_dir"], name=options["name"],
-                                on_epoch=progress.on_epoch, on_batch=progress.on_batch)
+                                on_epoch=progress.on_epoch, on_batch=progress.on_batch,
+                                checkpoint_every=options["checkpoint_every"])
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:

@@ -10,13 +10,15 @@ import click
 
 
 def run_record_options(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Add --config, --runs-dir, --name, --quiet and --json to a `<kind> train` command."""
+    """Add --config, --runs-dir, --name, --quiet, --json and --checkpoint-every to a `<kind> train` command."""
     options = [
         click.option("--config", type=click.Path(dir_okay=False), help="JSON config (e.g. a run's config.json)."),
         click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False)),
         click.option("--name", help=f"Run name [default: {kind}-DATASET]."),
         click.option("--quiet", is_flag=True, help="No progress bars, no per-epoch lines."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout."),
+        click.option("--checkpoint-every", type=click.IntRange(min=0), default=1, show_default=True, metavar="K",
+                     help="Checkpoint every K epochs (0: only when interrupted); `mnistlab resume` continues it."),
     ]
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -43,7 +43,8 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) 
 def _format_row(row: dict) -> list[str]:
     accuracy = row["test_accuracy"]
     seconds = row["train_seconds"]
-    return [row["name"], str(row["model"] or "?"), str(row["dataset"] or "?"),
+    name = "".join(c if c.isprintable() else "?" for c in row["name"])  # a folder from before safe names
+    return [name, str(row["model"] or "?"), str(row["dataset"] or "?"),
             str(row["epochs"] if row["epochs"] is not None else "?"),
             f"{accuracy:.4f}" if accuracy is not None else "-",
             f"{seconds:.1f}" if seconds is not None else "-", row["status"]]
@@ -126,4 +127,45 @@ def rerun_command(run_dir: Path, train_options: tuple[str, ...]) -> int:
     return main(argv)
 
 
-COMMANDS: list[click.Command] = [report_command, runs_command, rerun_command]
+@click.command("resume")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs in all [default: the run's config].")
+@click.option("--checkpoint-every", type=click.IntRange(min=0), default=1, show_default=True, metavar="K",
+              help="Checkpoint every K epochs (0: only when interrupted).")
+@click.option("--quiet", is_flag=True, help="No progress bars, no per-epoch lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout.")
+def resume_command(run_dir: Path, epochs: int | None, checkpoint_every: int, quiet: bool, as_json: bool) -> None:
+    """Continue RUN_DIR from its latest checkpoint, in the same directory (metrics appended).
+
+    Works for interrupted, killed, failed and finished runs; --epochs N trains on to N epochs in all.
+    Example: mnistlab resume runs/20250101-120000-mlp-mnist --epochs 40
+    """
+    from mnistlab.cli.progress import TrainingProgress
+    from mnistlab.runs.resume import resume_run
+
+    total = epochs or _configured_epochs(run_dir)
+    with TrainingProgress(total, show=not (quiet or as_json)) as progress:
+        summary = resume_run(run_dir, epochs=epochs, on_epoch=progress.on_epoch, on_batch=progress.on_batch,
+                             checkpoint_every=checkpoint_every)
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+    else:
+        click.echo(f"test accuracy {summary['test_accuracy']:.2%} after {summary['epochs']} epochs; "
+                   f"run: {summary['run_dir']}")
+
+
+def _configured_epochs(run_dir: Path) -> int:
+    """The epochs the run's config.json asks for (for the progress bar; resume_run validates it)."""
+    from mnistlab.errors import MnistlabError
+    from mnistlab.fileio import read_json_object
+
+    try:
+        values = read_json_object(run_dir / "config.json", "run config")
+    except MnistlabError:  # resume_run names the problem
+        return 0
+    mlp = values.get("mlp")
+    epochs = mlp.get("epochs") if isinstance(mlp, dict) else values.get("epochs")
+    return epochs if isinstance(epochs, int) else 0
+
+
+COMMANDS: list[click.Command] = [report_command, runs_command, rerun_command, resume_command]

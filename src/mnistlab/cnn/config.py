@@ -9,7 +9,6 @@ The default is the seed's network (article II of the CNN series)::
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
+from mnistlab.fileio import read_json_object
 
 LAYER_KINDS = ("conv", "maxpool", "avgpool", "flatten", "dense", "dropout", "batchnorm")
 PADDINGS = ("valid", "same")
@@ -24,6 +24,9 @@ ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SCHEDULES = ("none", "step", "exponential", "cosine", "onecycle", "plateau")
 IMAGE_SHAPE = (28, 28, 1)
+MAX_SEED = 2**32 - 1  # what Keras' set_random_seed accepts
+MAX_EPOCHS = 100_000
+MAX_BATCH_SIZE = 2**31 - 1  # TensorFlow counts in int32
 _PREFIX = {"conv": "conv", "maxpool": "pool", "avgpool": "pool", "dense": "dense",
            "dropout": "dropout", "batchnorm": "bn", "flatten": "flatten"}
 
@@ -90,10 +93,12 @@ class CNNConfig:
         _check_choice("dataset", self.dataset, DATASET_NAMES)
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("schedule", self.schedule, SCHEDULES)
-        for name in ("epochs", "batch_size", "step_epochs", "plateau_patience"):
+        for name in ("step_epochs", "plateau_patience"):
             _check_int(name, getattr(self, name), minimum=1)
+        _check_int("epochs", self.epochs, minimum=1, maximum=MAX_EPOCHS)
+        _check_int("batch_size", self.batch_size, minimum=1, maximum=MAX_BATCH_SIZE)
         _check_int("early_stopping", self.early_stopping, minimum=0)
-        _check_int("seed", self.seed, minimum=0)
+        _check_int("seed", self.seed, minimum=0, maximum=MAX_SEED)
         if self.threads is not None:
             _check_int("threads", self.threads, minimum=1)
         if self.train_size is not None:
@@ -143,20 +148,20 @@ class CNNConfig:
             raise ConfigError(f"unknown CNN config key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(known))}")
         values = dict(data)
         if "layers" in values:
+            if not isinstance(values["layers"], list):
+                raise ConfigError(f"layers must be a list of layer objects like {{\"kind\": \"conv\", \"size\": 32}}, "
+                                  f"got {values['layers']!r}")
             values["layers"] = [_layer_from_dict(i, spec) for i, spec in enumerate(values["layers"])]
         return cls(**values).validate()
 
     @classmethod
     def from_json(cls, path: str | Path) -> CNNConfig:
         """Read a config file written by `mnistlab cnn train` (config.json) or by hand."""
-        path = Path(path)
+        data = read_json_object(path, "config file")
         try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} does not exist; check the path") from None
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid JSON ({exc.msg} at line {exc.lineno})") from None
-        return cls.from_dict(data)
+            return cls.from_dict(data)
+        except ConfigError as exc:
+            raise ConfigError(f"config file {path}: {exc}") from None
 
     def replace(self, **changes: Any) -> CNNConfig:
         """A validated copy with `changes` applied (None values are ignored)."""
@@ -247,11 +252,13 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
+def _check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from mnistlab.cnn.backend import import_keras
 from mnistlab.errors import ModelFileError
+from mnistlab.fileio import atomic_path
 
 
 def save_model(model: Any, path: str | os.PathLike) -> Path:
@@ -21,18 +21,12 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     if path.suffix != ".keras":
         raise ModelFileError(f"a CNN model file must end in .keras, got {path.name}; e.g. {path.with_suffix('.keras')}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(fd)
-    try:
+    with atomic_path(path, ext=".keras") as tmp:  # Keras insists on the .keras suffix
         model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
-def load_model(path: str | os.PathLike, *, backend: str | None = None) -> Any:
+def load_model(path: str | os.PathLike, *, backend: str | None = None, compile: bool = False) -> Any:
     """Load a `.keras` model with Keras' safe mode (no arbitrary code from the file).
 
     Raises ModelFileError when the file is missing or is not a Keras model archive.
@@ -45,7 +39,7 @@ def load_model(path: str | os.PathLike, *, backend: str | None = None) -> Any:
                              f"pass the model.keras written by `mnistlab cnn train`")
     keras = import_keras(backend)
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
+        return keras.saving.load_model(path, safe_mode=True, compile=compile)  # compile: optimiser state too
     except Exception as exc:  # Keras raises ValueError, KeyError, OSError... for damaged archives
         raise ModelFileError(f"{path} could not be read as a Keras model ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); retrain or re-save it") from None

@@ -20,6 +20,7 @@ from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
 from mnistlab.cnn.schedules import warmup_schedule
+from mnistlab.divergence import divergence_reason
 from mnistlab.errors import ConfigError, TrainingDiverged
 
 EpochHook = Callable[[dict[str, float]], "bool | None"]
@@ -79,7 +80,7 @@ def _current_lr(optimizer: Any) -> float:
 
 
 def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], on_epoch: EpochHook | None,
-               on_batch: BatchHook | None, steps_per_epoch: int, diverged: list[int]) -> list[Any]:
+               on_batch: BatchHook | None, steps_per_epoch: int, diverged: list[tuple[int, str]]) -> list[Any]:
     """Keras callbacks: epoch rows (+ divergence check, stop on request), batch progress, schedule, early stopping."""
 
     class EpochRecorder(keras.callbacks.Callback):
@@ -94,10 +95,14 @@ def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], o
             if "val_loss" in logs:
                 row.update(val_loss=float(logs["val_loss"]), val_accuracy=float(logs["val_accuracy"]))
             row.update(learning_rate=self.lr, epoch_seconds=time.perf_counter() - self.start)
-            if not math.isfinite(row["loss"]):
-                diverged.append(epoch + 1)
+            finite = math.isfinite(row["loss"]) and all(np.isfinite(w).all() for w in self.model.get_weights())
+            reason = divergence_reason([r["loss"] for r in history] + [row["loss"]], row["accuracy"],
+                                       n_classes=config.n_classes, weights_finite=finite)
+            if reason is not None:
+                diverged.append((epoch + 1, reason))
                 self.model.stop_training = True
-                return
+                if not finite:  # a NaN row is not recorded
+                    return
             history.append(row)
             if on_epoch is not None and on_epoch(row):
                 self.model.stop_training = True
@@ -119,13 +124,18 @@ def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], o
 
 
 def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch: EpochHook | None = None,
-          on_batch: BatchHook | None = None) -> TrainResult:
+          on_batch: BatchHook | None = None, model: Any = None, initial_epoch: int = 0,
+          on_model: Callable[[Any], None] | None = None) -> TrainResult:
     """Fit the model of `config` on uint8 `images` (n, 28, 28) with integer `labels` (n,).
 
     A `config.validation_split` share is held out (seeded by `config.seed`); `on_epoch(row)` is
     called after each epoch with the metrics row (epoch, loss, accuracy, val_loss, val_accuracy,
     learning_rate, epoch_seconds) and stops training when it returns True; `on_batch(done, total)`
-    after each batch. Raises TrainingDiverged if the loss becomes NaN/inf.
+    after each batch. Raises TrainingDiverged by the rule of mnistlab.divergence.
+
+    To continue a checkpoint, pass its compiled `model` (optimiser state included) and the epochs
+    it holds as `initial_epoch`: training runs epochs initial_epoch+1..config.epochs. `on_model(model)`
+    is called once the model exists (a caller saving checkpoints keeps it).
 
     Examples
     --------
@@ -145,8 +155,8 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     (x_fit, y_fit), validation = split_validation(x, labels.astype(np.int64), config.validation_split, config.seed)
     keras = import_keras(config.backend, device=config.device, threads=config.threads,
                          gpu_memory_fraction=config.gpu_memory_fraction)
-    keras.utils.set_random_seed(config.seed)
-    model = build_model(config, keras=keras)
+    # A resumed run draws its shuffles from a stream of its own: same seed, moved on by the epochs done.
+    keras.utils.set_random_seed((config.seed + initial_epoch) % 2**32)
     steps_per_epoch = math.ceil(len(x_fit) / config.batch_size)
     if config.label_smoothing:  # Keras smooths only one-hot targets
         y_fit = np.eye(config.n_classes, dtype=np.float32)[y_fit]
@@ -155,19 +165,25 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
         loss: Any = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing)
     else:
         loss = "sparse_categorical_crossentropy"
-    model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch), loss=loss, metrics=["accuracy"])
+    if model is None:  # else a checkpoint's model, compiled with its optimiser state
+        model = build_model(config, keras=keras)
+        model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch), loss=loss, metrics=["accuracy"])
+    if on_model is not None:
+        on_model(model)
     history: list[dict[str, float]] = []
-    diverged: list[int] = []
+    diverged: list[tuple[int, str]] = []
     inputs: dict[str, Any] = {"x": x_fit, "y": y_fit, "batch_size": config.batch_size, "shuffle": True}
     if config.shift_pixels:
-        inputs = {"x": ShiftedBatches(keras, x_fit, y_fit, config.batch_size, config.shift_pixels, config.seed)}
+        inputs = {"x": ShiftedBatches(keras, x_fit, y_fit, config.batch_size, config.shift_pixels,
+                                      (config.seed + initial_epoch) % 2**32)}
     start = time.perf_counter()
-    model.fit(**inputs, epochs=config.epochs, validation_data=validation, verbose=0,
+    model.fit(**inputs, epochs=config.epochs, initial_epoch=initial_epoch, validation_data=validation, verbose=0,
               callbacks=_callbacks(keras, config, history, on_epoch, on_batch, steps_per_epoch, diverged))
     seconds = time.perf_counter() - start
     if diverged:
-        raise TrainingDiverged(f"the loss became NaN/inf in epoch {diverged[0]}; lower --lr "
-                               f"(now {config.learning_rate}) or add --l2 / batch norm")
+        epoch, reason = diverged[0]
+        raise TrainingDiverged(f"training diverged in epoch {epoch}: {reason}; lower --lr "
+                               f"(now {config.learning_rate:g}) or add --l2 / batch norm")
     return TrainResult(model=model, history=history, train_seconds=seconds,
-                       stopped_early=len(history) < config.epochs, backend=keras.backend.backend())
+                       stopped_early=len(history) < config.epochs - initial_epoch, backend=keras.backend.backend())
 

@@ -9,13 +9,13 @@ half-written or unverified split.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from mnistlab.errors import DataError
+from mnistlab.fileio import describe_os_error, remove_stale_temp_files, save_npz_atomic
 
 ENV_VAR = "MNISTLAB_DATA_DIR"
 WRITABLE_FIX = f"set {ENV_VAR} to a writable directory"
@@ -53,21 +53,12 @@ def write_split(path: Path, images: np.ndarray, labels: np.ndarray) -> Path:
     """Atomically write (images, labels) to `path`: a temporary file in the same directory, then rename."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        reason = exc.strerror or exc
-        raise CacheWriteError(f"cannot write the dataset cache at {path.parent} ({reason}); {WRITABLE_FIX}") from None
+        raise CacheWriteError(f"cannot write the dataset cache at {path.parent} ({describe_os_error(exc)}); "
+                              f"{WRITABLE_FIX}") from None
+    remove_stale_temp_files(path.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, images=images, labels=labels)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; the cache is meant to be shared like any other
-        os.replace(tmp_name, path)
+        return save_npz_atomic(path, images=images, labels=labels)
     except OSError as exc:
-        reason = exc.strerror or exc
-        raise CacheWriteError(f"cannot write the dataset cache file {path} ({reason}); {WRITABLE_FIX}") from None
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-    return path
+        raise CacheWriteError(f"cannot write the dataset cache file {path} ({describe_os_error(exc)}); "
+                              f"{WRITABLE_FIX}") from None

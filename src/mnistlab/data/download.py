@@ -20,10 +20,12 @@ from tqdm.auto import tqdm
 from mnistlab.data import catalog
 from mnistlab.data.sources import Found, read_idx_pair
 from mnistlab.errors import DataError
+from mnistlab.fileio import pid_alive
 
 MIRROR_ENV_VAR = "MNISTLAB_MIRROR"
 DEFAULT_TIMEOUT = 30.0
 CHUNK = 1 << 16
+WORKDIR_PREFIX = "mnistlab-download-"  # then "<pid>-<random>", so a dead fetch's folder can be told apart
 
 
 def mirror_urls(name: str, mirrors: Sequence[str] | None = None) -> list[str]:
@@ -48,6 +50,15 @@ def download_file(url: str, target: Path, *, timeout: float = DEFAULT_TIMEOUT, p
     return target
 
 
+def remove_stale_download_dirs(parent: Path | None = None) -> None:
+    """Delete the download folders that killed fetches left in the temporary directory (dead pid only)."""
+    parent = Path(tempfile.gettempdir()) if parent is None else parent
+    for folder in parent.glob(f"{WORKDIR_PREFIX}*-*"):
+        pid = folder.name.removeprefix(WORKDIR_PREFIX).split("-")[0]
+        if folder.is_dir() and not folder.is_symlink() and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, urllib.error.URLError):
         return str(exc.reason)
@@ -70,8 +81,9 @@ def download_split(
     spec = catalog.get_spec(name)
     filenames = spec.idx_filenames(split)
     failures = []
+    remove_stale_download_dirs()
     for base in mirror_urls(name, mirrors):
-        workdir = Path(tempfile.mkdtemp(prefix="mnistlab-download-"))
+        workdir = Path(tempfile.mkdtemp(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-"))
         url = base + filenames[0]
         try:
             paths = []

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mnistlab.errors import DataError
+from mnistlab.fileio import write_bytes_atomic
 
 UBYTE = 0x08
 IMAGES_MAGIC = 0x00000803
@@ -107,5 +108,5 @@ def write_idx(path: str | os.PathLike[str], array: np.ndarray, *, compress: bool
     data = encode_idx(array)
     if compress if compress is not None else path.suffix == ".gz":
         data = gzip.compress(data, mtime=0)
-    path.write_bytes(data)
+    write_bytes_atomic(path, data)
     return path

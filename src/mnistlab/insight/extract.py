@@ -42,6 +42,9 @@ def describe_layers(model: Any) -> str:
     return ", ".join(f"{i}:{layer.name}" for i, layer in enumerate(model.layers))
 
 
+INPUT_SHAPES = ((28, 28, 1), (28, 28))  # what the insight tools feed: one 28x28 grey image
+
+
 def check_cnn(model: Any) -> None:
     """Raise ConfigError unless `model` is a Keras model with at least one Conv2D layer."""
     layers = getattr(model, "layers", None)
@@ -52,6 +55,10 @@ def check_cnn(model: Any) -> None:
             f"model {getattr(model, 'name', '?')!r} has no Conv2D layer, so it isn't a CNN "
             f"(layers: {describe_layers(model)}); use a model saved by `mnistlab cnn train`"
         )
+    input_shape = tuple(getattr(model, "input_shape", ()) or ())[1:]
+    if input_shape not in INPUT_SHAPES:
+        raise ConfigError(f"model {getattr(model, 'name', '?')!r} takes inputs of shape {input_shape}, not 28x28 "
+                          "images; use a model trained on MNIST-like images by `mnistlab cnn train`")
 
 
 def get_layer(model: Any, ref: LayerRef) -> Any:

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from mnistlab.errors import ConfigError
+from mnistlab.fileio import save_npz_atomic
 from mnistlab.insight.extract import get_layer, n_units
 from mnistlab.insight.oip import OIPConfig, compute_oips
 from mnistlab.lab.encode import encode_stack
 from mnistlab.lab.models import CNNModel
-from mnistlab.runs.rundir import atomic_open
 
 BATCH = 16
 
@@ -51,10 +51,10 @@ def compute_gallery(model: CNNModel, layer: str, path: Path, progress: Any, step
         with model.lock:
             parts.append(compute_oips(model.model, layer, list(range(start, min(start + BATCH, total))), config))
         progress(min(start + BATCH, total), total)
-    with atomic_open(path, "wb") as fh:
-        np.savez(fh, maps=np.concatenate([p.maps for p in parts]), images=np.concatenate([p.images for p in parts]),
-                 activation=np.concatenate([p.activation for p in parts]),
-                 converged=np.concatenate([p.converged for p in parts]))
+    save_npz_atomic(path, maps=np.concatenate([p.maps for p in parts]),
+                    images=np.concatenate([p.images for p in parts]),
+                    activation=np.concatenate([p.activation for p in parts]),
+                    converged=np.concatenate([p.converged for p in parts]))
 
 
 @dataclass

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ConfigError
-from mnistlab.runs.rundir import write_json_atomic
+from mnistlab.fileio import write_json_atomic
 
 KINDS = ("mlp", "cnn")
 DATASETS = ("mnist", "fashion-mnist")

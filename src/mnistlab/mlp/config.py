@@ -6,6 +6,7 @@ The fields are exactly `MLPClassifier`'s constructor parameters (a test keeps th
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -72,16 +73,23 @@ class MLPConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> MLPConfig:
         """Build from a dict (e.g. config.json), rejecting unknown keys; tuples restored from lists."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"the MLP options must be a JSON object of option: value, got {type(values).__name__}")
         known = {f.name for f in fields(cls)}
         values = _upgrade_legacy(values)
-        unknown = sorted(set(values) - known)
+        unknown = sorted(map(str, set(values) - known))
         if unknown:
             raise ConfigError(f"unknown MLP option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(known))}")
         values = dict(values)
-        if values.get("hidden_sizes") is not None and not isinstance(values["hidden_sizes"], numbers.Number):
-            values["hidden_sizes"] = tuple(values["hidden_sizes"])
-        if values.get("init_intervals") is not None:
-            values["init_intervals"] = tuple(tuple(iv) for iv in values["init_intervals"])
+        sizes = values.get("hidden_sizes")
+        if isinstance(sizes, list):
+            values["hidden_sizes"] = tuple(sizes)
+        intervals = values.get("init_intervals")
+        if intervals is not None:
+            if not isinstance(intervals, (list, tuple)) or not all(isinstance(iv, (list, tuple)) for iv in intervals):
+                raise ConfigError(f"init_intervals={intervals!r} is not valid; give a list of [low, high] pairs, "
+                                  "one per weight layer")
+            values["init_intervals"] = tuple(tuple(iv) for iv in intervals)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,17 +117,26 @@ def _upgrade_legacy(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+MAX_SEED = 2**32 - 1  # what NumPy's and Keras' seeding accept everywhere
+MAX_EPOCHS = 100_000
+MAX_BATCH_SIZE = 10_000_000
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _choice(name: str, value: Any, options: tuple[str, ...]) -> None:
     if value not in options:
         raise ConfigError(f"{name}={value!r} is not valid; choose one of {', '.join(options)}")
 
 
 def _number(name: str, value: Any, *, low: float, high: float = float("inf"), low_open: bool = False,
-            integer: bool = False, hint: str = "") -> None:
+            integer: bool = False, hint: str = "", allow_inf: bool = False) -> None:
     kind = numbers.Integral if integer else numbers.Real
     ok = isinstance(value, kind) and not isinstance(value, bool)
-    if ok:
-        ok = (value > low if low_open else value >= low) and value <= high
+    if ok:  # NaN fails every comparison; infinity only passes where it means something (allow_inf)
+        ok = (allow_inf or math.isfinite(value)) and (value > low if low_open else value >= low) and value <= high
     if not ok:
         bound = f"> {low}" if low_open else f">= {low}"
         upper = f" and <= {high}" if high != float("inf") else ""
@@ -164,10 +181,10 @@ def validate_config(cfg: MLPConfig) -> None:
     if cfg.dropout >= 1:
         raise ConfigError(f"dropout={cfg.dropout!r} is not valid; it must be in [0, 1) (the share of units dropped)")
     if cfg.n_iter_no_change is not None:
-        _number("n_iter_no_change", cfg.n_iter_no_change, low=1,
+        _number("n_iter_no_change", cfg.n_iter_no_change, low=1, allow_inf=True,
                 hint=" (an integer, np.inf to never stop, or None for a fixed epoch budget)")
     if cfg.batch_size != "auto":
-        _number("batch_size", cfg.batch_size, low=1, integer=True, hint=' or "auto"')
+        _number("batch_size", cfg.batch_size, low=1, high=MAX_BATCH_SIZE, integer=True, hint=' or "auto"')
     if not (cfg.class_weight is None or cfg.class_weight == "balanced" or isinstance(cfg.class_weight, dict)):
         raise ConfigError(f"class_weight={cfg.class_weight!r} is not valid; give 'balanced', a dict "
                           "{label: weight}, or None")
@@ -182,7 +199,7 @@ def validate_config(cfg: MLPConfig) -> None:
     _number("epsilon", cfg.epsilon, low=0, low_open=True)
     _number("l2", cfg.l2, low=0)
     _number("l1", cfg.l1, low=0)
-    _number("epochs", cfg.epochs, low=1, integer=True)
+    _number("epochs", cfg.epochs, low=1, high=MAX_EPOCHS, integer=True)
     _number("init_factor", cfg.init_factor, low=0, low_open=True)
     _number("leaky_slope", cfg.leaky_slope, low=0, high=1)
     _number("validation_fraction", cfg.validation_fraction, low=0, high=1, low_open=True)
@@ -196,11 +213,13 @@ def validate_config(cfg: MLPConfig) -> None:
     if cfg.init_intervals is not None:
         n_layers = len(sizes) + 1
         ivs = cfg.init_intervals
-        if len(ivs) != n_layers or any(len(iv) != 2 or not iv[0] < iv[1] for iv in ivs):
+        if len(ivs) != n_layers or any(len(iv) != 2 or not all(_is_real(v) for v in iv) or not iv[0] < iv[1]
+                                       for iv in ivs):
             raise ConfigError(f"init_intervals={ivs!r} is not valid; give one (low, high) pair with low < high "
                               f"for each of the {n_layers} weight layers")
-    if not (cfg.random_state is None or isinstance(cfg.random_state, (numbers.Integral, np.random.RandomState,
-                                                                      np.random.Generator))):
+    if isinstance(cfg.random_state, numbers.Integral) and not isinstance(cfg.random_state, bool):
+        _number("random_state", cfg.random_state, low=0, high=MAX_SEED, integer=True, hint=" (or None)")
+    elif not (cfg.random_state is None or isinstance(cfg.random_state, (np.random.RandomState, np.random.Generator))):
         raise ConfigError(f"random_state={cfg.random_state!r} is not valid; give an integer seed, None, "
                           "a numpy RandomState or a numpy Generator")
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mnistlab.fileio import write_text_atomic
+
 BASE_COLUMNS = ("epoch", "loss", "accuracy", "error", "reg_share", "train_accuracy", "test_accuracy",
                 "val_loss", "val_accuracy", "learning_rate", "epoch_seconds", "eval_seconds")
 
@@ -72,7 +74,7 @@ class History:
             writer.writerow({k: _cell(k, v) for k, v in row.items()})
         text = buf.getvalue()
         if path is not None:
-            Path(path).write_text(text)
+            write_text_atomic(path, text)
         return text
 
     def to_json(self, path: str | os.PathLike | None = None) -> str:
@@ -80,5 +82,5 @@ class History:
         data = {c: [None if math.isnan(v) else v for v in arr.tolist()] for c, arr in self.as_arrays().items()}
         text = json.dumps(data, indent=1)
         if path is not None:
-            Path(path).write_text(text)
+            write_text_atomic(path, text)
         return text

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +15,15 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from mnistlab.errors import ModelFileError
-from mnistlab.mlp.config import MLPConfig
+from mnistlab.errors import ConfigError, ModelFileError
+from mnistlab.fileio import save_npz_atomic
+from mnistlab.mlp.config import MLPConfig, validate_config
 from mnistlab.mlp.history import History
 from mnistlab.mlp.network import Params
 
 FORMAT = "mnistlab-mlp"
 FORMAT_VERSION = 1
+REQUIRED = ("format_version", "config_json", "classes", "n_features_in", "epochs_done", "n_layers")
 
 
 def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> Path:
@@ -53,15 +54,7 @@ def save_model(model, path: str | os.PathLike, metadata: dict | None = None) -> 
     for name, values in model.history_.as_arrays().items():
         arrays[f"history__{name}"] = values
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return save_npz_atomic(path, **arrays)
 
 
 @dataclass
@@ -95,16 +88,65 @@ def read_model(path: str | os.PathLike) -> SavedModel:
     if files.get("format") is None or str(files["format"]) != FORMAT:
         raise ModelFileError(f"{path} is not an mnistlab MLP model (no '{FORMAT}' marker); "
                              "use a model.npz written by `mnistlab mlp train`")
-    if int(files["format_version"]) > FORMAT_VERSION:
-        raise ModelFileError(f"{path} has model format {int(files['format_version'])}, newer than this mnistlab "
-                             f"reads ({FORMAT_VERSION}); upgrade mnistlab")
-    cfg = MLPConfig.from_dict(json.loads(str(files["config_json"])))
-    n_layers = int(files["n_layers"])
-    params = Params([files[f"weights_{l}"] for l in range(n_layers)], [files[f"biases_{l}"] for l in range(n_layers)])
+    try:
+        saved = _checked_contents(files)
+    except (ValueError, TypeError, KeyError, ConfigError) as exc:  # ConfigError: a broken config_json
+        raise ModelFileError(f"{path} is damaged: {exc}; retrain the model or use an intact copy") from None
+    return saved
+
+
+def _scalar_int(files: dict[str, np.ndarray], key: str, low: int) -> int:
+    value = files[key]
+    if value.shape != () or value.dtype.kind not in "iu" or int(value) < low:
+        raise ValueError(f"{key} is {value!r}, not an integer >= {low}")
+    return int(value)
+
+
+def _json_field(files: dict[str, np.ndarray], key: str) -> dict:
+    try:
+        value = json.loads(str(files[key]))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{key} is not valid JSON ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} holds a JSON {type(value).__name__}, not an object")
+    return value
+
+
+def _checked_contents(files: dict[str, np.ndarray]) -> SavedModel:
+    """The SavedModel in `files`, after checking every array is there and agrees with the others."""
+    missing = [k for k in REQUIRED if k not in files]
+    if missing:
+        raise ValueError(f"array(s) {', '.join(missing)} missing")
+    version = _scalar_int(files, "format_version", 1)
+    if version > FORMAT_VERSION:
+        raise ModelFileError(f"model format {version} is newer than this mnistlab reads ({FORMAT_VERSION}); "
+                             "upgrade mnistlab")
+    cfg = MLPConfig.from_dict(_json_field(files, "config_json"))
+    validate_config(cfg)
+    n_layers = _scalar_int(files, "n_layers", 1)
+    n_features = _scalar_int(files, "n_features_in", 1)
+    epochs_done = _scalar_int(files, "epochs_done", 0)
+    kind = str(files["targets_kind"]) if "targets_kind" in files else None
+    classes = files["classes"]
+    if classes.ndim != 1 or len(classes) < (1 if kind == "multilabel" else 2) or len(np.unique(classes)) != len(classes):
+        raise ValueError(f"classes must list distinct labels (at least 2), got {classes.tolist()!r}")
+    if n_layers != len(cfg.hidden_sizes) + 1:
+        raise ValueError(f"n_layers is {n_layers} but the config has {len(cfg.hidden_sizes)} hidden layer(s)")
+    n_outputs = 1 if kind == "binary" else len(classes)  # binary: one logistic unit (mlp/targets.py)
+    sizes = [n_features, *cfg.hidden_sizes, n_outputs]
+    weights, biases = [], []
+    for l in range(n_layers):
+        for key, shape in ((f"weights_{l}", (sizes[l], sizes[l + 1])), (f"biases_{l}", (sizes[l + 1],))):
+            if key not in files:
+                raise ValueError(f"array {key} missing")
+            array = files[key]
+            if array.shape != shape or array.dtype.kind != "f":
+                raise ValueError(f"{key} has shape {array.shape} ({array.dtype}), expected {shape} floats")
+            if not np.isfinite(array).all():
+                raise ValueError(f"{key} holds NaN or infinite values")
+            (weights if key.startswith("w") else biases).append(array)
     history = History.from_arrays({k.removeprefix("history__"): v for k, v in files.items()
                                    if k.startswith("history__")})
-    metadata = json.loads(str(files["metadata_json"])) if "metadata_json" in files else {}
-    kind = str(files["targets_kind"]) if "targets_kind" in files else None
-    return SavedModel(config=cfg, classes=files["classes"], n_features=int(files["n_features_in"]),
-                      epochs_done=int(files["epochs_done"]), params=params, history=history, metadata=metadata,
-                      targets_kind=kind)
+    metadata = _json_field(files, "metadata_json") if "metadata_json" in files else {}
+    return SavedModel(config=cfg, classes=classes, n_features=n_features, epochs_done=epochs_done,
+                      params=Params(weights, biases), history=history, metadata=metadata, targets_kind=kind)

@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 
 from mnistlab.data import load
-from mnistlab.data.catalog import DATASET_NAMES
+from mnistlab.data.catalog import DATASET_NAMES, EXPECTED
 from mnistlab.data.preprocess import PreprocessConfig, build_preprocessor
 from mnistlab.errors import ConfigError
 from mnistlab.mlp.config import DEFAULT_PRESET, SEED_PRESET, MLPConfig, validate_config
+
+N_PIXELS = 28 * 28
 
 
 @dataclass
@@ -34,8 +36,10 @@ class MLPRunConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> MLPRunConfig:
         """Build from a dict such as a run's config.json, rejecting unknown keys."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"an MLP run config must be a JSON object, got {type(values).__name__}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
+        unknown = sorted(map(str, set(values) - known))
         if unknown:
             raise ConfigError(f"unknown run option(s) {', '.join(unknown)} in the config; "
                               f"valid: {', '.join(sorted(known))}")
@@ -55,6 +59,19 @@ class MLPRunConfig:
             raise ConfigError(f"train_size={self.train_size!r} is not valid; give at least 2 images or omit it")
         self.preprocess_config()
         validate_config(self.mlp)
+        self._check_against_data_size()
+
+    def _check_against_data_size(self) -> None:
+        """PCA components and k-means clusters cannot outnumber the training images (or the pixels)."""
+        n_images = EXPECTED[(self.dataset, "train")].count
+        n_images = min(n_images, self.train_size) if self.train_size is not None else n_images
+        pca = self.pca_components
+        if isinstance(pca, int) and pca > min(n_images, N_PIXELS):
+            raise ConfigError(f"pca_components={pca} is more than PCA can give here (at most {min(n_images, N_PIXELS)}: "
+                              f"{n_images} training images, {N_PIXELS} pixels); choose fewer components")
+        if self.kmeans_clusters is not None and self.kmeans_clusters > n_images:
+            raise ConfigError(f"kmeans_clusters={self.kmeans_clusters} is more than the {n_images} training images; "
+                              "choose fewer clusters (the seed used 40 to 70)")
 
     def preprocess_config(self) -> PreprocessConfig:
         """The data layer's PreprocessConfig of this run."""

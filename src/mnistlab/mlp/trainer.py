@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.divergence import NONFINITE_WEIGHTS, divergence_reason
 from mnistlab.errors import TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
 from mnistlab.mlp.dropout import Dropout
@@ -184,6 +185,18 @@ class Trainer:
         return {"loss": total_cost / n_batches, "accuracy": correct / n, "error": total_error / n_batches,
                 "reg_share": total_reg_share / n_batches, "learning_rate": self.optimizer.learning_rate}
 
+    def _divergence(self, row: dict[str, float], n: int) -> str | None:
+        """The divergence rule (mnistlab.divergence) on this training's per-sample losses so far."""
+        per_sample = 1.0 / batch_rows(self.cfg.batch_size, n) if self.cfg.loss_reduction == "sum" else 1.0
+        losses = [*self.history.as_arrays()["loss"].tolist(), row["loss"]]
+        return divergence_reason([v * per_sample for v in losses], row["accuracy"],
+                                 n_classes=max(2, self.params.weights[-1].shape[1]), loss=self.spec.loss,
+                                 weights_finite=all(np.isfinite(W).all() for W in self.params.weights))
+
+    def _diverged_message(self, reason: str, epoch: int) -> str:
+        return (f"training diverged in epoch {epoch}: {reason}; lower the learning rate "
+                f"(now {self.cfg.learning_rate:g}) or the regularisation, or standardise the inputs")
+
     def score(self, data: TrainData) -> float:
         """Accuracy on `data` (weighted by its row weights; multilabel: whole rows right)."""
         if data.n == 0:
@@ -198,9 +211,7 @@ class Trainer:
         """Raise TrainingDiverged (weights restored to `snapshot`) when the loss or a weight is not finite."""
         if not (math.isfinite(loss) and all(np.isfinite(a).all() for a in self.params.weights)):
             self.params.assign(snapshot)
-            raise TrainingDiverged(
-                f"the loss became {loss} in epoch {self.epochs_done + 1}; lower the learning rate "
-                f"(now {self.cfg.learning_rate:g}) or the regularisation, or standardise the inputs")
+            raise TrainingDiverged(self._diverged_message(f"the loss became {loss}", self.epochs_done + 1))
 
     def end_epoch(self, row: dict, data: TrainData, validation: TrainData | None, test: TrainData | None) -> None:
         """Evaluate, update the stopping counters and the adaptive rate, and record the row."""
@@ -241,13 +252,18 @@ class Trainer:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is checked below, once
                 row = self.run_epoch(data, on_batch_end)
             row["epoch_seconds"] = time.perf_counter() - t0
-            self.check_finite(row["loss"], snapshot)
+            reason = self._divergence(row, data.n)
+            if reason is not None and (not math.isfinite(row["loss"]) or reason == NONFINITE_WEIGHTS):
+                self.params.assign(snapshot)  # keep the last finite weights; NaN rows are not recorded
+                raise TrainingDiverged(self._diverged_message(reason, self.epochs_done + 1))
             self.samples_seen += data.n
             self.end_epoch(row, data, validation, test)
             if self.stopping.exhausted:
                 outcome = "converged"
             if on_epoch_end is not None and on_epoch_end(dict(row)):
                 outcome = "stopped"
+            if reason is not None:  # exploded or stuck at chance: the epoch is recorded, then training stops
+                raise TrainingDiverged(self._diverged_message(reason, self.epochs_done))
             if outcome != "budget":
                 break
         self.restore_best()

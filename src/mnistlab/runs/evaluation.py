@@ -9,7 +9,6 @@ class and the confusion matrix on a dataset split, as one JSON-ready dict.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
@@ -23,6 +22,7 @@ from mnistlab.cnn.io import load_model as load_cnn
 from mnistlab.data import load
 from mnistlab.data.catalog import DATASET_NAMES, check_split
 from mnistlab.errors import ConfigError, MnistlabError, ModelFileError
+from mnistlab.fileio import read_json_object
 from mnistlab.mlp.estimator import MLPClassifier
 from mnistlab.mlp.run import MLPRunConfig, prepare_data
 
@@ -51,10 +51,7 @@ def run_dataset(model_path: Path) -> str | None:
     config = model_path.parent / "config.json"
     if not config.is_file():
         return None
-    try:
-        dataset = json.loads(config.read_text()).get("dataset")
-    except (OSError, json.JSONDecodeError, AttributeError):
-        return None
+    dataset = read_json_object(config, "run config").get("dataset")  # a damaged one is an error, not a guess
     return dataset if dataset in DATASET_NAMES else None
 
 

@@ -22,7 +22,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mnistlab.data import Dataset, load
-from mnistlab.errors import ConfigError
+from mnistlab.errors import ConfigError, OutputError
+from mnistlab.fileio import describe_os_error
 from mnistlab.insight import figures
 from mnistlab.insight.compare import compare_many, compare_models
 from mnistlab.insight.extract import LayerRef, get_layer, last_conv_layer, layer_kind, load_cnn, run_dir_of
@@ -73,8 +74,12 @@ class StudiedModel:
     def save(self, figure: Figure, name: str) -> None:
         """Write `name`.png into every figure folder and remember the paths."""
         for folder in self.folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            self.figures.append(str(save_figure(figure, folder / f"{name}.png")))
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                self.figures.append(str(save_figure(figure, folder / f"{name}.png")))
+            except OSError as exc:
+                raise OutputError(f"cannot write {name}.png to {folder} ({describe_os_error(exc)}); "
+                                  "pass --out a writable folder with free space") from None
 
 
 def feature_maps_of(model: str | os.PathLike, *, images: Sequence[int] = (0,), layers: Sequence[LayerRef] | None = None,

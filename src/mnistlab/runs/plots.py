@@ -25,7 +25,8 @@ from sklearn.metrics import confusion_matrix
 
 from mnistlab.errors import ConfigError
 from mnistlab.runs.metrics import Metrics, epochs_axis, read_metrics
-from mnistlab.runs.rundir import RunDir, atomic_open
+from mnistlab.fileio import save_figure_atomic
+from mnistlab.runs.rundir import RunDir
 
 LOSS_SERIES = (("loss", "train"), ("train_loss", "train (full pass)"), ("val_loss", "validation"),
                ("test_loss", "test"))
@@ -226,10 +227,7 @@ def weights_figure(weights: np.ndarray, *, max_units: int = 64) -> Figure:
 
 def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
     """Save `fig` as PNG to `path` through a temporary file and a rename (never half a file)."""
-    path = Path(path)
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=DPI)
-    return path
+    return save_figure_atomic(fig, path, dpi=DPI)
 
 
 def write_run_figures(run: RunDir | str | os.PathLike, *, images: np.ndarray, y_true: np.ndarray,

@@ -28,7 +28,7 @@ from mnistlab.errors import ConfigError
 from mnistlab.runs import html
 from mnistlab.runs.catalog import RunDirError, RunRecord, load_run
 from mnistlab.runs.plots import CONFUSION, CURVES, MISCLASSIFIED, WEIGHTS, curves_figure, overlay_curves_figure
-from mnistlab.runs.rundir import atomic_open
+from mnistlab.fileio import atomic_write
 
 FIGURE_TITLES = {
     CURVES: "Cost and accuracy per epoch",
@@ -181,7 +181,7 @@ def write_report(run_dirs: Sequence[str | os.PathLike], out: str | os.PathLike |
                             "create it or choose another --out")
     text = render_report(records)
     try:
-        with atomic_open(path, "w", encoding="utf-8") as fh:
+        with atomic_write(path, "w", encoding="utf-8") as fh:
             fh.write(text)
     except PermissionError as exc:
         raise ConfigError(f"cannot write {path} ({exc.strerror}); choose another --out") from exc

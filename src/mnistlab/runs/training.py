@@ -17,6 +17,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,12 @@ from mnistlab.cnn.evaluate import evaluate as evaluate_cnn
 from mnistlab.cnn.io import save_model as save_cnn
 from mnistlab.cnn.train import train as fit_cnn
 from mnistlab.data import load
-from mnistlab.errors import TrainingDiverged
+from mnistlab.fileio import atomic_write, write_json_atomic
 from mnistlab.mlp.estimator import MLPClassifier
 from mnistlab.mlp.run import MLPRunConfig, prepare_data
+from mnistlab.runs.checkpoint import DEFAULT_EVERY, Checkpointer
 from mnistlab.runs.plots import write_run_figures
-from mnistlab.runs.rundir import RunDir, atomic_open, write_json_atomic
+from mnistlab.runs.rundir import RunDir
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
 """on_epoch(row): the epoch's metrics row; returning True stops training after that epoch."""
@@ -56,33 +58,29 @@ def save_history(history: list[dict[str, float]], path: str | os.PathLike) -> Pa
     """Write the per-epoch history as CSV (path ending .csv) or JSON (anything else), atomically."""
     path = Path(path)
     if path.suffix != ".csv":
-        write_json_atomic(path, history)
-        return path
+        return write_json_atomic(path, history)
     columns = list(dict.fromkeys(key for row in history for key in row))
-    with atomic_open(path, "w", newline="") as fh:
+    with atomic_write(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         writer.writerows(history)
     return path
 
 
-def _failure_status(exc: BaseException) -> str:
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted"
-    return "diverged" if isinstance(exc, TrainingDiverged) else "failed"
-
-
 class _EpochRelay:
-    """Records each epoch in the run, forwards it to the caller's on_epoch, remembers a stop request."""
+    """Records each epoch in the run, checkpoints it, forwards it to the caller's on_epoch, remembers a stop."""
 
-    def __init__(self, run: RunDir, on_epoch: EpochCallback | None) -> None:
-        self.run, self.on_epoch = run, on_epoch
+    def __init__(self, run: RunDir, on_epoch: EpochCallback | None,
+                 checkpoint: Callable[[int], None] | None = None) -> None:
+        self.run, self.on_epoch, self.checkpoint = run, on_epoch, checkpoint
         self.rows: list[dict[str, Any]] = []
         self.stopped = False
 
     def __call__(self, row: dict[str, Any]) -> bool:
         self.rows.append(row)
         self.run.log_epoch(metrics_row(row))
+        if self.checkpoint is not None:
+            self.checkpoint(int(row["epoch"]))
         if self.on_epoch is not None and self.on_epoch(dict(row)):
             self.stopped = True
         return self.stopped
@@ -93,54 +91,76 @@ class _EpochRelay:
 
 
 def train_mlp_run(config: MLPRunConfig, *, runs_dir: str = "runs", name: str | None = None,
-                  on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> dict[str, Any]:
+                  on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
+                  checkpoint_every: int = DEFAULT_EVERY) -> dict[str, Any]:
     """Train the MLP of `config` in a new run directory and return the summary (also summary.json).
 
     The run directory (under `runs_dir`, named after `name`, default "mlp-<dataset>") gets
-    config.json, metrics.csv, model.npz, figures and summary.json.
+    config.json, metrics.csv, model.npz, figures and summary.json, and a checkpoint every
+    `checkpoint_every` epochs (0: only when interrupted) that `resume_run` continues.
     """
     config.validate()
-    X_train, y_train, X_test, y_test, test_set, _ = prepare_data(config)
+    data = prepare_data(config)
     run = RunDir.create(runs_dir, name or f"mlp-{config.dataset}", "mlp", config.to_dict())
-    clf = MLPClassifier.from_config(config.mlp)
-    summary: dict[str, Any] = {"model": "mlp", "dataset": config.dataset, "epochs": 0, "test_accuracy": None,
-                               "train_seconds": 0.0, "run_dir": str(run.path)}
-    epochs = _EpochRelay(run, on_epoch)
+    return mlp_session(run, config, data, on_epoch=on_epoch, on_batch=on_batch, checkpoint_every=checkpoint_every)
+
+
+def mlp_session(run: RunDir, config: MLPRunConfig, data: tuple, *, on_epoch: EpochCallback | None,
+                on_batch: BatchCallback | None, checkpoint_every: int, state: dict | None = None,
+                done: int = 0, prior_seconds: float = 0.0) -> dict[str, Any]:
+    """Train (from scratch, or on from checkpoint `state` holding `done` epochs) inside `run`; finish it."""
+    X_train, y_train, X_test, y_test, test_set, _ = data
+    if state is None:
+        clf = MLPClassifier.from_config(config.mlp)
+    else:  # warm start: the remaining epochs, continuing the saved state bit for bit
+        clf = MLPClassifier.from_config(replace(config.mlp, epochs=config.mlp.epochs - done, warm_start=True))
+        clf.load_state_dict(state)
+    checkpoints = Checkpointer(run, "mlp", checkpoint_every)
+    capture = getattr(clf, "state_dict", None)  # the estimator's checkpointable state (branch sklearn)
+    epochs = _EpochRelay(run, on_epoch,
+                         None if capture is None else lambda epoch: checkpoints.epoch_done(epoch, capture))
+    summary: dict[str, Any] = {"model": "mlp", "dataset": config.dataset, "epochs": done, "test_accuracy": None,
+                               "train_seconds": prior_seconds, "run_dir": str(run.path)}
     start = time.perf_counter()
-    try:
-        clf.fit(X_train, y_train, eval_set=(X_test, y_test), on_batch_end=on_batch, on_epoch_end=epochs)
-    except BaseException as exc:  # Ctrl-C, divergence or any failure: record it, then re-raise
-        summary.update(epochs=len(epochs.rows), train_seconds=epochs.total("epoch_seconds"),
-                       wall_seconds=time.perf_counter() - start)
-        run.finish(summary, status=_failure_status(exc))
-        raise
-    wall = time.perf_counter() - start
-    y_pred = clf.predict(X_test)
-    metadata = {"dataset": config.dataset, "scaler": config.scaler, "pca_components": config.pca_components,
-                "kmeans_clusters": config.kmeans_clusters, "train_size": config.train_size,
-                "random_state": config.mlp.random_state}
-    clf.save(run.path / "model.npz", metadata=metadata)
-    class_index = np.searchsorted(clf.classes_, y_pred)
-    first = clf.coefs_[0] if clf.coefs_[0].shape[0] == 784 else None
-    write_run_figures(run, images=test_set.images, y_true=y_test, y_pred=class_index,
-                      class_names=test_set.class_names, first_layer_weights=first)
+    with run.recording(summary):  # Ctrl-C, SIGTERM, divergence, a full disk...: recorded, then re-raised
+        try:
+            clf.fit(X_train, y_train, eval_set=(X_test, y_test), on_batch_end=on_batch, on_epoch_end=epochs)
+        except KeyboardInterrupt:
+            checkpoints.interrupted()
+            raise
+        finally:
+            summary.update(epochs=done + len(epochs.rows), train_seconds=prior_seconds + epochs.total("epoch_seconds"),
+                           wall_seconds=time.perf_counter() - start)
+        wall = time.perf_counter() - start
+        y_pred = clf.predict(X_test)
+        metadata = {"dataset": config.dataset, "scaler": config.scaler, "pca_components": config.pca_components,
+                    "kmeans_clusters": config.kmeans_clusters, "train_size": config.train_size,
+                    "random_state": config.mlp.random_state}
+        clf.save(run.file("model.npz"), metadata=metadata)
+        class_index = np.searchsorted(clf.classes_, y_pred)
+        first = clf.coefs_[0] if clf.coefs_[0].shape[0] == 784 else None
+        write_run_figures(run, images=test_set.images, y_true=y_test, y_pred=class_index,
+                          class_names=test_set.class_names, first_layer_weights=first)
     h = clf.history_.as_arrays()
     last = {k: (None if math.isnan(v[-1]) else float(v[-1])) for k, v in h.items()} if len(clf.history_) else {}
-    summary.update(epochs=clf.n_iter_, test_accuracy=float(np.mean(y_pred == y_test)),
-                   train_seconds=epochs.total("epoch_seconds"), eval_seconds=epochs.total("eval_seconds"),
-                   wall_seconds=wall, train_accuracy=last.get("train_accuracy"),
-                   batch_accuracy=last.get("accuracy"), val_accuracy=last.get("val_accuracy"),
-                   loss=last.get("loss"), model_path=str(run.path / "model.npz"))
+    summary.update(epochs=len(clf.history_), test_accuracy=float(np.mean(y_pred == y_test)),
+                   train_seconds=prior_seconds + epochs.total("epoch_seconds"),
+                   eval_seconds=epochs.total("eval_seconds"), wall_seconds=wall,
+                   train_accuracy=last.get("train_accuracy"), batch_accuracy=last.get("accuracy"),
+                   val_accuracy=last.get("val_accuracy"), loss=last.get("loss"),
+                   model_path=str(run.file("model.npz")))
     return _finish(run, summary, epochs.stopped)
 
 
 def train_cnn_run(config: CNNConfig, *, runs_dir: str = "runs", name: str | None = None,
-                  on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> dict[str, Any]:
+                  on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
+                  checkpoint_every: int = DEFAULT_EVERY) -> dict[str, Any]:
     """Train the CNN of `config` in a new run directory and return the summary (also summary.json).
 
     The run directory (under `runs_dir`, named after `name`, default "cnn-<dataset>") gets
-    config.json, metrics.csv, history.json, model.keras, figures and summary.json. Keras is set
-    up first from `config.backend`, `config.threads` and `config.device`.
+    config.json, metrics.csv, history.json, model.keras, figures and summary.json, and a checkpoint
+    every `checkpoint_every` epochs (0: only when interrupted). Keras is set up first from
+    `config.backend`, `config.threads` and `config.device`.
     """
     config = config.validate()
     # The backend, threads and device take effect (or fail) before any data is loaded or run recorded,
@@ -148,30 +168,54 @@ def train_cnn_run(config: CNNConfig, *, runs_dir: str = "runs", name: str | None
     keras = import_keras(config.backend, device=config.device, threads=config.threads,
                          gpu_memory_fraction=config.gpu_memory_fraction)
     config = config.replace(backend=keras.backend.backend())
-    train_set, test_set = load(config.dataset, "train"), load(config.dataset, "test")
+    load(config.dataset, "train")  # a missing dataset fails here, before a run directory exists
     run = RunDir.create(runs_dir, name or f"cnn-{config.dataset}", "cnn", config.to_dict())
-    summary: dict[str, Any] = {"model": "cnn", "dataset": config.dataset, "epochs": 0, "test_accuracy": None,
-                               "train_seconds": 0.0, "backend": config.backend, "run_dir": str(run.path)}
-    epochs = _EpochRelay(run, on_epoch)
+    return cnn_session(run, config, on_epoch=on_epoch, on_batch=on_batch, checkpoint_every=checkpoint_every)
+
+
+def cnn_session(run: RunDir, config: CNNConfig, *, on_epoch: EpochCallback | None, on_batch: BatchCallback | None,
+                checkpoint_every: int, model: Any = None, done: int = 0,
+                prior_seconds: float = 0.0) -> dict[str, Any]:
+    """Train the CNN (from scratch, or on from a checkpoint `model` holding `done` epochs) inside `run`."""
+    train_set, test_set = load(config.dataset, "train"), load(config.dataset, "test")
+    current: dict[str, Any] = {}
+    checkpoints = Checkpointer(run, "cnn", checkpoint_every)
+    epochs = _EpochRelay(run, on_epoch, lambda epoch: checkpoints.epoch_done(epoch, lambda: current.get("model")))
+    summary: dict[str, Any] = {"model": "cnn", "dataset": config.dataset, "epochs": done, "test_accuracy": None,
+                               "train_seconds": prior_seconds, "backend": config.backend, "run_dir": str(run.path)}
     start = time.perf_counter()
-    try:
-        result = fit_cnn(config, train_set.images, train_set.labels, on_epoch=epochs, on_batch=on_batch)
+    with run.recording(summary):  # Ctrl-C, SIGTERM, divergence, a full disk...: recorded, then re-raised
+        try:
+            result = fit_cnn(config, train_set.images, train_set.labels, on_epoch=epochs, on_batch=on_batch,
+                             model=model, initial_epoch=done, on_model=lambda m: current.update(model=m))
+        except KeyboardInterrupt:
+            if "model" in current:  # the weights trained so far, counted as the last finished epoch
+                checkpoints.interrupted(lambda: current["model"], done + len(epochs.rows))
+            raise
+        finally:
+            summary.update(epochs=done + len(epochs.rows), train_seconds=prior_seconds + time.perf_counter() - start)
         scores = evaluate_cnn(result.model, test_set.images, test_set.labels)
-        save_cnn(result.model, run.path / "model.keras")
-        save_history(result.history, run.path / "history.json")
+        save_cnn(result.model, run.file("model.keras"))
+        save_history(read_rows(run.file("metrics.csv")) if done else result.history, run.file("history.json"))
         write_run_figures(run, images=test_set.images, y_true=test_set.labels, y_pred=scores.y_pred,
                           class_names=test_set.class_names, first_layer_weights=None)
-    except BaseException as exc:  # Ctrl-C, divergence or any failure: record it, then re-raise
-        summary.update(epochs=len(epochs.rows), train_seconds=time.perf_counter() - start)
-        run.finish(summary, status=_failure_status(exc))
-        raise
     last = result.history[-1] if result.history else {}
-    summary.update(epochs=len(result.history), test_accuracy=scores.accuracy, train_seconds=result.train_seconds,
-                   backend=result.backend, stopped_early=result.stopped_early and not epochs.stopped,
+    summary.update(epochs=done + len(result.history), test_accuracy=scores.accuracy,
+                   train_seconds=prior_seconds + result.train_seconds, backend=result.backend,
+                   stopped_early=result.stopped_early and not epochs.stopped,
                    val_accuracy=last.get("val_accuracy"), accuracy=last.get("accuracy"),
                    per_class_accuracy=scores.to_dict(test_set.class_names)["per_class_accuracy"],
-                   model_path=str(run.path / "model.keras"))
+                   model_path=str(run.file("model.keras")))
     return _finish(run, summary, epochs.stopped)
+
+
+def read_rows(metrics_csv: Path) -> list[dict[str, float]]:
+    """The rows of a run's metrics.csv as numbers (empty cells left out)."""
+    if not metrics_csv.is_file():
+        return []
+    with metrics_csv.open(newline="") as fh:
+        return [{k: (int(float(v)) if k == "epoch" else float(v)) for k, v in row.items() if v not in ("", None)}
+                for row in csv.DictReader(fh)]
 
 
 def _finish(run: RunDir, summary: dict[str, Any], stopped: bool) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab import __version__
+from mnistlab.fileio import atomic_write
 from mnistlab.runs import html
-from mnistlab.runs.rundir import atomic_open
 from mnistlab.sweep.results import SweepTable, is_sweep_dir
 from mnistlab.sweep.table import params_text
 
@@ -149,6 +149,6 @@ def write_sweep_report(sweep_dir: str | os.PathLike, out: str | os.PathLike | No
         raise ConfigError(f"{sweep_dir} is not a sweep directory (no sweep.json); pass one made by `mnistlab sweep`")
     path = Path(out) if out is not None else sweep_dir / "report.html"
     text = render_sweep_page(SweepTable.load(sweep_dir))
-    with atomic_open(path, "w", encoding="utf-8") as fh:
+    with atomic_write(path, "w", encoding="utf-8") as fh:
         fh.write(text)
     return path

@@ -16,7 +16,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from mnistlab.runs.rundir import RunDir, atomic_open, write_json_atomic
+from mnistlab.fileio import atomic_write, write_json_atomic
+from mnistlab.runs.rundir import RunDir
 
 SWEEP_FILE = "sweep.json"
 RESULTS_FILE = "results.csv"
@@ -160,7 +161,7 @@ class SweepTable:
                  "seconds": self.seconds, "summary": self.summary(),
                  "trials": sorted(self.rows.values(), key=lambda r: r["trial"])}
         write_json_atomic(self.sweep_dir / SWEEP_FILE, state)
-        with atomic_open(self.sweep_dir / RESULTS_FILE, "w", newline="") as fh:
+        with atomic_write(self.sweep_dir / RESULTS_FILE, "w", newline="") as fh:
             fh.write(self.results_csv())
 
     def results_csv(self) -> str:

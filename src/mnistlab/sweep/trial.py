@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mnistlab.runs.rundir import write_json_atomic
+from mnistlab.fileio import write_json_atomic
 from mnistlab.runs.training import train_cnn_run, train_mlp_run
 from mnistlab.sweep.options import trial_config
 from mnistlab.sweep.search import seed_and_params

@@ -1,0 +1,131 @@
+"""Checkpoints and `mnistlab resume`: killed, interrupted and finished runs continue in place."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnistlab.cli import ExitCode, main
+from mnistlab.runs.checkpoint import flatten_state, latest_checkpoint, unflatten_state
+
+MLP = ["mlp", "train", "--train-size", "4000", "--hidden", "64", "--batch-size", "20", "--lr", "0.001",
+       "--quiet", "--name", "k"]
+LEARNED = ("weights_0", "biases_0", "weights_1", "biases_1", "history__loss", "history__accuracy",
+           "history__test_accuracy")
+
+
+def _cli(*args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    return subprocess.Popen([sys.executable, "-m", "mnistlab", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def _wait_for_checkpoint(runs: Path, proc: subprocess.Popen, epoch: int, timeout: float = 120) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pointer in runs.glob("*/checkpoint.json"):
+            try:
+                if json.loads(pointer.read_text())["epoch"] >= epoch:
+                    return pointer.parent
+            except (OSError, ValueError):
+                pass
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    raise AssertionError("no checkpoint appeared")
+
+
+def _learned(run: Path) -> dict[str, np.ndarray]:
+    with np.load(run / "model.npz") as data:
+        return {k: data[k] for k in LEARNED}
+
+
+def _epochs(run: Path) -> list[str]:
+    with (run / "metrics.csv").open(newline="") as fh:
+        return [row["epoch"] for row in csv.DictReader(fh)]
+
+
+def test_state_files_keep_arrays_and_big_integers_exactly():
+    rng = np.random.default_rng(7)
+    state = {"params": rng.normal(size=5), "rng": rng.bit_generator.state, "n": 3, "best": None,
+             "history": {"loss": np.array([0.5, 0.25])}, "pair": [1, np.float32(0.5)]}
+    back = unflatten_state(flatten_state(state))
+    assert np.array_equal(back["params"], state["params"]) and back["rng"] == state["rng"]
+    assert back["n"] == 3 and back["best"] is None and back["pair"] == [1, 0.5]
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_epoch_resumes_to_the_uninterrupted_result(tmp_path):
+    full = _cli(*MLP, "--epochs", "3", "--runs-dir", str(tmp_path / "full"))
+    killed = _cli(*MLP, "--epochs", "3", "--runs-dir", str(tmp_path / "killed"))
+    run = _wait_for_checkpoint(tmp_path / "killed", killed, epoch=1)
+    killed.send_signal(signal.SIGKILL)  # in the middle of epoch 2: epoch 1 is checkpointed, 3 is far away
+    killed.communicate()
+    assert json.loads((run / "run.json").read_text())["status"] == "running" and not (run / "model.npz").exists()
+    assert latest_checkpoint(run).epoch in (1, 2)
+    assert main(["resume", str(run), "--quiet"]) == ExitCode.OK
+    _, full_err = full.communicate(timeout=300)
+    assert full.returncode == 0, full_err
+    (reference,) = (tmp_path / "full").iterdir()
+    assert _epochs(run) == ["1", "2", "3"]
+    resumed, uninterrupted = _learned(run), _learned(reference)
+    for key in LEARNED:
+        assert np.array_equal(resumed[key], uninterrupted[key], equal_nan=True), key
+    assert json.loads((run / "run.json").read_text())["status"] == "completed"
+    assert not [p for p in run.iterdir() if p.name.startswith(".")], "no temporary file left"
+
+
+def test_sigterm_ends_a_run_as_interrupted_with_a_checkpoint(tmp_path):
+    proc = _cli(*MLP, "--epochs", "50", "--runs-dir", str(tmp_path))
+    run = _wait_for_checkpoint(tmp_path, proc, epoch=1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.TERMINATED and err.strip().splitlines()[-1] == "terminated (SIGTERM)"
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
+    done = len(_epochs(run))
+    assert latest_checkpoint(run).epoch == done >= 1, "the weights of every finished epoch are kept"
+
+
+def test_resume_of_a_finished_run_trains_further_and_refuses_nothing_to_do(tmp_path, capsys):
+    args = ["mlp", "train", "--train-size", "300", "--hidden", "8", "--epochs", "2", "--quiet",
+            "--runs-dir", str(tmp_path)]
+    assert main(args) == 0
+    (run,) = tmp_path.iterdir()
+    assert main(["resume", str(run), "--quiet"]) == 1
+    assert "already holds 2 epoch(s); pass --epochs N" in capsys.readouterr().err
+    assert main(["resume", str(run), "--epochs", "3", "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["epochs"] == 3 and _epochs(run) == ["1", "2", "3"]
+    assert json.loads((run / "config.json").read_text())["mlp"]["epochs"] == 3
+
+
+def test_resume_without_a_checkpoint_is_one_line(tmp_path, capsys):
+    args = ["mlp", "train", "--train-size", "300", "--hidden", "8", "--epochs", "1", "--quiet",
+            "--checkpoint-every", "0", "--runs-dir", str(tmp_path)]
+    assert main(args) == 0
+    (run,) = tmp_path.iterdir()
+    assert main(["resume", str(run)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has no checkpoint" in err and "mnistlab rerun" in err
+
+
+@pytest.mark.cnn
+def test_a_cnn_run_resumes_with_its_optimizer_state(tmp_path):
+    pytest.importorskip("keras")
+    args = ["cnn", "train", "--dataset", "mnist", "--epochs", "1", "--train-size", "256", "--conv", "4",
+            "--dense", "8", "--schedule", "none", "--quiet", "--runs-dir", str(tmp_path)]
+    assert main(args) == 0
+    (run,) = tmp_path.iterdir()
+    assert latest_checkpoint(run).path.name == "checkpoint-epoch1.keras"
+    assert main(["resume", str(run), "--epochs", "2", "--quiet"]) == 0
+    assert _epochs(run) == ["1", "2"] and latest_checkpoint(run).epoch == 2
+    assert not (run / "checkpoint-epoch1.keras").exists(), "older checkpoints are removed"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["epochs"] == 2 and summary["test_accuracy"] > 0.1
