@@ -40,8 +40,6 @@ class MnistlabEngine(CoreEngine):
                     f"decrease_const: lr / (1 + d t))")
         if recipe.label_smoothing:
             return "MLPClassifier has no label smoothing"
-        if recipe.dropout and "dropout" not in _estimator_params():
-            return "this MLPClassifier has no dropout option"
         return None
 
     def _train_to_target(self, data: BenchData, job: TtaJob) -> TrainOutcome:
@@ -51,8 +49,7 @@ class MnistlabEngine(CoreEngine):
             loss_reduction="mean", solver="adam", learning_rate=recipe.learning_rate,
             decrease_const=recipe.decay if recipe.schedule == "inverse_time" else 0.0, beta_1=recipe.beta_1,
             beta_2=recipe.beta_2, epsilon=recipe.epsilon, batch_size=recipe.batch_size, shuffle=True,
-            init=_INIT[recipe.init], random_state=job.random_state,
-            **({"dropout": recipe.dropout} if recipe.dropout else {}),
+            init=_INIT[recipe.init], random_state=job.random_state, dropout=recipe.dropout,
         )
         return partial_fit_to_target(data, job, model)
 
@@ -93,11 +90,6 @@ class MnistlabEngine(CoreEngine):
         plain_seconds = statistics.median(times["plain"])
         return TrainOutcome([plain_seconds], accuracy, extra={"eval_train_seconds": eval_seconds,
                                                               "plain_runs": times["plain"], "eval_runs": times["eval"]})
-
-
-def _estimator_params() -> set[str]:
-    """The options of this checkout's MLPClassifier (dropout arrived with issue 13)."""
-    return set(MLPClassifier().get_params())
 
 
 class _Stamps:
