@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from mnistlab.bench.engine_names import ENGINES
+from mnistlab.bench.jobs import TrainJob
 from mnistlab.bench.recipes import DEFAULT_TASKS, RECIPES, TASKS
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
@@ -72,8 +73,9 @@ def bench_group() -> None:
 @click.option("--budget", type=float, help="Minutes allowed; rounds after the first stop when the next would not fit (default 25).")
 @click.option("--dataset", type=click.Choice(DATASET_NAMES), default="mnist", show_default=True)
 @click.option("--n-train", type=int, help="Use only the first N training images (smoke tests).")
-@click.option("--learning-rate", type=float, default=0.1, show_default=True, help="SGD learning rate (all engines).")
-@click.option("--momentum", type=float, default=0.9, show_default=True, help="SGD momentum (all engines).")
+@click.option("--learning-rate", type=float, default=TrainJob.learning_rate, show_default=True,
+              help="SGD learning rate (all engines).")
+@click.option("--momentum", type=float, default=TrainJob.momentum, show_default=True, help="SGD momentum (all engines).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-targets", is_flag=True, help="Skip the evaluation-overhead and peak-memory run of mnistlab.")
 @_output_options("mlp.json, mlp.csv and mlp.png")
