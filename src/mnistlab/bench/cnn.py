@@ -71,7 +71,7 @@ def run_cnn_bench(config: CnnBenchConfig, data: BenchData | None = None,
             engines.append(name)
         else:
             result.notes.append(f"skipped {name}: {reason}")
-    need = max(config.batch_sizes) * (config.n_batches + 3)
+    need = max(config.batch_sizes) * (config.n_batches + CnnJob.warmup_batches)
     if data is None:
         progress(f"loading {config.dataset} (pixels / 255)")
         data = load_bench_data(config.dataset, n_train=need, scaler="unit")
@@ -139,8 +139,9 @@ def cnn_markdown(document: dict[str, Any], note: str = "") -> str:
     """The Markdown section `bench cnn --markdown` writes: command, machine, table, notes."""
     cfg = document["config"]
     lines = [f"### CNN{f' ({note})' if note else ''}", "",
-             f"Command: `{document['command']}`: {cfg['n_batches']} timed batches per engine after 3 warm-up "
-             f"batches, {cfg['threads']} thread(s); seconds per epoch = seconds per batch x 60000 / batch size.", ""]
+             f"Command: `{document['command']}`: {cfg['n_batches']} timed batches per engine after "
+             f"{CnnJob.warmup_batches} warm-up batches, {cfg['threads']} thread(s); seconds per epoch = seconds per "
+             f"batch x 60000 / batch size.", ""]
     lines += [f"- {line}" for line in machine_lines(document["machine"])] + [""]
     lines += table_lines(document["rows"], CNN_COLUMNS, markdown=True)
     lines += [""] + [f"- {n}" for n in document["notes"]]
