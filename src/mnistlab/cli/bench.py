@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from mnistlab.bench.engine_names import ENGINES
-from mnistlab.bench.jobs import TrainJob
+from mnistlab.bench.jobs import CnnJob, TrainJob
 from mnistlab.bench.recipes import DEFAULT_TASKS, RECIPES, TASKS
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
@@ -121,7 +121,8 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
 @bench_group.command("cnn")
 @click.option("--engines", help="Comma-separated subset of: keras-jax, keras-tensorflow, keras-torch, torch.")
 @click.option("--batch-sizes", default="64,512", show_default=True, help="Comma-separated batch sizes.")
-@click.option("--batches", type=int, default=30, show_default=True, help="Timed batches per run (after 3 warm-up batches).")
+@click.option("--batches", type=int, default=30, show_default=True,
+              help=f"Timed batches per run (after {CnnJob.warmup_batches} warm-up batches).")
 @click.option("--threads", type=int, help="CPU threads for every engine (default: all cores).")
 @click.option("--repeats", type=int, default=1, show_default=True, help="Interleaved repeats; the median is reported.")
 @_output_options("cnn.json and cnn.csv")
