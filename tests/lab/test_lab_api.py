@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
-pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn)")
+pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn)")
 
 from mnistlab.data import load
 from mnistlab.runs.rundir import RunDir

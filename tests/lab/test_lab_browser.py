@@ -11,9 +11,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
-pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
-pytest.importorskip("playwright", reason="the browser tests need the [lab] extra (playwright)")
+pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn)")
+pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn)")
+pytest.importorskip("playwright", reason="the browser tests need the [test] extra (playwright)")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")]
 

@@ -14,8 +14,8 @@ import pytest
 
 from mnistlab.cli import main
 
-pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
-pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn)")
+pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn)")
 
 
 def test_the_command_serves_the_runs_and_stops_on_ctrl_c(lab_runs):

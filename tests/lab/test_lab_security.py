@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
-pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn)")
+pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn)")
 
 from starlette.testclient import TestClient  # noqa: E402  (after the skip)
 

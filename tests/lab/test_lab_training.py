@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
-pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn, httpx)")
+pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlette, uvicorn)")
+pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn)")
 
 from mnistlab.errors import ConfigError
 from mnistlab.lab.training import TrainingJobs, mark_interrupted, train_command
