@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mnistlab.fileio import save_figure_atomic, write_text_atomic
+from mnistlab.fileio import save_figure_atomic, write_text_atomic  # write_text_atomic: the bench commands' writer
 
 MLP_COLUMNS = (
     ("threads", "thr", "{}"), ("batch_size", "batch", "{}"), ("engine", "engine", "{}"),
