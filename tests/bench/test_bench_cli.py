@@ -1,6 +1,8 @@
 """`mnistlab bench mlp` / `bench cnn` through the CLI: exit codes, JSON shape, files, errors."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -61,3 +63,12 @@ def test_bench_cnn_torch_json(capsys):
     assert row["engine"] == "torch" and row["batch_size"] == 32 and row["batches"] == 2
     assert row["images_per_second"] == pytest.approx(32 / row["seconds_per_batch"])
     assert row["seconds_per_epoch"] == pytest.approx(row["seconds_per_batch"] * 60000 / 32)
+
+
+def test_the_cli_loads_no_engine_adapter_until_a_bench_command_runs():
+    """`mnistlab --help` stays light: the engines' names come without their adapters (and scikit-learn)."""
+    probe = ("import sys, mnistlab.cli; "
+             "print(sorted(m for m in sys.modules if m.startswith('mnistlab.bench.engines') or m == 'sklearn'))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -13,13 +13,17 @@ import os
 import statistics
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mnistlab.bench.client import run_or_drop, start_workers
+from mnistlab.bench.dataset import load_bench_data, save_bench_data
 from mnistlab.bench.engines import CNN_ENGINES, get_engine
 from mnistlab.bench.engines.base import BenchData
 from mnistlab.bench.jobs import CnnJob
+from mnistlab.bench.report import machine_lines, table_lines
+from mnistlab.env import environment_info
 from mnistlab.errors import ConfigError
 
 EPOCH_IMAGES = 60_000
@@ -59,9 +63,6 @@ class CnnBenchResult:
 def run_cnn_bench(config: CnnBenchConfig, data: BenchData | None = None,
                   progress: Callable[[str], None] = lambda msg: None) -> CnnBenchResult:
     """Time every available CNN engine at each batch size, interleaved, one worker per engine."""
-    from mnistlab.bench.client import run_or_drop, start_workers
-    from mnistlab.bench.dataset import load_bench_data, save_bench_data
-
     result = CnnBenchResult(config)
     engines = []
     for name in config.engines:
@@ -70,7 +71,7 @@ def run_cnn_bench(config: CnnBenchConfig, data: BenchData | None = None,
             engines.append(name)
         else:
             result.notes.append(f"skipped {name}: {reason}")
-    need = max(config.batch_sizes) * (config.n_batches + 3)
+    need = max(config.batch_sizes) * (config.n_batches + CnnJob.warmup_batches)
     if data is None:
         progress(f"loading {config.dataset} (pixels / 255)")
         data = load_bench_data(config.dataset, n_train=need, scaler="unit")
@@ -120,6 +121,12 @@ def summarize_cnn(result: CnnBenchResult) -> list[dict[str, Any]]:
     return rows
 
 
+def cnn_document(result: CnnBenchResult, rows: list[dict[str, Any]], command: str) -> dict[str, Any]:
+    """The JSON document of a `bench cnn` run: command, config, machine, rows, raw runs, notes."""
+    return {"command": command, "config": asdict(result.config), "machine": environment_info(), "rows": rows,
+            "runs": result.runs, "notes": result.notes}
+
+
 CNN_COLUMNS = (
     ("batch_size", "batch", "{}"), ("engine", "engine", "{}"), ("seconds_per_epoch", "s/epoch", "{:.1f}"),
     ("images_per_second", "images/s", "{:,.0f}"), ("seconds_per_batch", "s/batch", "{:.4f}"),
@@ -130,12 +137,11 @@ CNN_COLUMNS = (
 
 def cnn_markdown(document: dict[str, Any], note: str = "") -> str:
     """The Markdown section `bench cnn --markdown` writes: command, machine, table, notes."""
-    from mnistlab.bench.report import machine_lines, table_lines
-
     cfg = document["config"]
     lines = [f"### CNN{f' ({note})' if note else ''}", "",
-             f"Command: `{document['command']}`: {cfg['n_batches']} timed batches per engine after 3 warm-up "
-             f"batches, {cfg['threads']} thread(s); seconds per epoch = seconds per batch x 60000 / batch size.", ""]
+             f"Command: `{document['command']}`: {cfg['n_batches']} timed batches per engine after "
+             f"{CnnJob.warmup_batches} warm-up batches, {cfg['threads']} thread(s); seconds per epoch = seconds per "
+             f"batch x 60000 / batch size.", ""]
     lines += [f"- {line}" for line in machine_lines(document["machine"])] + [""]
     lines += table_lines(document["rows"], CNN_COLUMNS, markdown=True)
     lines += [""] + [f"- {n}" for n in document["notes"]]

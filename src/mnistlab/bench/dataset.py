@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from mnistlab.bench.engines.base import BenchData
+from mnistlab.data import load
+from mnistlab.data.preprocess import PreprocessConfig, build_preprocessor
 from mnistlab.errors import ConfigError, DataError
 from mnistlab.fileio import atomic_write
 
@@ -21,9 +23,6 @@ def load_bench_data(dataset: str = "mnist", n_train: int | None = None, random_s
     `n_train` / `n_test` keep the first n training / test images (for tests and smoke runs); the
     CNN benchmarks use ``scaler="unit"`` (pixels / 255) and reshape to ``(n, 28, 28, 1)``.
     """
-    from mnistlab.data import load
-    from mnistlab.data.preprocess import PreprocessConfig, build_preprocessor
-
     train = load(dataset, "train", random_state=random_state)
     test = load(dataset, "test", random_state=random_state)
     if n_train is not None:

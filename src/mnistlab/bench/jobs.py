@@ -11,26 +11,29 @@ Every engine takes any job through the same two methods (`Engine.cannot_express(
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+from mnistlab.bench.fields import check_known_fields, with_tuples
 from mnistlab.bench.recipes import Recipe
 from mnistlab.errors import ConfigError
+from mnistlab.mlp.config import SEED_PRESET
 
 
 @dataclass(frozen=True)
 class TrainJob:
     """One training run to time: the net, the optimiser and the setting, identical for every engine.
 
-    The optimiser is plain mini-batch SGD with (heavy-ball) momentum on the batch-mean
-    softmax cross-entropy, the one every engine offers: ``v = momentum v - lr grad; w += v``.
+    By default the seed's net, epochs and batch size (`mnistlab.mlp.config.SEED_PRESET`). The
+    optimiser is plain mini-batch SGD with (heavy-ball) momentum on the batch-mean softmax
+    cross-entropy, the one every engine offers: ``v = momentum v - lr grad; w += v``.
     """
 
     kind: ClassVar[str] = "dense"
-    hidden: tuple[int, ...] = (70, 30)
-    activation: str = "sigmoid"
-    epochs: int = 35
-    batch_size: int = 500
+    hidden: tuple[int, ...] = SEED_PRESET.hidden_sizes
+    activation: str = SEED_PRESET.activation
+    epochs: int = SEED_PRESET.epochs
+    batch_size: int = SEED_PRESET.batch_size
     learning_rate: float = 0.1
     momentum: float = 0.9
     random_state: int = 0
@@ -84,10 +87,7 @@ def job_from_fields(fields_: dict[str, Any]) -> Job:
     if kind not in JOB_TYPES:
         raise ConfigError(f"unknown benchmark job kind {kind!r}; choose from {', '.join(JOB_TYPES)}")
     cls = JOB_TYPES[kind]
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(f"unknown field(s) {', '.join(unknown)} for a {kind} job; known: {', '.join(sorted(known))}")
+    check_known_fields(cls, values, f"unknown field(s) {{unknown}} for a {kind} job; known: {{known}}")
     if kind == "tta":
         values["recipe"] = Recipe.from_dict(values.get("recipe", {}))
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    return with_tuples(cls, values)

@@ -11,9 +11,10 @@ their own options give the same numbers).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from mnistlab.bench.fields import check_known_fields, with_tuples
 from mnistlab.cnn.config import CNN_PRESETS, CNNConfig
 from mnistlab.errors import ConfigError
 
@@ -98,11 +99,8 @@ class Recipe:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Recipe:
         """A recipe from `to_dict`'s output (lists become tuples); unknown keys are errors."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"unknown recipe field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        check_known_fields(cls, values, "unknown recipe field(s) {unknown}; known: {known}")
+        return with_tuples(cls, values)
 
     def warmup_steps(self, steps_per_epoch: int) -> int:
         """Batches of linear warm-up."""

@@ -11,10 +11,12 @@ import io
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from mnistlab.fileio import save_figure_atomic, write_text_atomic  # write_text_atomic: the bench commands' writer
+from mnistlab.env import environment_info
+from mnistlab.fileio import save_figure_atomic, write_text_atomic
 
 MLP_COLUMNS = (
     ("threads", "thr", "{}"), ("batch_size", "batch", "{}"), ("engine", "engine", "{}"),
@@ -124,7 +126,7 @@ def csv_text(rows: Sequence[dict[str, Any]]) -> str:
 
 def time_figure(rows: Sequence[dict[str, Any]], value: str = "train_seconds", ylabel: str = "train seconds") -> Any:
     """A Figure: `value` against batch size, log-log, one panel per thread count, one line per engine."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # matplotlib loads only when a figure is asked for
 
     thread_counts = sorted({r["threads"] for r in rows})
     fig = Figure(figsize=(5.5 * max(1, len(thread_counts)), 4.2), layout="constrained")
@@ -166,10 +168,6 @@ def replace_section(document: str, marker: str, body: str) -> str:
 
 def mlp_document(result: Any, rows: Sequence[dict[str, Any]], command: str) -> dict[str, Any]:
     """The JSON document of an MLP sweep: command, config, machine, GEMM rates, rows, raw runs, targets."""
-    from dataclasses import asdict
-
-    from mnistlab.env import environment_info
-
     return {
         "command": command, "config": asdict(result.config), "machine": environment_info(),
         "n_train": result.n_train, "layer_sizes": list(result.layer_sizes),

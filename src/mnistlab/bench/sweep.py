@@ -31,21 +31,24 @@ DEFAULT_BATCH_SIZES = (100, 500, 2000, 10000, 20000, 60000)
 
 @dataclass(frozen=True)
 class SweepConfig:
-    """What `mnistlab bench mlp` measures; `quick()` is the two-minute version."""
+    """What `mnistlab bench mlp` measures; `quick()` is the two-minute version.
+
+    The net, its optimiser and the epochs default to `TrainJob`'s, the seed's net.
+    """
 
     engines: tuple[str, ...] = MLP_ENGINES
     batch_sizes: tuple[int, ...] = DEFAULT_BATCH_SIZES
     threads: tuple[int, ...] = tuple(sorted({1, os.cpu_count() or 1}))
-    epochs: int = 35
+    epochs: int = TrainJob.epochs
     repeats: int = 3
     budget_seconds: float = 25 * 60.0
     dataset: str = "mnist"
     n_train: int | None = None
-    hidden: tuple[int, ...] = (70, 30)
-    activation: str = "sigmoid"
-    learning_rate: float = 0.1
-    momentum: float = 0.9
-    random_state: int = 0
+    hidden: tuple[int, ...] = TrainJob.hidden
+    activation: str = TrainJob.activation
+    learning_rate: float = TrainJob.learning_rate
+    momentum: float = TrainJob.momentum
+    random_state: int = TrainJob.random_state
     targets: bool = True
     gemm_size: int = 2048
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from mnistlab.bench.report import machine_lines, table_lines
 from mnistlab.bench.tta import TtaResult, first_to_target_lines
+from mnistlab.env import environment_info
 
 TTA_COLUMNS = (
     ("task", "task", "{}"), ("threads", "thr", "{}"), ("engine", "engine", "{}"),
@@ -52,8 +53,6 @@ def recipe_lines(recipes: dict[str, dict[str, Any]]) -> list[str]:
 
 def tta_document(result: TtaResult, rows: Sequence[dict[str, Any]], command: str) -> dict[str, Any]:
     """The JSON document of a run: command, config, machine, recipes, rows, raw runs, cannot-express, notes."""
-    from mnistlab.env import environment_info
-
     return {"command": command, "config": asdict(result.config), "machine": environment_info(),
             "recipes": result.recipes, "rows": list(rows), "runs": result.runs,
             "cannot_express": result.cannot_express, "notes": result.notes, "wall_seconds": result.wall_seconds}
@@ -82,7 +81,7 @@ def tta_markdown(document: dict[str, Any], result: TtaResult, figure_name: str |
 
 def accuracy_figure(runs: Sequence[dict[str, Any]]) -> Any:
     """A Figure: test accuracy against cumulative training seconds, one panel per (task, threads), one colour per engine."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # matplotlib loads only when a figure is asked for
 
     panels = list(dict.fromkeys((r["task"], r["threads"]) for r in runs))
     engines = list(dict.fromkeys(r["engine"] for r in runs))

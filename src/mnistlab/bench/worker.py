@@ -13,16 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 import traceback
 from typing import Any
 
+from mnistlab.threads import configure_threads, restrict_cpus
+
 
 def _measure(engine: Any, data: Any, fields: dict[str, Any]) -> dict[str, Any]:
-    import resource
-
-    from mnistlab.bench.jobs import job_from_fields
+    from mnistlab.bench.jobs import job_from_fields  # threads first: see serve
 
     task = fields.pop("task", "train")
     repeats = fields.pop("repeats", 1)
@@ -51,13 +52,14 @@ def _measure(engine: Any, data: Any, fields: dict[str, Any]) -> dict[str, Any]:
 
 def serve(engine_name: str, threads: int, data_dir: str | None, dataset: str, n_train: int | None,
           stdin: Any, out: Any) -> None:
-    """Set up `engine_name` on `threads` threads, announce readiness, then answer jobs until stdin closes."""
-    from mnistlab.threads import configure_threads, restrict_cpus
+    """Set up `engine_name` on `threads` threads, announce readiness, then answer jobs until stdin closes.
 
+    The rest of mnistlab.bench loads NumPy, so it is imported only here, once the pools are bounded.
+    """
     configure_threads(threads)
     restrict_cpus(threads)  # the hard bound for XLA, which has no thread-count flag
-    from mnistlab.bench.dataset import load_bench_data, read_bench_data
-    from mnistlab.bench.engines import get_engine
+    from mnistlab.bench.dataset import load_bench_data, read_bench_data  # threads first: NumPy loads here
+    from mnistlab.bench.engines import get_engine  # threads first: NumPy loads here
 
     def send(payload: dict[str, Any]) -> None:
         out.write(json.dumps(payload) + "\n")

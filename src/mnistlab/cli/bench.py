@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
 
 import click
 
-from mnistlab.data.catalog import DATASET_NAMES
-from mnistlab.bench.engines import ENGINES
+from mnistlab.bench.engine_names import ENGINES
+from mnistlab.bench.jobs import CnnJob, TrainJob
 from mnistlab.bench.recipes import DEFAULT_TASKS, RECIPES, TASKS
+from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 
 
@@ -73,8 +73,9 @@ def bench_group() -> None:
 @click.option("--budget", type=float, help="Minutes allowed; rounds after the first stop when the next would not fit (default 25).")
 @click.option("--dataset", type=click.Choice(DATASET_NAMES), default="mnist", show_default=True)
 @click.option("--n-train", type=int, help="Use only the first N training images (smoke tests).")
-@click.option("--learning-rate", type=float, default=0.1, show_default=True, help="SGD learning rate (all engines).")
-@click.option("--momentum", type=float, default=0.9, show_default=True, help="SGD momentum (all engines).")
+@click.option("--learning-rate", type=float, default=TrainJob.learning_rate, show_default=True,
+              help="SGD learning rate (all engines).")
+@click.option("--momentum", type=float, default=TrainJob.momentum, show_default=True, help="SGD momentum (all engines).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-targets", is_flag=True, help="Skip the evaluation-overhead and peak-memory run of mnistlab.")
 @_output_options("mlp.json, mlp.csv and mlp.png")
@@ -86,14 +87,14 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
     loads. Example: `mnistlab bench mlp --quick`; the full sweep for benchmarks/README.md:
     `mnistlab bench mlp --out benchmarks --markdown benchmarks/README.md`.
     """
+    from mnistlab.bench.publish import prepare_output_dir, publish
     from mnistlab.bench.report import (
-        csv_text, mlp_document, mlp_markdown, pool_threads_lines, replace_section, speed_target_lines, table_lines,
-        targets_lines, time_figure, write_figure_atomic, write_text_atomic,
+        mlp_document, mlp_markdown, pool_threads_lines, speed_target_lines, table_lines, targets_lines, time_figure,
     )
     from mnistlab.bench.sweep import SweepConfig, run_sweep, summarize
 
     overrides = {
-        "engines": tuple(e.strip() for e in engines.split(",") if e.strip()) if engines else None,
+        "engines": _name_list(engines),
         "batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "threads": _int_list(threads_text, "--threads"),
         "epochs": epochs, "repeats": repeats, "budget_seconds": budget * 60 if budget is not None else None,
         "n_train": n_train, "targets": False if no_targets else None,
@@ -101,21 +102,13 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
     overrides = {k: v for k, v in overrides.items() if v is not None}
     common = {"dataset": dataset, "learning_rate": learning_rate, "momentum": momentum, "random_state": seed}
     config = SweepConfig.quick(**common, **overrides) if quick else SweepConfig(**common, **overrides)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+    prepare_output_dir(out)
     result = run_sweep(config, progress=_progress(quiet))
     rows = summarize(result)
     document = mlp_document(result, rows, _command())
-    if out is not None:
-        write_text_atomic(out / "mlp.json", json.dumps(document, indent=2, default=str) + "\n")
-        write_text_atomic(out / "mlp.csv", csv_text(rows))
-        if rows:
-            write_figure_atomic(time_figure(rows), out / "mlp.png")
-    if markdown is not None:
-        figure = os.path.relpath(out / "mlp.png", markdown.parent) if out is not None and rows else None
-        old = markdown.read_text() if markdown.exists() else ""
-        label = note or ("quick run" if quick else "")
-        write_text_atomic(markdown, replace_section(old, "bench-mlp", mlp_markdown(document, figure, label)))
+    label = note or ("quick run" if quick else "")
+    publish("mlp", document, rows, out=out, markdown=markdown, figure=(lambda: time_figure(rows)) if rows else None,
+            section=lambda png: mlp_markdown(document, png, label))
     if as_json:
         click.echo(json.dumps(document, default=str))
     else:
@@ -128,7 +121,8 @@ def bench_mlp(quick, engines, batch_sizes, threads_text, epochs, repeats, budget
 @bench_group.command("cnn")
 @click.option("--engines", help="Comma-separated subset of: keras-jax, keras-tensorflow, keras-torch, torch.")
 @click.option("--batch-sizes", default="64,512", show_default=True, help="Comma-separated batch sizes.")
-@click.option("--batches", type=int, default=30, show_default=True, help="Timed batches per run (after 3 warm-up batches).")
+@click.option("--batches", type=int, default=30, show_default=True,
+              help=f"Timed batches per run (after {CnnJob.warmup_batches} warm-up batches).")
 @click.option("--threads", type=int, help="CPU threads for every engine (default: all cores).")
 @click.option("--repeats", type=int, default=1, show_default=True, help="Interleaved repeats; the median is reported.")
 @_output_options("cnn.json and cnn.csv")
@@ -138,29 +132,20 @@ def bench_cnn(engines, batch_sizes, batches, threads, repeats, out, markdown, no
     Example: `mnistlab bench cnn --batches 30`; one backend alone (what `python -m mnistlab.cnn.timing`
     did): `mnistlab bench cnn --engines keras-jax --batch-sizes 64 --batches 60`.
     """
-    from dataclasses import asdict
+    from mnistlab.bench.cnn import (
+        CNN_COLUMNS, CnnBenchConfig, cnn_document, cnn_markdown, run_cnn_bench, summarize_cnn,
+    )
+    from mnistlab.bench.publish import prepare_output_dir, publish
+    from mnistlab.bench.report import table_lines
 
-    from mnistlab.bench.cnn import CNN_COLUMNS, CnnBenchConfig, cnn_markdown, run_cnn_bench, summarize_cnn
-    from mnistlab.bench.report import csv_text, replace_section, table_lines, write_text_atomic
-    from mnistlab.env import environment_info
-
-    fields = {"batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "n_batches": batches, "repeats": repeats}
-    if engines:
-        fields["engines"] = tuple(e.strip() for e in engines.split(",") if e.strip())
-    if threads is not None:
-        fields["threads"] = threads
-    config = CnnBenchConfig(**fields)
+    fields = {"batch_sizes": _int_list(batch_sizes, "--batch-sizes"), "n_batches": batches, "repeats": repeats,
+              "engines": _name_list(engines), "threads": threads}
+    config = CnnBenchConfig(**{k: v for k, v in fields.items() if v is not None})
+    prepare_output_dir(out)
     result = run_cnn_bench(config, progress=_progress(quiet))
     rows = summarize_cnn(result)
-    document = {"command": _command(), "config": asdict(config), "machine": environment_info(), "rows": rows,
-                "runs": result.runs, "notes": result.notes}
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(out / "cnn.json", json.dumps(document, indent=2, default=str) + "\n")
-        write_text_atomic(out / "cnn.csv", csv_text(rows))
-    if markdown is not None:
-        old = markdown.read_text() if markdown.exists() else ""
-        write_text_atomic(markdown, replace_section(old, "bench-cnn", cnn_markdown(document, note or "")))
+    document = cnn_document(result, rows, _command())
+    publish("cnn", document, rows, out=out, markdown=markdown, section=lambda png: cnn_markdown(document, note or ""))
     if as_json:
         click.echo(json.dumps(document, default=str))
     else:
@@ -195,7 +180,8 @@ def bench_tta(quick, tasks, engines, recipes, seeds, threads_text, max_epochs, n
     preprocessing) or is reported as unable to. Example: `mnistlab bench tta --quick`; the full
     run for benchmarks/README.md: `mnistlab bench tta --out benchmarks --markdown benchmarks/README.md`.
     """
-    from mnistlab.bench.report import csv_text, replace_section, table_lines, write_figure_atomic, write_text_atomic
+    from mnistlab.bench.publish import prepare_output_dir, publish
+    from mnistlab.bench.report import table_lines
     from mnistlab.bench.tta import TtaConfig, run_tta, summarize_tta
     from mnistlab.bench.tta_report import TTA_COLUMNS, accuracy_figure, summary_lines, tta_document, tta_markdown
 
@@ -204,21 +190,14 @@ def bench_tta(quick, tasks, engines, recipes, seeds, threads_text, max_epochs, n
                  "max_epochs": max_epochs, "n_train": n_train, "n_test": n_test, "full_curves": full_curves or None}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     config = TtaConfig.quick(**overrides) if quick else TtaConfig(**overrides)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+    prepare_output_dir(out)
     result = run_tta(config, progress=_progress(quiet))
     rows = summarize_tta(result)
     document = tta_document(result, rows, _command())
-    if out is not None:
-        write_text_atomic(out / "tta.json", json.dumps(document, indent=2, default=str) + "\n")
-        write_text_atomic(out / "tta.csv", csv_text(rows))
-        if result.runs:
-            write_figure_atomic(accuracy_figure(result.runs), out / "tta.png")
-    if markdown is not None:
-        figure = os.path.relpath(out / "tta.png", markdown.parent) if out is not None and result.runs else None
-        old = markdown.read_text() if markdown.exists() else ""
-        label = note or ("quick run" if quick else "")
-        write_text_atomic(markdown, replace_section(old, "bench-tta", tta_markdown(document, result, figure, label)))
+    label = note or ("quick run" if quick else "")
+    publish("tta", document, rows, out=out, markdown=markdown,
+            figure=(lambda: accuracy_figure(result.runs)) if result.runs else None,
+            section=lambda png: tta_markdown(document, result, png, label))
     if as_json:
         click.echo(json.dumps(document, default=str))
     else:

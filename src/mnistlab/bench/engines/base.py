@@ -8,6 +8,7 @@ a recipe asks for, names what is missing instead of silently training something 
 
 from __future__ import annotations
 
+import importlib.util
 import statistics
 import time
 from collections.abc import Callable
@@ -15,8 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_info
 
-from mnistlab.bench.jobs import CnnJob, Job, TtaJob
+from mnistlab.bench.jobs import CnnJob, Job, TrainJob, TtaJob
+from mnistlab.cnn.augment import shift_images
 from mnistlab.errors import ConfigError
 
 
@@ -82,6 +85,53 @@ class Engine(Protocol):
         """Train a freshly initialised net on `data` as `job` says; time it; score it on the test set."""
 
 
+class JobDispatch:
+    """The `cannot_express` and `train` engines share: each kind of job goes to a method of its own.
+
+    An engine defines `_train_dense` (a `TrainJob`, `bench mlp`), `_time_cnn` (a `CnnJob`,
+    `bench cnn`) and `_train_to_target` (a `TtaJob`, `bench tta`); one whose `cannot_express`
+    turns a kind away need not define its method.
+    """
+
+    name: str
+
+    def cannot_express(self, job: Job) -> str | None:
+        """None: the engine states every job and recipe of the benchmark (engines with gaps override this)."""
+        return None
+
+    def train(self, data: BenchData, job: Job) -> TrainOutcome:
+        """Train as `job` says: a `bench mlp` run, a `bench cnn` timing, or a `bench tta` run to a target."""
+        if isinstance(job, TtaJob):
+            return self._train_to_target(data, job)
+        if isinstance(job, CnnJob):
+            return self._time_cnn(data, job)
+        return self._train_dense(data, job)
+
+    def _train_dense(self, data: BenchData, job: TrainJob) -> TrainOutcome:
+        raise NotImplementedError(f"{self.name} has no adapter for dense jobs")
+
+    def _time_cnn(self, data: BenchData, job: CnnJob) -> TrainOutcome:
+        raise NotImplementedError(f"{self.name} has no adapter for CNN jobs")
+
+    def _train_to_target(self, data: BenchData, job: TtaJob) -> TrainOutcome:
+        raise NotImplementedError(f"{self.name} has no adapter for recipes")
+
+
+class CoreEngine(JobDispatch):
+    """An engine on the core dependencies alone (mnistlab's NumPy MLP, scikit-learn): BLAS is its only pool."""
+
+    def available(self) -> tuple[bool, str]:
+        """The core dependencies are always installed: always available."""
+        return True, ""
+
+    def setup(self, threads: int) -> None:
+        """Nothing to import ahead: BLAS is already bounded by configure_threads."""
+
+    def threads_used(self) -> dict[str, Any]:
+        """BLAS pool size."""
+        return {"blas": blas_threads()}
+
+
 def train_to_target(job: TtaJob, train_epoch: Callable[[int], None], test_accuracy: Callable[[], float]) -> TrainOutcome:
     """The epoch loop every engine's `bench tta` adapter shares: train, then score (timed apart), until done.
 
@@ -103,6 +153,24 @@ def train_to_target(job: TtaJob, train_epoch: Callable[[int], None], test_accura
                         measured_warmup=0.0)
 
 
+def partial_fit_to_target(data: BenchData, job: TtaJob, model: Any) -> TrainOutcome:
+    """`train_to_target` for an estimator with `partial_fit` and `predict` (mnistlab's and scikit-learn's).
+
+    One `partial_fit` per epoch, on images shifted afresh when the recipe shifts them.
+    """
+    recipe = job.recipe
+    rng = np.random.default_rng(job.random_state)
+    classes = np.arange(data.n_classes)
+
+    def train_epoch(epoch: int) -> None:
+        X = data.X_train
+        if recipe.shift_pixels:
+            X = shift_images(X.reshape(-1, 28, 28), recipe.shift_pixels, rng).reshape(len(X), -1)
+        model.partial_fit(X, data.y_train, classes=classes)
+
+    return train_to_target(job, train_epoch, lambda: np.mean(model.predict(data.X_test) == data.y_test))
+
+
 def cnn_batches(data: BenchData, job: CnnJob) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A `CnnJob`'s images (n, 28, 28, 1) and labels: warm-up images, warm-up labels, timed images, timed labels."""
     n_warm, n_timed = job.batch_size * job.warmup_batches, job.batch_size * job.n_batches
@@ -117,8 +185,6 @@ def cnn_batches(data: BenchData, job: CnnJob) -> tuple[np.ndarray, np.ndarray, n
 
 def module_available(module: str, extra: str) -> tuple[bool, str]:
     """(True, "") when `module` can be imported, else (False, a reason naming the pip extra)."""
-    import importlib.util
-
     if importlib.util.find_spec(module) is None:
         return False, f"{module} is not installed (pip install -e '.[{extra}]')"
     return True, ""
@@ -126,8 +192,6 @@ def module_available(module: str, extra: str) -> tuple[bool, str]:
 
 def blas_threads() -> int | None:
     """Threads of the first BLAS pool threadpoolctl sees (None when no BLAS is loaded)."""
-    from threadpoolctl import threadpool_info
-
     for lib in threadpool_info():
         if lib.get("user_api") == "blas":
             return int(lib["num_threads"])

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from typing import Any
 
+import numpy as np
+
 from mnistlab.bench.engines.base import (
-    BenchData, TrainOutcome, blas_threads, cnn_batches, module_available, train_to_target,
+    BenchData, JobDispatch, TrainOutcome, blas_threads, cnn_batches, module_available, train_to_target,
 )
-from mnistlab.bench.jobs import CnnJob, Job, TrainJob, TtaJob
+from mnistlab.bench.jobs import CnnJob, TrainJob, TtaJob
 from mnistlab.bench.recipes import Recipe
 from mnistlab.cnn.augment import shift_images
 from mnistlab.cnn.config import CNNConfig
@@ -20,7 +23,7 @@ _BACKEND_MODULE = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}
 _BACKEND_EXTRA = {"jax": "bench", "torch": "cnn", "tensorflow": "tensorflow"}
 
 
-class KerasEngine:
+class KerasEngine(JobDispatch):
     """Keras models trained with `model.fit`, on the backend fixed when the worker starts.
 
     `bench mlp`: `keras.Sequential` of Dense layers, `keras.optimizers.SGD(momentum=...)` (Keras'
@@ -76,18 +79,6 @@ class KerasEngine:
             info["xla_flags"] = os.environ.get("XLA_FLAGS", "")
         return info
 
-    def cannot_express(self, job: Job) -> str | None:
-        """Keras states every job and recipe of the benchmark."""
-        return None
-
-    def train(self, data: BenchData, job: Job) -> TrainOutcome:
-        """Train as `job` says: a `bench mlp` run, a `bench cnn` timing, or a `bench tta` run to a target."""
-        if isinstance(job, TtaJob):
-            return self._train_to_target(data, job)
-        if isinstance(job, CnnJob):
-            return self._time_cnn(data, job)
-        return self._train_dense(data, job)
-
     def _time_cnn(self, data: BenchData, job: CnnJob) -> TrainOutcome:
         """Compile, fit the warm-up batches, then time `n_batches` batches of one `fit`."""
         import keras
@@ -105,10 +96,7 @@ class KerasEngine:
         return TrainOutcome([time.perf_counter() - start], None, measured_warmup=warmup)
 
     def _train_to_target(self, data: BenchData, job: TtaJob) -> TrainOutcome:
-        import math
-
         import keras
-        import numpy as np
 
         recipe = job.recipe
         keras.utils.set_random_seed(job.random_state)
@@ -141,7 +129,6 @@ class KerasEngine:
     def _train_dense(self, data: BenchData, job: TrainJob) -> TrainOutcome:
         """Build and fit a fresh model for `job.epochs` epochs; time each epoch; return the test accuracy."""
         import keras
-        import numpy as np
 
         keras.utils.set_random_seed(job.random_state)
         sizes = job.layer_sizes(data.X_train.shape[1], data.n_classes)

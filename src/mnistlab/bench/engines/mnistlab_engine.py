@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import replace
 from typing import Any
 
-from mnistlab.bench.engines.base import BenchData, TrainOutcome, blas_threads, train_to_target
+import numpy as np
+
+from mnistlab.bench.engines.base import BenchData, CoreEngine, TrainOutcome, partial_fit_to_target
 from mnistlab.bench.jobs import Job, TrainJob, TtaJob
-from mnistlab.bench.recipes import Recipe
-from mnistlab.cnn.augment import shift_images
+from mnistlab.mlp.config import SEED_PRESET
+from mnistlab.mlp.estimator import MLPClassifier
 
 _INIT = {"glorot_uniform": "glorot", "uniform_fan_in": "sqrt_nodes"}
 
 
-class MnistlabEngine:
+class MnistlabEngine(CoreEngine):
     """`mnistlab.MLPClassifier`: dense nets only, softmax + mean cross-entropy.
 
     `bench mlp`: solver "sgd" with classical momentum ``v = momentum v - lr grad; w += v``, as in
@@ -24,22 +27,6 @@ class MnistlabEngine:
     """
 
     name = "mnistlab"
-
-    def available(self) -> tuple[bool, str]:
-        """Available when the MLP estimator imports (it needs only the core dependencies)."""
-        import importlib.util
-
-        if importlib.util.find_spec("mnistlab.mlp.estimator") is None:
-            return False, "mnistlab.mlp.estimator is missing from this checkout"
-        return True, ""
-
-    def setup(self, threads: int) -> None:
-        """Import the estimator (NumPy only; BLAS is bounded by configure_threads)."""
-        import mnistlab.mlp.estimator  # noqa: F401
-
-    def threads_used(self) -> dict[str, Any]:
-        """BLAS pool size."""
-        return {"blas": blas_threads()}
 
     def cannot_express(self, job: Job) -> str | None:
         """Convnets, and recipes whose schedule or loss MLPClassifier has no option for."""
@@ -53,46 +40,21 @@ class MnistlabEngine:
                     f"decrease_const: lr / (1 + d t))")
         if recipe.label_smoothing:
             return "MLPClassifier has no label smoothing"
-        if recipe.dropout and "dropout" not in _estimator_params():
-            return "this MLPClassifier has no dropout option"
         return None
 
-    def train(self, data: BenchData, job: Job) -> TrainOutcome:
-        """Train as `job` says: a timed `bench mlp` run or a `bench tta` run to a target."""
-        if isinstance(job, TtaJob):
-            return self._train_to_target(data, job)
-        return self._train_dense(data, job)
-
     def _train_to_target(self, data: BenchData, job: TtaJob) -> TrainOutcome:
-        import numpy as np
-
-        from mnistlab import MLPClassifier
-        recipe: Recipe = job.recipe
+        recipe = job.recipe
         model = MLPClassifier(
             hidden_sizes=recipe.hidden, activation="relu", output="softmax", loss="cross_entropy",
             loss_reduction="mean", solver="adam", learning_rate=recipe.learning_rate,
             decrease_const=recipe.decay if recipe.schedule == "inverse_time" else 0.0, beta_1=recipe.beta_1,
             beta_2=recipe.beta_2, epsilon=recipe.epsilon, batch_size=recipe.batch_size, shuffle=True,
-            init=_INIT[recipe.init], random_state=job.random_state,
-            **({"dropout": recipe.dropout} if recipe.dropout else {}),
+            init=_INIT[recipe.init], random_state=job.random_state, dropout=recipe.dropout,
         )
-        rng = np.random.default_rng(job.random_state)
-        classes = np.arange(data.n_classes)
-
-        def train_epoch(epoch: int) -> None:
-            X = data.X_train
-            if recipe.shift_pixels:
-                X = shift_images(X.reshape(-1, 28, 28), recipe.shift_pixels, rng).reshape(len(X), -1)
-            model.partial_fit(X, data.y_train, classes=classes)
-
-        return train_to_target(job, train_epoch, lambda: np.mean(model.predict(data.X_test) == data.y_test))
+        return partial_fit_to_target(data, job, model)
 
     def _train_dense(self, data: BenchData, job: TrainJob) -> TrainOutcome:
         """Fit a fresh estimator for `job.epochs` epochs; each epoch's wall time runs end to end of fit."""
-        import numpy as np
-
-        from mnistlab import MLPClassifier
-
         model = MLPClassifier(
             hidden_sizes=job.hidden, activation=job.activation, output="softmax", loss="cross_entropy",
             loss_reduction="mean", solver="sgd", learning_rate=job.learning_rate, momentum=job.momentum,
@@ -113,13 +75,6 @@ class MnistlabEngine:
         BLAS threads, which would otherwise land on whichever run goes first); the worker adds
         the process's peak RSS.
         """
-        import statistics
-
-        import numpy as np
-
-        from mnistlab import MLPClassifier
-        from mnistlab.mlp.config import SEED_PRESET
-
         seed = replace(SEED_PRESET, epochs=job.epochs, random_state=job.random_state)
         plain = replace(seed, eval_train_every=0, eval_test_every=0)
         MLPClassifier.from_config(replace(plain, epochs=1)).fit(data.X_train, data.y_train)
@@ -135,13 +90,6 @@ class MnistlabEngine:
         plain_seconds = statistics.median(times["plain"])
         return TrainOutcome([plain_seconds], accuracy, extra={"eval_train_seconds": eval_seconds,
                                                               "plain_runs": times["plain"], "eval_runs": times["eval"]})
-
-
-def _estimator_params() -> set[str]:
-    """The options of this checkout's MLPClassifier (dropout arrived with issue 13)."""
-    from mnistlab import MLPClassifier
-
-    return set(MLPClassifier().get_params())
 
 
 class _Stamps:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from mnistlab.bench.engines.base import BenchData, TrainOutcome, blas_threads, train_to_target
+import numpy as np
+
+from mnistlab.bench.engines.base import BenchData, CoreEngine, TrainOutcome, partial_fit_to_target
 from mnistlab.bench.jobs import Job, TrainJob, TtaJob
-from mnistlab.cnn.augment import shift_images
 
 
-class SklearnEngine:
+class SklearnEngine(CoreEngine):
     """`sklearn.neural_network.MLPClassifier`, one `partial_fit` per epoch so each epoch is timed.
 
     `bench mlp`: solver="sgd", learning_rate="constant", nesterovs_momentum=False, alpha=0 gives
@@ -22,17 +23,6 @@ class SklearnEngine:
     """
 
     name = "sklearn"
-
-    def available(self) -> tuple[bool, str]:
-        """scikit-learn is a core dependency: always available."""
-        return True, ""
-
-    def setup(self, threads: int) -> None:
-        """Nothing to import ahead: BLAS is already bounded by configure_threads."""
-
-    def threads_used(self) -> dict[str, Any]:
-        """BLAS pool size."""
-        return {"blas": blas_threads()}
 
     def cannot_express(self, job: Job) -> str | None:
         """Convnets, learning-rate schedules for Adam, warm-up, label smoothing."""
@@ -48,15 +38,8 @@ class SklearnEngine:
                 return "MLPClassifier has no dropout"
         return None
 
-    def train(self, data: BenchData, job: Job) -> TrainOutcome:
-        """Train as `job` says: a timed `bench mlp` run or a `bench tta` run to a target."""
-        if isinstance(job, TtaJob):
-            return self._train_to_target(data, job)
-        return self._train_dense(data, job)
-
     def _train_dense(self, data: BenchData, job: TrainJob) -> TrainOutcome:
-        import numpy as np
-        from sklearn.neural_network import MLPClassifier
+        from sklearn.neural_network import MLPClassifier  # its MLP loads only in the worker that runs it
 
         activation = {"sigmoid": "logistic"}.get(job.activation, job.activation)
         model = MLPClassifier(
@@ -74,30 +57,18 @@ class SklearnEngine:
         return TrainOutcome(epoch_seconds, accuracy)
 
     def _train_to_target(self, data: BenchData, job: TtaJob) -> TrainOutcome:
-        import numpy as np
-
         recipe = job.recipe
         model = _recipe_classifier(recipe.init)(
             hidden_layer_sizes=recipe.hidden, activation="relu", solver="adam", alpha=0.0,
             batch_size=recipe.batch_size, learning_rate_init=recipe.learning_rate, beta_1=recipe.beta_1,
             beta_2=recipe.beta_2, epsilon=recipe.epsilon, shuffle=True, random_state=job.random_state,
         )
-        rng = np.random.default_rng(job.random_state)
-        classes = np.arange(data.n_classes)
-
-        def train_epoch(epoch: int) -> None:
-            X = data.X_train
-            if recipe.shift_pixels:
-                X = shift_images(X.reshape(-1, 28, 28), recipe.shift_pixels, rng).reshape(len(X), -1)
-            model.partial_fit(X, data.y_train, classes=classes)
-
-        return train_to_target(job, train_epoch, lambda: np.mean(model.predict(data.X_test) == data.y_test))
+        return partial_fit_to_target(data, job, model)
 
 
 def _recipe_classifier(init: str) -> type:
     """MLPClassifier whose weights start as the recipe says and whose biases start at zero."""
-    import numpy as np
-    from sklearn.neural_network import MLPClassifier
+    from sklearn.neural_network import MLPClassifier  # its MLP loads only in the worker that runs it
 
     class RecipeMLPClassifier(MLPClassifier):
         def _init_coef(self, fan_in: int, fan_out: int, dtype: Any) -> tuple[Any, Any]:

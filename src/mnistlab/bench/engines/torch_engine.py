@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
+import numpy as np
+
 from mnistlab.bench.engines.base import (
-    BenchData, TrainOutcome, blas_threads, cnn_batches, module_available, train_to_target,
+    BenchData, JobDispatch, TrainOutcome, blas_threads, cnn_batches, module_available, train_to_target,
 )
-from mnistlab.bench.jobs import CnnJob, Job, TrainJob, TtaJob
+from mnistlab.bench.jobs import CnnJob, TrainJob, TtaJob
 from mnistlab.bench.recipes import Recipe, learning_rate_at
 from mnistlab.cnn.augment import shift_images
 
 
-class TorchEngine:
+class TorchEngine(JobDispatch):
     """`torch.nn.Sequential` models, `torch.optim`, index-gathered batches from a per-epoch permutation.
 
     `bench mlp`: Linear/Sigmoid layers, `SGD(momentum=...)` (torch keeps ``v = momentum v + grad;
@@ -47,18 +50,6 @@ class TorchEngine:
 
         return {"torch_intra_op": torch.get_num_threads(), "torch_inter_op": torch.get_num_interop_threads(),
                 "blas": blas_threads()}
-
-    def cannot_express(self, job: Job) -> str | None:
-        """A plain PyTorch loop states every job and recipe of the benchmark."""
-        return None
-
-    def train(self, data: BenchData, job: Job) -> TrainOutcome:
-        """Train as `job` says: a `bench mlp` run, a `bench cnn` timing, or a `bench tta` run to a target."""
-        if isinstance(job, TtaJob):
-            return self._train_to_target(data, job)
-        if isinstance(job, CnnJob):
-            return self._time_cnn(data, job)
-        return self._train_dense(data, job)
 
     def _train_dense(self, data: BenchData, job: TrainJob) -> TrainOutcome:
         import torch
@@ -127,9 +118,6 @@ class TorchEngine:
         return TrainOutcome([steps(x, y)], None, measured_warmup=warmup)
 
     def _train_to_target(self, data: BenchData, job: TtaJob) -> TrainOutcome:
-        import math
-
-        import numpy as np
         import torch
         from torch import nn
 
