@@ -12,10 +12,6 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from mnistlab.fileio import save_figure_atomic
-
-DPI = 100  # the run figures' resolution
-
 
 def _grid_shape(n: int) -> tuple[int, int]:
     cols = max(1, math.ceil(math.sqrt(n)))
