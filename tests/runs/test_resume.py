@@ -32,12 +32,9 @@ def _cli(*args: str, **kwargs) -> subprocess.Popen:
 def _wait_for_checkpoint(runs: Path, proc: subprocess.Popen, epoch: int, timeout: float = 120) -> Path:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for pointer in runs.glob("*/checkpoint.json"):
-            try:
-                if json.loads(pointer.read_text())["epoch"] >= epoch:
-                    return pointer.parent
-            except (OSError, ValueError):
-                pass
+        for state in runs.glob("*/checkpoint-epoch*.*"):
+            if int(state.name.removeprefix("checkpoint-epoch").split(".")[0]) >= epoch:
+                return state.parent
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.02)
     raise AssertionError("no checkpoint appeared")

@@ -2,20 +2,19 @@
 
 Layout inside a run directory::
 
-    checkpoint.json             {"kind", "epoch", "file", "saved"}: which file holds the latest state
     checkpoint-epoch<N>.npz     MLP: the whole training state (weights, optimiser, RNG, history...)
     checkpoint-epoch<N>.keras   CNN: the Keras model with its optimiser state
 
-The state file is written first (atomically), then checkpoint.json is switched to it (atomically),
-then older state files are deleted. A kill at any moment leaves checkpoint.json naming a complete
-file: the previous checkpoint or the new one. MLP checkpoints skip the fsyncs (they survive a
-killed process, not necessarily a power cut), which keeps their cost near 1% of a seed-MLP epoch.
-"""
+The newest state file is written atomically (a complete file or none), then older ones are deleted:
+a kill at any moment leaves the highest-numbered file complete, and that is the latest checkpoint.
+No separate pointer file: it would be a second write per epoch, and the names already say it all.
+MLP checkpoints skip the fsyncs (they survive a killed process, not necessarily a power cut), which
+keeps their cost near 1% of a seed-MLP epoch (benchmarks/checkpoint_cost.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,11 @@ import numpy as np
 from mnistlab.cnn.io import save_model as save_cnn_model
 from mnistlab.errors import ModelFileError
 from mnistlab.runs.catalog import RunDirError
-from mnistlab.fileio import read_json_object, save_npz_atomic, write_json_atomic
+from mnistlab.fileio import save_npz_atomic
 from mnistlab.runs.rundir import RunDir
 
-POINTER = "checkpoint.json"
+_STATE_FILE = re.compile(r"checkpoint-epoch(\d+)\.(npz|keras)")
+_KINDS = {"npz": "mlp", "keras": "cnn"}
 DEFAULT_EVERY = 1
 _STATE_JSON = "__state_json__"
 
@@ -82,12 +82,10 @@ def unflatten_state(files: dict[str, np.ndarray]) -> Any:
     return walk(json.loads(str(files[_STATE_JSON])))
 
 
-def _switch_pointer(run: RunDir, kind: str, epoch: int, file: Path) -> None:
-    """Point checkpoint.json at `file`, then delete the state files it no longer names."""
-    write_json_atomic(run.file(POINTER), {"kind": kind, "epoch": epoch, "file": file.name,
-                                          "saved": dt.datetime.now().isoformat(timespec="seconds")}, durable=False)
+def _drop_older(run: RunDir, latest: Path) -> None:
+    """Delete the state files older than `latest`, now that it is complete."""
     for old in run.path.glob("checkpoint-epoch*"):
-        if old.name != file.name and old.is_file():
+        if old.name != latest.name and old.is_file():
             old.unlink(missing_ok=True)
 
 
@@ -95,33 +93,27 @@ def save_mlp_checkpoint(run: RunDir, state: dict[str, Any], epoch: int) -> Path:
     """Write the MLP training `state` (an MLPClassifier.state_dict()) as the checkpoint at `epoch`."""
     path = run.file(f"checkpoint-epoch{epoch}.npz")
     save_npz_atomic(path, durable=False, **flatten_state(state))  # an fsync per epoch would cost ~2% (docs/runs.md)
-    _switch_pointer(run, "mlp", epoch, path)
+    _drop_older(run, path)
     return path
 
 
 def save_cnn_checkpoint(run: RunDir, model: Any, epoch: int) -> Path:
     """Write the Keras `model` (weights and optimiser state) as the checkpoint at `epoch`."""
     path = save_cnn_model(model, run.file(f"checkpoint-epoch{epoch}.keras"))
-    _switch_pointer(run, "cnn", epoch, path)
+    _drop_older(run, path)
     return path
 
 
 def latest_checkpoint(run_dir: str | Path) -> Checkpoint:
-    """The checkpoint checkpoint.json names; RunDirError when there is none or it is damaged."""
+    """The highest-numbered complete state file of the run; RunDirError when there is none."""
     run = RunDir(Path(run_dir))
-    pointer = run.path / POINTER
-    if not pointer.is_file():
+    found = [(int(m.group(1)), m.group(2), path) for path in run.path.glob("checkpoint-epoch*")
+             if (m := _STATE_FILE.fullmatch(path.name)) and path.is_file()]
+    if not found or max(found)[0] < 1:
         raise RunDirError(f"{run.path} has no checkpoint (recorded before checkpoints existed, or stopped before "
                           f"its first epoch ended); train it again with `mnistlab rerun {run.path}`")
-    info = read_json_object(pointer, "checkpoint pointer")
-    epoch, name, kind = info.get("epoch"), info.get("file"), info.get("kind")
-    if not isinstance(epoch, int) or epoch < 1 or not isinstance(name, str) or kind not in ("mlp", "cnn"):
-        raise RunDirError(f"{pointer} is damaged ({info!r}); train the run again with `mnistlab rerun {run.path}`")
-    path = run.file(name)
-    if not path.is_file():
-        raise RunDirError(f"{pointer} names {name}, which is missing; train the run again with "
-                          f"`mnistlab rerun {run.path}`")
-    return Checkpoint(kind, epoch, path)
+    epoch, suffix, path = max(found)
+    return Checkpoint(_KINDS[suffix], epoch, run.file(path.name))
 
 
 def load_mlp_state(checkpoint: Checkpoint) -> dict[str, Any]:
