@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,10 @@ def test_base_is_a_runs_config_json_kept_absolute(write_spec, tmp_path, monkeypa
     spec = load_spec(write_spec(top={"base": '"run/config.json"'}, drop=("preset",)))
     assert spec.preset is None and spec.base == str(config)
     assert spec.base_config()["mlp"]["hidden_sizes"] == [70, 30]
+
+
+@pytest.mark.parametrize("spec", sorted((Path(__file__).parents[2] / "benchmarks" / "sweeps").glob("*.toml")),
+                         ids=lambda path: path.name)
+def test_the_shipped_study_specs_load(spec):
+    # A train option renamed or removed must not silently break the documented studies.
+    assert load_spec(spec).fixed
