@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
+from mlp_checks import assert_same_training
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -68,12 +69,7 @@ def test_same_seed_gives_bit_identical_weights_and_history(blobs):
     X, y = blobs
     a = MLPClassifier(**SMALL, eval_train_every=1).fit(X, y)
     b = MLPClassifier(**SMALL, eval_train_every=1).fit(X, y)
-    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
-        np.testing.assert_array_equal(wa, wb)
-    ha, hb = a.history_.as_arrays(), b.history_.as_arrays()
-    for name in ha:
-        if "seconds" not in name:
-            np.testing.assert_array_equal(ha[name], hb[name], err_msg=name)
+    assert_same_training(a, b)
     c = MLPClassifier(**{**SMALL, "random_state": 1}).fit(X, y)
     assert not np.array_equal(a.coefs_[0], c.coefs_[0])
 

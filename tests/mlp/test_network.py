@@ -8,6 +8,8 @@ import zlib
 import numpy as np
 import pytest
 
+from mlp_checks import finite_differences
+
 from mnistlab.mlp import reference
 from mnistlab.mlp.network import Evaluator, NetSpec, Params, Workspace, backward, forward, regularisation_cost
 
@@ -30,19 +32,7 @@ def numeric_gradients(weights, biases, X, Y, act, out, loss, l2, l1, scale, h=1e
     def f():
         return reference.objective(weights, biases, X, Y, act, out, loss, l2, l1, scale)
 
-    grads = []
-    for arr in [*weights, *biases]:
-        g = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            old = arr[idx]
-            arr[idx] = old + h
-            up = f()
-            arr[idx] = old - h
-            down = f()
-            arr[idx] = old
-            g[idx] = (up - down) / (2 * h)
-        grads.append(g)
-    return grads
+    return finite_differences(f, [*weights, *biases], h)
 
 
 @pytest.mark.parametrize("act", HIDDEN)

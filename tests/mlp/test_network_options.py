@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse
+from mlp_checks import finite_differences
 
 from mnistlab.mlp.dropout import Dropout
 from mnistlab.mlp.losses import loss_value
@@ -28,22 +29,6 @@ def weighted_loss(spec, params, X, Y, ws, weights, dropout, scale):
     return scale * float(np.dot(per_row, weights))
 
 
-def finite_differences(f, params, h=1e-6):
-    grads = []
-    for arr in params.arrays():
-        g = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            old = arr[idx]
-            arr[idx] = old + h
-            up = f()
-            arr[idx] = old - h
-            down = f()
-            arr[idx] = old
-            g[idx] = (up - down) / (2 * h)
-        grads.append(g)
-    return grads
-
-
 @pytest.mark.parametrize("act", ["relu", "tanh", "identity", "sigmoid"])
 @pytest.mark.parametrize("weighted,dropped", [(True, False), (False, True), (True, True)])
 def test_weighted_and_dropped_gradients_match_finite_differences(act, weighted, dropped):
@@ -56,7 +41,8 @@ def test_weighted_and_dropped_gradients_match_finite_differences(act, weighted, 
         dropout = Dropout(0.4, SIZES, len(X), np.float64)
         dropout.draw(rng, len(X))  # fixed masks: the loss is a smooth function of the weights
     scale = 1 / weights.sum()
-    numeric = finite_differences(lambda: weighted_loss(spec, params, X, Y, ws, weights, dropout, scale), params)
+    numeric = finite_differences(lambda: weighted_loss(spec, params, X, Y, ws, weights, dropout, scale),
+                                 params.arrays())
     forward(spec, params, X, ws.acts, dropout=dropout)
     backward(spec, params, X, Y, ws, scale=scale, row_weights=weights if weighted else None, dropout=dropout)
     for got, want in zip(ws.grads, numeric):

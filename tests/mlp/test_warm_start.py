@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+from mlp_checks import assert_same_training as assert_same_weights_and_history
 
 from mnistlab import MLPClassifier
 
@@ -13,12 +14,7 @@ RUN = dict(hidden_sizes=(8,), batch_size=32, n_iter_no_change=None, random_state
 
 
 def assert_same_training(a: MLPClassifier, b: MLPClassifier) -> None:
-    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
-        np.testing.assert_array_equal(wa, wb)
-    ha, hb = a.history_.as_arrays(), b.history_.as_arrays()
-    for name in ha:
-        if "seconds" not in name:
-            np.testing.assert_array_equal(ha[name], hb[name], err_msg=name)
+    assert_same_weights_and_history(a, b)
     assert (len(a.history_), a.t_) == (len(b.history_), b.t_)
 
 
