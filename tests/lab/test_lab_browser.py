@@ -67,7 +67,10 @@ def test_with_a_token_the_printed_url_opens_a_working_page(serve_lab, lab_runs, 
     server = serve_lab(token="t0ken")
     page.goto(server.url)
     assert "a token is required" in page.content()
-    page.problems.clear()  # the refused page itself logs a 403
+    # The refused page logs a 403, and so does the browser's own /favicon.ico request after it. Let
+    # Playwright deliver both (events arrive only while it runs, not during time.sleep) before clearing.
+    page.wait_for_timeout(1000)
+    page.problems.clear()
     page.goto(server.url + "?token=t0ken")
     page.wait_for_selector(f"tr[data-run='{lab_runs['mlp'].name}']")
     wait_for(lambda: page.inner_text("#live") == "live", 20, "the event stream")
