@@ -65,11 +65,23 @@ def test_the_fast_cnn_preset_is_the_cnn_fast_recipe():
     recipe = RECIPES["cnn-fast"]
     preset = CNN_PRESETS["fast"]
     assert recipe == recipe_from_cnn_config("cnn-fast", preset)
-    assert (recipe.conv, recipe.dense, recipe.batch_norm, recipe.pool_last) == ((32, 64), (128,), True, True)
+    assert (recipe.conv, recipe.dense, recipe.batch_norm, recipe.pool_last) == ((16, 32), (128,), True, True)
     assert (recipe.batch_size, recipe.max_epochs, recipe.learning_rate) == (preset.batch_size, preset.epochs,
                                                                            preset.learning_rate)
     seed = RECIPES["cnn-seed"]
     assert (seed.conv, seed.dense, seed.pool_last, seed.schedule) == ((32, 64, 64), (64,), False, "cosine")
+
+
+def test_the_documented_default_mlp_is_the_mlp_default_recipe():
+    from mnistlab.mlp.run import PRESETS
+
+    preset, recipe = PRESETS["default"], RECIPES["mlp-default"]
+    mlp = preset.mlp
+    assert (recipe.hidden, recipe.batch_size, recipe.max_epochs, recipe.learning_rate, recipe.decay) == (
+        mlp.hidden_sizes, mlp.batch_size, mlp.epochs, mlp.learning_rate, mlp.decrease_const)
+    assert (recipe.schedule, recipe.init, recipe.shift_pixels, recipe.epsilon) == (
+        "inverse_time", "uniform_fan_in", mlp.shift_pixels, mlp.epsilon)
+    assert (mlp.init, mlp.l2, mlp.dropout, preset.scaler, recipe.preprocessing) == ("sqrt_nodes", 0.0, 0.0, "unit", "unit")
 
 
 def test_a_preset_a_recipe_cannot_state_is_refused():
@@ -88,6 +100,7 @@ def test_a_preset_a_recipe_cannot_state_is_refused():
     ("torch", "mlp-adam-dropout", None),
     ("mnistlab", "mlp-adam", None),
     ("mnistlab", "mlp-adam-decay", None),
+    ("mnistlab", "mlp-default", None),
     ("sklearn", "mlp-adam", None),
     ("torch", "mlp-wide-onecycle", None),
     ("keras-jax", "cnn-fast", None),

@@ -22,10 +22,11 @@ def test_seed_preset_beats_the_seeds_own_35_epoch_test_accuracy():
 
 
 @pytest.mark.slow
-def test_documented_default_keeps_98_percent():
-    # `mnistlab mlp train` (docs/mlp.md): 784-512-256-10 ReLU, Adam with decay, L2, 20 epochs of 128.
+def test_documented_default_reaches_98_5_percent():
+    # `mnistlab mlp train` (docs/mlp.md): 784-512-256-10 ReLU, Adam with decay, 1-pixel shifts,
+    # 15 epochs of 128: 98.8% with seed 0 (issue 16's target is 98.5%).
     cfg = PRESETS["default"]
     X_train, y_train, X_test, y_test, _, _ = prepare_data(cfg)
     clf = MLPClassifier.from_config(cfg.mlp).set_params(eval_train_every=0, eval_test_every=0)
     clf.fit(X_train, y_train)
-    assert clf.score(X_test, y_test) >= 0.98
+    assert clf.score(X_test, y_test) >= 0.985

@@ -159,13 +159,15 @@ RECIPES: dict[str, Recipe] = {recipe.name: recipe for recipe in (
     _MLP_ADAM,
     replace(_MLP_ADAM, name="mlp-adam-decay", schedule="inverse_time", decay=0.3),
     replace(_MLP_ADAM, name="mlp-adam-dropout", schedule="inverse_time", decay=0.3, dropout=0.2),
+    replace(_MLP_ADAM, name="mlp-default", schedule="inverse_time", decay=0.3, shift_pixels=1, max_epochs=15),
     replace(_MLP_ADAM, name="mlp-wide-onecycle", hidden=(1024, 1024), init="glorot_uniform", batch_size=256,
             learning_rate=0.002, schedule="onecycle", warmup_epochs=1.0, max_epochs=8, label_smoothing=0.1),
     recipe_from_cnn_config("cnn-fast", CNN_PRESETS["fast"]),
     recipe_from_cnn_config("cnn-seed", CNN_PRESETS["seed"]),
 )}
 """Every named recipe: MLP ones every engine can state (mlp-adam) or only some (the schedules,
-label smoothing), and the CNN presets of `mnistlab cnn train --preset`."""
+label smoothing); mlp-default is `mnistlab mlp train`'s preset (decay 0.3, 1-pixel shifts,
+15 epochs); and the CNN presets of `mnistlab cnn train --preset`."""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ apart so the estimator module holds the API and this one the data handling.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse
 from sklearn.model_selection import train_test_split
@@ -19,6 +21,7 @@ except ImportError:  # scikit-learn < 1.6
     def validate_data(estimator, *args, **kwargs):
         return estimator._validate_data(*args, **kwargs)
 
+from mnistlab.errors import ConfigError
 from mnistlab.mlp.config import MLPConfig
 from mnistlab.mlp.targets import row_weights
 from mnistlab.mlp.trainer import EpochCallback, TrainData
@@ -32,6 +35,24 @@ def print_epoch(row: dict) -> None:
 def _as_csr(X):
     # Rows are gathered per batch: CSR slices rows cheaply, CSC does not.
     return X.tocsr() if scipy.sparse.issparse(X) and X.format != "csr" else X
+
+
+def check_shift(X, cfg: MLPConfig) -> None:
+    """Raise ConfigError when `shift_pixels` cannot move X's rows: they must be dense square images."""
+    if not cfg.shift_pixels:
+        return
+    if cfg.solver == "lbfgs":
+        raise ConfigError("shift_pixels moves the images of each mini-batch; lbfgs trains on the whole set at "
+                          "once: set shift_pixels=0 or choose solver 'adam' or 'sgd'")
+    if scipy.sparse.issparse(X):
+        raise ConfigError("shift_pixels moves dense images; X is sparse: pass X.toarray() or set shift_pixels=0")
+    side = math.isqrt(X.shape[1])
+    if side * side != X.shape[1]:
+        raise ConfigError(f"shift_pixels moves square images; X has {X.shape[1]} features, which is not a square "
+                          "number of pixels (MNIST: 784 = 28 x 28): set shift_pixels=0")
+    if cfg.shift_pixels >= side:
+        raise ConfigError(f"shift_pixels={cfg.shift_pixels} would move {side} x {side} images off the canvas; "
+                          f"keep it below {side} (1 or 2 suit MNIST)")
 
 
 class EstimatorData:
@@ -54,6 +75,7 @@ class EstimatorData:
                                      reset=False))
 
     def _train_data(self, X, y, sample_weight, cfg: MLPConfig) -> TrainData:
+        check_shift(X, cfg)
         Y, y_index = self._targets.encode(y, self._dtype)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from mnistlab.data.augment import shift_images
 from mnistlab.divergence import NONFINITE_WEIGHTS, divergence_reason
 from mnistlab.errors import TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
@@ -117,6 +118,13 @@ class Trainer:
         return TrainData(X, Y, None if data.y_index is None else data.y_index[idx],
                          None if data.weights is None else data.weights[idx])
 
+    def _shifted(self, X: np.ndarray, ws: Workspace) -> np.ndarray:
+        """The rows X as square images, each moved by up to cfg.shift_pixels pixels, in ws's input buffer."""
+        m, side = X.shape[0], math.isqrt(X.shape[1])
+        out = ws.acts[0][:m]
+        out[...] = shift_images(X.reshape(m, side, side), self.cfg.shift_pixels, self.rng).reshape(m, -1)
+        return out
+
     def _batch_step(self, data: TrainData, order: np.ndarray | None, start: int, stop: int,
                     ws: Workspace) -> tuple[float, float, int, float]:
         """Gradient of rows start:stop, block by block, into ws.grads.
@@ -136,6 +144,8 @@ class Trainer:
         for first in range(start, stop, block):
             last = min(first + block, stop)
             b = self._rows(data, order, first, last, ws)
+            if cfg.shift_pixels:
+                b.X = self._shifted(b.X, ws)
             if self.dropout is not None:
                 self.dropout.draw(self.rng, last - first)
             outputs = forward(spec, params, b.X, ws.acts, dropout=self.dropout)

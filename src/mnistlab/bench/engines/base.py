@@ -19,7 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 from mnistlab.bench.jobs import CnnJob, Job, TrainJob, TtaJob
-from mnistlab.cnn.augment import shift_images
+from mnistlab.data.augment import shift_images
 from mnistlab.errors import ConfigError
 
 
@@ -153,10 +153,11 @@ def train_to_target(job: TtaJob, train_epoch: Callable[[int], None], test_accura
                         measured_warmup=0.0)
 
 
-def partial_fit_to_target(data: BenchData, job: TtaJob, model: Any) -> TrainOutcome:
+def partial_fit_to_target(data: BenchData, job: TtaJob, model: Any, *, model_shifts: bool = False) -> TrainOutcome:
     """`train_to_target` for an estimator with `partial_fit` and `predict` (mnistlab's and scikit-learn's).
 
-    One `partial_fit` per epoch, on images shifted afresh when the recipe shifts them.
+    One `partial_fit` per epoch, on images shifted afresh when the recipe shifts them (by this
+    function, unless `model_shifts`: the estimator moves each batch itself, as mnistlab's `shift_pixels`).
     """
     recipe = job.recipe
     rng = np.random.default_rng(job.random_state)
@@ -164,7 +165,7 @@ def partial_fit_to_target(data: BenchData, job: TtaJob, model: Any) -> TrainOutc
 
     def train_epoch(epoch: int) -> None:
         X = data.X_train
-        if recipe.shift_pixels:
+        if recipe.shift_pixels and not model_shifts:
             X = shift_images(X.reshape(-1, 28, 28), recipe.shift_pixels, rng).reshape(len(X), -1)
         model.partial_fit(X, data.y_train, classes=classes)
 

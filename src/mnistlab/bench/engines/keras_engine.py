@@ -14,7 +14,7 @@ from mnistlab.bench.engines.base import (
 )
 from mnistlab.bench.jobs import CnnJob, TrainJob, TtaJob
 from mnistlab.bench.recipes import Recipe
-from mnistlab.cnn.augment import shift_images
+from mnistlab.data.augment import shift_images
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model
 from mnistlab.cnn.schedules import warmup_schedule

@@ -13,7 +13,7 @@ from mnistlab.bench.engines.base import (
 )
 from mnistlab.bench.jobs import CnnJob, TrainJob, TtaJob
 from mnistlab.bench.recipes import Recipe, learning_rate_at
-from mnistlab.cnn.augment import shift_images
+from mnistlab.data.augment import shift_images
 
 
 class TorchEngine(JobDispatch):
