@@ -107,5 +107,6 @@ def accuracy_figure(runs: Sequence[dict[str, Any]]) -> Any:
         ax.set_title(f"{task}, {threads} thread(s)")
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel("test accuracy")
-    axes[-1].legend(fontsize=8)
+    for ax in axes:  # each panel names its own engines (the CNN tasks have no dense-only ones)
+        ax.legend(fontsize=8)
     return fig
