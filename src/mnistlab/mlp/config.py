@@ -240,5 +240,5 @@ DEFAULT_PRESET = MLPConfig(hidden_sizes=(512, 256), decrease_const=0.3, batch_si
                            eval_test_every=1)
 """The documented default: 784-512-256-10 ReLU, softmax, Adam (lr 0.001 / (1 + 0.3 t)), batch 128,
 15 epochs, every batch's images shifted by up to one pixel; with pixels scaled to [0, 1] it reaches
-98.8% on MNIST in about 15 s of training on two cores (issue 16; docs/mlp.md, benchmarks/README.md).
+98.8% on MNIST in about 16 s of training on two cores (issue 16; docs/mlp.md, benchmarks/README.md).
 Until issue 16 it had L2 5e-4, no shift and 20 epochs: 98.3% in 24 s."""
