@@ -91,6 +91,15 @@ def test_stopping_options_parse_into_the_config():
     assert resolve_config({"n_iter_no_change": "none"}).mlp.n_iter_no_change is None
 
 
+def test_the_default_presets_shifts_give_way_to_pca_and_kmeans_features():
+    from mnistlab.cli.mlp import resolve_config
+
+    assert resolve_config({}).mlp.shift_pixels == 1
+    assert resolve_config({"pca": 50}).mlp.shift_pixels == 0
+    assert resolve_config({"clusters": 40}).mlp.shift_pixels == 0
+    assert resolve_config({"shift_pixels": 2}).mlp.shift_pixels == 2
+
+
 @pytest.mark.parametrize("args,message", [
     (["--hidden", "70,0"], "at least one unit"),
     (["--hidden", "a,b"], "--hidden 'a,b' is not valid"),
@@ -101,6 +110,7 @@ def test_stopping_options_parse_into_the_config():
     (["--n-iter-no-change", "soon"], "--n-iter-no-change 'soon' is not valid"),
     (["--seed", "x"], "--seed 'x' is not valid"),
     (["--dropout", "1"], "dropout=1.0 is not valid"),
+    (["--pca", "50", "--shift-pixels", "1"], "PCA / k-means turn them into other features"),
 ])
 def test_bad_options_give_one_line_errors(runs_dir, capsys, args, message):
     code = main(["mlp", "train", *QUICK, *args, "--runs-dir", str(runs_dir), "--quiet"])

@@ -38,6 +38,8 @@ def resolve_config(options: dict[str, Any]):
     else:
         preset = PRESETS[options.get("preset") or "default"]
         base = replace(preset, mlp=replace(preset.mlp))
+        if options.get("pca") is not None or options.get("clusters") is not None:
+            base.mlp.shift_pixels = 0  # the preset's image shifts mean nothing for PCA / k-means features
     mlp = base.mlp.to_dict()
     mlp.update(given_mlp_options(options))
     run = base.to_dict()
