@@ -23,7 +23,7 @@ def test_the_form_becomes_a_cli_command(tmp_path):
     assert argv[5:] == ["--runs-dir", str(tmp_path), "--name", "job", "--quiet", "--dataset", "fashion-mnist",
                         "--epochs", "3", "--train-size", "500", "--hidden", "16,8", "--preset", "seed"]
     cnn = train_command({"kind": "cnn", "epochs": 1, "conv": "8,16"}, tmp_path, "c")
-    assert cnn[3] == "cnn" and cnn[-2:] == ["--conv", "8,16"] and "--preset" not in cnn
+    assert cnn[3] == "cnn" and cnn[-4:] == ["--conv", "8,16", "--preset", "seed"]
 
 
 @pytest.mark.parametrize("form, words", [
@@ -32,8 +32,9 @@ def test_the_form_becomes_a_cli_command(tmp_path):
     ({"epochs": "5; rm -rf /"}, "epochs="),
     ({"train_size": 10}, "train_size=10"),
     ({"hidden": "16;ls"}, "hidden="),
-    ({"kind": "cnn", "hidden": "16"}, "hidden applies to the MLP only"),
-    ({"kind": "cnn", "preset": "seed"}, "preset applies to the MLP only"),
+    ({"kind": "cnn", "hidden": "16"}, "hidden is not an option of the cnn model"),
+    ({"kind": "cnn", "preset": "default"}, "preset='default' is not valid; choose one of seed, fast"),
+    ({"kind": "mlp", "preset": "fast"}, "preset='fast' is not valid; choose one of default, seed"),
     ({"threads": 4}, "unknown training field"),
 ])
 def test_bad_forms_are_refused_with_the_reason(tmp_path, form, words):

@@ -67,7 +67,7 @@ def test_evaluate_run_scores_an_mlp_run_like_training(mlp_run):
 def test_evaluate_run_rejects_what_is_not_a_model(tmp_path):
     with pytest.raises(ModelFileError, match="holds no model.npz or model.keras"):
         evaluate_run(tmp_path)
-    with pytest.raises(ModelFileError, match="neither an MLP model"):
+    with pytest.raises(ModelFileError, match=r"is not a model file \(model.npz or model.keras\)"):
         evaluate_run(tmp_path / "weights.txt")
     with pytest.raises(ConfigError, match="unknown split"):
         evaluate_run(tmp_path, split="validation")

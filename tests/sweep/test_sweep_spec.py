@@ -10,8 +10,11 @@ import pytest
 from mnistlab.cli import main
 from mnistlab.errors import ConfigError
 from mnistlab.sweep import load_spec
-from mnistlab.sweep.options import (CNN_ALIASES, CNN_ARCH_OPTIONS, MLP_ALIASES, MLP_RUN_ALIASES, option_names,
-                                    trial_config)
+from mnistlab.runs.kinds.cnn import ALIASES as CNN_ALIASES
+from mnistlab.runs.kinds.cnn import ARCH_OPTIONS as CNN_ARCH_OPTIONS
+from mnistlab.runs.kinds.mlp import NET_ALIASES as MLP_ALIASES
+from mnistlab.runs.kinds.mlp import RUN_ALIASES as MLP_RUN_ALIASES
+from mnistlab.sweep.options import option_names
 from mnistlab.sweep.search import num_samples, seed_and_params
 
 
@@ -51,7 +54,8 @@ BAD_SPECS = [
     ({"fixed": {"threads": "2"}}, "set threads_per_trial instead"),
     ({"top": {"metric": '"val_accuracy"'}}, "metric = 'val_accuracy' is not recorded"),
     ({"top": {"base": '"nowhere/config.json"'}, "drop": ("preset",)}, "base: cannot read nowhere/config.json"),
-    ({"top": {"preset": '"fast"'}}, "preset = 'fast' is not an mlp preset"),
+    ({"top": {"preset": '"fast"'}}, "preset = 'fast' is not a preset of mlp; choose one of"),
+    ({"top": {"model": '"cnn"', "preset": '"default"'}}, "preset = 'default' is not a preset of cnn"),
 ]
 
 
@@ -90,26 +94,25 @@ def test_spec_file_problems(tmp_path, capsys):
 def test_option_names_follow_the_train_commands():
     """Every name a spec accepts is an option of `mnistlab <model> train` (one declaration, checked here)."""
     from mnistlab.cli import cli
-    from mnistlab.cli.cnn import _ARCH_OPTIONS, _FIELD_OPTIONS
 
+    cnn_flags = {p.name for p in cli.commands["cnn"].commands["train"].params}
     mlp_flags = {p.name for p in cli.commands["mlp"].commands["train"].params}
     assert MLP_ALIASES["lr"] == "learning_rate" and MLP_ALIASES["hidden"] == "hidden_sizes"
     assert set(MLP_RUN_ALIASES) <= mlp_flags
     mlp_names = set(option_names("mlp"))
     assert {"lr", "hidden", "train_size", "pca", "clusters", "scaler", "learning_rate"} <= mlp_names
     assert "seed" not in mlp_names and "random_state" not in mlp_names  # seeds have their own key
-    assert set(CNN_ARCH_OPTIONS) == set(_ARCH_OPTIONS)
-    assert CNN_ALIASES["lr"] == _FIELD_OPTIONS["lr"]
+    assert set(CNN_ARCH_OPTIONS) | set(CNN_ALIASES) <= cnn_flags
+    assert CNN_ALIASES["lr"] == "learning_rate"
     assert {"conv", "dense", "lr", "dropout", "validation_split"} <= set(option_names("cnn"))
 
 
 def test_cnn_spec_builds_layers_from_the_cli_form(write_spec):
-    spec = load_spec(write_spec(top={"model": '"cnn"', "preset": '"default"', "metric": '"val_accuracy"'},
+    spec = load_spec(write_spec(top={"model": '"cnn"', "preset": '"fast"', "metric": '"val_accuracy"'},
                                 fixed={"validation_split": "0.1", "hidden": None},
                                 space={"conv": '["8,16", "16"]'}, drop=("hidden",)))
     assert spec.model == "cnn" and spec.n_points == 4
-    config = trial_config("cnn", spec.base_config(), dataset="mnist", threads=1, seed=3,
-                          options={**spec.fixed, "conv": "8,16"})
+    config = spec.trial_config({"conv": "8,16"}, seed=3)
     assert [layer.size for layer in config.layers if layer.kind == "conv"] == [8, 16]
     assert (config.seed, config.threads, config.validation_split) == (3, 1, 0.1)
 

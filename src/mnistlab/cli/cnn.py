@@ -12,22 +12,12 @@ from typing import Any
 
 import click
 
-from mnistlab.cli.options import print_evaluation, run_record_options
+from mnistlab.cli.options import print_evaluation, resolve_train_config, run_record_options
 from mnistlab.cli.progress import TrainingProgress
-from mnistlab.cnn.config import CNN_PRESETS, OPTIMIZERS, SCHEDULES, CNNConfig, parse_layers
+from mnistlab.cnn.config import CNN_PRESETS, OPTIMIZERS, SCHEDULES, CNNConfig
 from mnistlab.data.catalog import DATASET_NAMES
-from mnistlab.errors import ConfigError
 
 _D = CNNConfig()  # the documented defaults, quoted in --help
-_ARCH_OPTIONS = ("conv", "dense", "kernel", "stride", "padding", "pool", "pool_size", "dropout", "batch_norm")
-_FIELD_OPTIONS = {"dataset": "dataset", "epochs": "epochs", "batch_size": "batch_size", "optimizer": "optimizer",
-                  "lr": "learning_rate", "momentum": "momentum", "schedule": "schedule",
-                  "step_epochs": "step_epochs", "decay_rate": "decay_rate", "plateau_patience": "plateau_patience",
-                  "l2": "l2", "warmup_epochs": "warmup_epochs", "label_smoothing": "label_smoothing",
-                  "shift_pixels": "shift_pixels",
-                  "validation_split": "validation_split", "early_stopping": "early_stopping", "seed": "seed",
-                  "threads": "threads", "device": "device", "backend": "backend",
-                  "gpu_memory_fraction": "gpu_memory_fraction", "train_size": "train_size"}
 
 
 @click.group("cnn")
@@ -37,19 +27,7 @@ def cnn_group() -> None:
 
 def resolve_config(options: dict[str, Any]) -> CNNConfig:
     """The config from --config FILE or --preset (default "seed"), overridden by the options given explicitly."""
-    if options.get("config") and options.get("preset"):
-        raise ConfigError("--config and --preset both set the starting point; give one of them")
-    if options.get("config"):
-        config = CNNConfig.from_json(options["config"])
-    else:
-        config = CNN_PRESETS[options.get("preset") or "seed"]
-    changes = {field: options[opt] for opt, field in _FIELD_OPTIONS.items() if options.get(opt) is not None}
-    # 0 is a value to validate (--stride 0 is an error), not "not given": test for None and the unset flag.
-    arch = {k: options[k] for k in _ARCH_OPTIONS if options.get(k) is not None and options.get(k) is not False}
-    if arch:
-        arch.setdefault("padding", "valid")
-        changes["layers"] = parse_layers(**arch)
-    return config.replace(**changes)
+    return resolve_train_config("cnn", options)
 
 
 @cnn_group.command("train")
@@ -92,7 +70,7 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 @click.option("--pool", type=click.Choice(["max", "avg", "none"]), help="Pooling after each conv but the last.")
 @click.option("--pool-size", type=int, help="Pooling window [default: 2].")
 @click.option("--dropout", type=float, help="Dropout rate before the output layer [default: none].")
-@click.option("--batch-norm", is_flag=True, default=False, help="Batch normalisation after each conv layer.")
+@click.option("--batch-norm/--no-batch-norm", default=None, help="Batch normalisation after each conv layer.")
 @click.option("--train-size", type=int, help="Use only the first N training images (quick trials).")
 @run_record_options("cnn")
 def train_command(**options: Any) -> None:

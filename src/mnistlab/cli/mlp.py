@@ -1,56 +1,27 @@
 """`mnistlab mlp train|eval`: the NumPy MLP from the command line.
 
 Options resolve in three layers: `--preset` (default "default") or `--config FILE` (a run's
-config.json), then every option given explicitly. The resolved config is printed and stored.
+config.json), then every option given explicitly; the MLP kind (`mnistlab.runs.kinds.mlp`)
+resolves them, as for a sweep and the lab. The resolved config is printed and stored.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
-from mnistlab.cli.mlp_options import given_mlp_options, mlp_options
-from mnistlab.cli.options import print_evaluation, run_record_options
+from mnistlab.cli.mlp_options import mlp_options
+from mnistlab.cli.options import print_evaluation, resolve_train_config, run_record_options
 from mnistlab.cli.progress import TrainingProgress
 from mnistlab.data.catalog import DATASET_NAMES
-from mnistlab.errors import ConfigError
-from mnistlab.fileio import read_json_object
-
-_RUN_OPTIONS = ("dataset", "scaler", "pca", "clusters", "train_size", "threads")
 
 
 def resolve_config(options: dict[str, Any]):
     """The run config from --config FILE or --preset, overridden by the options given explicitly."""
-    from mnistlab.mlp.run import PRESETS, MLPRunConfig
-
-    if options.get("config"):
-        path = Path(options["config"])
-        try:
-            base = MLPRunConfig.from_dict(read_json_object(path, "--config file"))
-            base.validate()
-        except ConfigError as exc:
-            message = str(exc) if str(path) in str(exc) else f"--config {path}: {exc}"
-            raise ConfigError(message) from None
-    else:
-        preset = PRESETS[options.get("preset") or "default"]
-        base = replace(preset, mlp=replace(preset.mlp))
-        if options.get("pca") is not None or options.get("clusters") is not None:
-            base.mlp.shift_pixels = 0  # the preset's image shifts mean nothing for PCA / k-means features
-    mlp = base.mlp.to_dict()
-    mlp.update(given_mlp_options(options))
-    run = base.to_dict()
-    run["mlp"] = mlp
-    for opt, name in zip(_RUN_OPTIONS, ("dataset", "scaler", "pca_components", "kmeans_clusters", "train_size",
-                                        "threads")):
-        if options.get(opt) is not None:
-            run[name] = options[opt]
-    config = MLPRunConfig.from_dict(run)
-    config.validate()
-    return config
+    return resolve_train_config("mlp", options)
 
 
 @click.group("mlp")
@@ -81,8 +52,6 @@ def train_command(**options: Any) -> None:
     from mnistlab.runs.training import train_mlp_run
     from mnistlab.threads import configure_threads
 
-    if options.get("pca") is not None and float(options["pca"]).is_integer() and options["pca"] >= 1:
-        options["pca"] = int(options["pca"])
     config = resolve_config(options)
     configure_threads(config.threads)
     quiet, as_json = options["quiet"], options["as_json"]

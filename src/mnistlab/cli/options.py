@@ -29,6 +29,20 @@ def run_record_options(kind: str) -> Callable[[Callable[..., Any]], Callable[...
     return decorate
 
 
+def resolve_train_config(kind: str, options: dict[str, Any]) -> Any:
+    """The config of `<kind> train`: --preset or --config, then every option given, resolved by the kind.
+
+    The same resolution (`ModelKind.resolve_config`) serves the sweep and the lab, so a preset or an
+    option means the same everywhere; options left out (None) keep the starting point's value.
+    """
+    from mnistlab.runs.kinds import get_kind
+
+    model_kind = get_kind(kind)
+    overrides = {name: value for name, value in options.items() if name in model_kind.option_names}
+    return model_kind.resolve_config(preset=options.get("preset"), config_file=options.get("config"),
+                                     overrides=overrides)
+
+
 def print_evaluation(result: dict[str, Any], as_json: bool, *, confusion: bool = True) -> None:
     """Print an `evaluate_run` result: one JSON object, or accuracy, per-class lines and the confusion matrix."""
     if as_json:

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from mnistlab.runs.catalog import RunRecord, find_key, list_runs, load_run
+from mnistlab.runs.kinds import KINDS
+from mnistlab.runs.kinds.base import flatten
 from mnistlab.runs.metrics import epochs_axis
 
 WATCHED_FILES = ("run.json", "metrics.csv", "summary.json")
@@ -67,24 +69,12 @@ def run_details(run_dir: Path) -> dict[str, Any]:
             "figures": [p.name for p in record.figures], "files": files, "problems": record.problems}
 
 
-def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A nested config as one level of dotted keys ("mlp.hidden_sizes")."""
-    flat: dict[str, Any] = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
-
-
 def compare(run_dirs: list[Path]) -> dict[str, Any]:
     """Several runs side by side: each run's curves, and the config keys with their value per run."""
     records = [load_run(path) for path in run_dirs]
-    # The MLP nests its network options under "mlp"; lifted up, they line up with the CNN's (epochs, ...).
-    configs = [flatten({"model": r.kind, **{k: v for k, v in (r.config or {}).items() if k != "mlp"},
-                        **((r.config or {}).get("mlp") or {})}) for r in records]
+    # Each kind flattens its own config so that the keys line up across kinds (epochs, ...).
+    configs = [{"model": r.kind, **(KINDS[r.kind].flat_config(r.config) if r.kind in KINDS
+                                    else flatten(r.config or {}))} for r in records]
     keys = sorted(set().union(*configs))
     rows = [{"key": key, "values": [c.get(key) for c in configs],
              "differs": len({repr(c.get(key)) for c in configs}) > 1} for key in keys]

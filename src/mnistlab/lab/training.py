@@ -25,10 +25,9 @@ from typing import Any
 
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import write_json_atomic
+from mnistlab.runs.kinds import KIND_NAMES, ModelKind, get_kind
 
-KINDS = ("mlp", "cnn")
 DATASETS = ("mnist", "fashion-mnist")
-PRESETS = ("default", "seed")
 GRACE_SECONDS = (15.0, 5.0)  # after SIGINT, then after SIGTERM
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _SIZES = re.compile(r"\d{1,4}(,\d{1,4}){0,3}")
@@ -52,38 +51,52 @@ def _choice(form: dict[str, Any], key: str, options: tuple[str, ...], default: s
     return value
 
 
-def train_command(form: dict[str, Any], runs_dir: Path, name: str) -> list[str]:
-    """The `python -m mnistlab <kind> train ...` argument list for a form; ConfigError on a bad field.
+def form_options(form: dict[str, Any]) -> tuple[ModelKind, str, dict[str, Any]]:
+    """A form's model kind, preset and options (`<kind> train` option name -> value); ConfigError on a bad field.
 
-    Form fields: kind (mlp|cnn), dataset, epochs (1..200), train_size (100..60000), for the MLP
-    preset (default|seed) and hidden ("16" or "70,30"), for the CNN conv ("8,16").
+    Form fields: kind, dataset, epochs (1..200), train_size (100..60000), preset (one of the kind's,
+    default its default), hidden ("16" or "70,30", the MLP's) or conv ("8,16", the CNN's).
     """
     known = {"kind", "dataset", "epochs", "train_size", "preset", "hidden", "conv", "name"}
     unknown = sorted(set(form) - known)
     if unknown:
         raise ConfigError(f"unknown training field(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
-    kind = _choice(form, "kind", KINDS, "mlp")
-    argv = [sys.executable, "-m", "mnistlab", kind, "train", "--runs-dir", str(runs_dir), "--name", name, "--quiet",
-            "--dataset", _choice(form, "dataset", DATASETS, "mnist")]
+    kind = get_kind(_choice(form, "kind", KIND_NAMES, KIND_NAMES[0]))
+    options: dict[str, Any] = {"dataset": _choice(form, "dataset", DATASETS, "mnist")}
     for key, low, high in (("epochs", 1, 200), ("train_size", 100, 60000)):
         value = _int(form, key, low, high)
         if value is not None:
-            argv += [f"--{key.replace('_', '-')}", str(value)]
-    sizes_key = "hidden" if kind == "mlp" else "conv"
+            options[key] = value
     for key in ("hidden", "conv"):
         value = str(form.get(key) or "").replace(" ", "")
         if not value:
             continue
-        if key != sizes_key:
-            raise ConfigError(f"{key} applies to the {'MLP' if key == 'hidden' else 'CNN'} only; leave it empty")
+        if key not in kind.option_names:
+            raise ConfigError(f"{key} is not an option of the {kind.name} model; leave it empty")
         if not _SIZES.fullmatch(value):
             raise ConfigError(f"{key}={value!r} is not valid; give layer sizes separated by commas, e.g. 70,30")
-        argv += [f"--{key}", value]
-    if kind == "mlp":
-        argv += ["--preset", _choice(form, "preset", PRESETS, "default")]
-    elif form.get("preset") not in (None, "", "default"):
-        raise ConfigError("preset applies to the MLP only; leave it empty for a CNN")
-    return argv
+        options[key] = value
+    return kind, _choice(form, "preset", kind.presets, kind.default_preset), options
+
+
+def form_config(form: dict[str, Any]) -> Any:
+    """The config a form trains: the kind's own resolution of its preset and options (as the CLI resolves them)."""
+    kind, preset, options = form_options(form)
+    return kind.resolve_config(preset=preset, overrides=options)
+
+
+def train_command(form: dict[str, Any], runs_dir: Path, name: str) -> list[str]:
+    """The `python -m mnistlab <kind> train ...` argument list for a form; ConfigError on a bad field.
+
+    The config is resolved first (`form_config`), so a form the training would reject fails here.
+    """
+    form_config(form)
+    kind, preset, options = form_options(form)
+    argv = [sys.executable, "-m", "mnistlab", kind.name, "train", "--runs-dir", str(runs_dir), "--name", name,
+            "--quiet"]
+    for key, value in options.items():
+        argv += [f"--{key.replace('_', '-')}", str(value)]
+    return argv + ["--preset", preset]
 
 
 @dataclass
@@ -142,7 +155,7 @@ class TrainingJobs:
         if name and not _NAME.fullmatch(name):
             raise ConfigError(f"name={name!r} is not valid; use 1-40 letters, digits, '-' or '_'")
         job_id = next(self._ids)
-        kind = form.get("kind") or "mlp"
+        kind = form.get("kind") or KIND_NAMES[0]
         name = name or f"lab-{kind}-{dt.datetime.now():%H%M%S}-{job_id}"
         argv = train_command(form, self.runs_dir, name)
         log_dir = self.runs_dir / ".lab"

@@ -261,6 +261,12 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         outputs = self._outputs(X)
         return self._targets.proba(outputs)
 
+    def layer_activations(self, X) -> list[np.ndarray]:
+        """Each layer's activations: [hidden_1 (n, units), ..., predict_proba (n, n_classes)]."""
+        check_is_fitted(self, "coefs_")
+        *hidden, outputs = self._trainer.predictor.layers(self._trainer.spec, self._trainer.params, self._validate_x(X))
+        return [*hidden, self._targets.proba(outputs)]
+
     def predict_log_proba(self, X) -> np.ndarray:
         """The logarithm of `predict_proba` (-inf where a probability is 0)."""
         with np.errstate(divide="ignore"):

@@ -257,6 +257,14 @@ class Evaluator:
             out[start:stop] = Z
         return out
 
+    def layers(self, spec: NetSpec, params: Params, X: np.ndarray) -> list[np.ndarray]:
+        """Every layer's activations after the input for X (n, n_in): [hidden_1, ..., outputs], new arrays."""
+        params = self._cast(params)
+        X = X if X.dtype == self.dtype else X.astype(self.dtype)
+        acts = [X] + [np.empty((X.shape[0], s), self.dtype) for s in self.layer_sizes[1:]]
+        forward(spec, params, X, acts)
+        return acts[1:]
+
     def predict_index(self, spec: NetSpec, params: Params, X: np.ndarray) -> np.ndarray:
         """The winning class index per row, (n,) int64; with one logistic unit, 1 where its logit > 0."""
         params = self._cast(params)

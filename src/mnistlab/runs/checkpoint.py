@@ -129,14 +129,17 @@ def load_mlp_state(checkpoint: Checkpoint) -> dict[str, Any]:
 class Checkpointer:
     """Writes a checkpoint every `every` epochs and, on interruption, one of the last finished epoch.
 
+    `save(run, what, epoch)` writes one state file (`save_mlp_checkpoint`, `save_cnn_checkpoint`);
     `capture()` returns what to save (an MLP state dict or a Keras model); it is called at epoch ends
-    only, so a checkpoint always holds a whole number of epochs.
+    only, so a checkpoint always holds a whole number of epochs. With `remember`, the state of an
+    epoch not due is kept in memory (a cheap copy for the MLP) and saved if training is interrupted.
     """
 
-    def __init__(self, run: RunDir, kind: str, every: int = DEFAULT_EVERY) -> None:
+    def __init__(self, run: RunDir, save: Callable[[RunDir, Any, int], Path], every: int = DEFAULT_EVERY, *,
+                 remember: bool = False) -> None:
         if not isinstance(every, int) or isinstance(every, bool) or every < 0:
             raise ValueError(f"checkpoint_every={every!r} must be an integer >= 0 (0: only on interruption)")
-        self.run, self.kind, self.every = run, kind, every
+        self.run, self.save, self.every, self.remember = run, save, every, remember
         self.saved_epoch = 0
         self._pending: tuple[int, Any] | None = None
 
@@ -145,7 +148,7 @@ class Checkpointer:
         if self.every and epoch % self.every == 0:
             self._save(epoch, capture())
             self._pending = None
-        elif self.kind == "mlp":
+        elif self.remember:
             self._pending = (epoch, capture())  # a copy: cheap next to an epoch, and exact at the epoch's end
 
     def interrupted(self, capture_model: Callable[[], Any] | None = None, epoch: int | None = None) -> None:
@@ -158,8 +161,5 @@ class Checkpointer:
     def _save(self, epoch: int, what: Any) -> None:
         if what is None:  # nothing to save yet (no model built)
             return
-        if self.kind == "mlp":
-            save_mlp_checkpoint(self.run, what, epoch)
-        else:
-            save_cnn_checkpoint(self.run, what, epoch)
+        self.save(self.run, what, epoch)
         self.saved_epoch = epoch

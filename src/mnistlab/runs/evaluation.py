@@ -1,7 +1,8 @@
 """Score a trained model, MLP or CNN, from its run directory or its model file.
 
 `evaluate_run` is what `mnistlab mlp eval` and `mnistlab cnn eval` do: accuracy, accuracy per
-class and the confusion matrix on a dataset split, as one JSON-ready dict.
+class and the confusion matrix on a dataset split, as one JSON-ready dict. The model's kind
+(`mnistlab.runs.kinds`) loads it and scores it, with the preprocessing it was trained with.
 
 >>> result = evaluate_run("runs/20250101-120000-mlp-mnist")  # doctest: +SKIP
 >>> result["accuracy"], result["per_class_accuracy"]["7"]  # doctest: +SKIP
@@ -14,45 +15,28 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from mnistlab.data.catalog import check_split
+from mnistlab.errors import ModelFileError
+from mnistlab.runs.kinds import KINDS, ModelKind
+from mnistlab.runs.kinds.base import run_dataset
 
-from mnistlab.cnn.evaluate import Evaluation, score
-from mnistlab.cnn.evaluate import evaluate as evaluate_cnn
-from mnistlab.cnn.io import load_model as load_cnn
-from mnistlab.data import load
-from mnistlab.data.catalog import DATASET_NAMES, check_split
-from mnistlab.errors import ConfigError, MnistlabError, ModelFileError
-from mnistlab.fileio import read_json_object
-from mnistlab.mlp.estimator import MLPClassifier
-from mnistlab.mlp.run import MLPRunConfig, prepare_data
-
-MODEL_FILES = {"mlp": "model.npz", "cnn": "model.keras"}
-"""The model file each kind of run leaves in its run directory."""
+__all__ = ["evaluate_run", "model_file", "run_dataset"]
 
 
-def model_file(run_dir_or_model: str | os.PathLike) -> tuple[Path, str]:
-    """The model file and its kind ("mlp" or "cnn") of a run directory or a model file."""
+def model_file(run_dir_or_model: str | os.PathLike) -> tuple[Path, ModelKind]:
+    """The model file of a run directory (or the model file itself) and the kind it belongs to."""
     path = Path(run_dir_or_model)
+    names = " or ".join(kind.model_file for kind in KINDS.values())
     if path.is_dir():
-        for kind, name in MODEL_FILES.items():
-            if (path / name).is_file():
-                return path / name, kind
-        raise ModelFileError(f"{path} holds no model.npz or model.keras; pass a run directory of "
-                             "`mnistlab mlp train` or `mnistlab cnn train`, or a model file")
-    kinds = {Path(name).suffix: kind for kind, name in MODEL_FILES.items()}
-    if path.suffix not in kinds:
-        raise ModelFileError(f"{path} is neither an MLP model (.npz) nor a CNN model (.keras); "
-                             "pass a model file or a run directory")
-    return path, kinds[path.suffix]
-
-
-def run_dataset(model_path: Path) -> str | None:
-    """The dataset named in the config.json beside `model_path` (its run directory), or None."""
-    config = model_path.parent / "config.json"
-    if not config.is_file():
-        return None
-    dataset = read_json_object(config, "run config").get("dataset")  # a damaged one is an error, not a guess
-    return dataset if dataset in DATASET_NAMES else None
+        for kind in KINDS.values():
+            if (path / kind.model_file).is_file():
+                return path / kind.model_file, kind
+        raise ModelFileError(f"{path} holds no {names}; pass a run directory of a finished training "
+                             "(`mnistlab mlp train`, `mnistlab cnn train`) or a model file")
+    for kind in KINDS.values():
+        if path.suffix == Path(kind.model_file).suffix:
+            return path, kind
+    raise ModelFileError(f"{path} is not a model file ({names}); pass a model file or a run directory")
 
 
 def evaluate_run(run_dir_or_model: str | os.PathLike, *, dataset: str | None = None, split: str = "test",
@@ -66,47 +50,9 @@ def evaluate_run(run_dir_or_model: str | os.PathLike, *, dataset: str | None = N
     """
     check_split(split, ("test", "train"))
     path, kind = model_file(run_dir_or_model)
-    if kind == "mlp":
-        dataset, scores, class_names = _evaluate_mlp(path, dataset, split)
-    else:
-        dataset, scores, class_names = _evaluate_cnn(path, dataset, split, backend)
+    dataset, scores, class_names = kind.evaluate(path, dataset=dataset, split=split, backend=backend)
     per_class = {name: (None if math.isnan(value) else float(value))
                  for name, value in zip(class_names, scores.per_class_accuracy)}
-    return {"model": str(path), "kind": kind, "dataset": dataset, "split": split,
+    return {"model": str(path), "kind": kind.name, "dataset": dataset, "split": split,
             "n_images": int(scores.confusion.sum()), "accuracy": scores.accuracy,
             "per_class_accuracy": per_class, "confusion_matrix": scores.confusion.tolist()}
-
-
-def _evaluate_mlp(path: Path, dataset: str | None, split: str) -> tuple[str, Evaluation, tuple[str, ...]]:
-    """Refit the stored preprocessing on the training split, as in training, and score the MLP."""
-    clf = MLPClassifier.load(path)
-    meta = dict(clf.metadata_)
-    dataset = dataset or meta.get("dataset")
-    if dataset is None:
-        raise ConfigError(f"{path} does not say which dataset it was trained on; "
-                          f"pass --dataset {'|'.join(DATASET_NAMES)}")
-    run_config = MLPRunConfig(dataset=dataset, scaler=meta.get("scaler", "standard"),
-                              pca_components=meta.get("pca_components"),
-                              kmeans_clusters=meta.get("kmeans_clusters"), train_size=meta.get("train_size"),
-                              mlp=clf.config)
-    X_train, y_train, X_test, y_test, test_set, _ = prepare_data(run_config)
-    X, y = (X_test, y_test) if split == "test" else (X_train, y_train)
-    if X.shape[1] != clf.n_features_in_:
-        raise ConfigError(f"{path} expects {clf.n_features_in_} features but {dataset} gives {X.shape[1]}; "
-                          "check the model's preprocessing")
-    y_pred = np.asarray(clf.predict(X))
-    return dataset, score(y, y_pred, len(test_set.class_names)), test_set.class_names
-
-
-def _evaluate_cnn(path: Path, dataset: str | None, split: str,
-                  backend: str | None) -> tuple[str, Evaluation, tuple[str, ...]]:
-    dataset = dataset or run_dataset(path)
-    if dataset is None:
-        raise ConfigError("the dataset is required when the model is a file outside a run directory; "
-                          "e.g. --dataset mnist")
-    model = load_cnn(path, backend=backend)
-    data = load(dataset, split)
-    try:
-        return dataset, evaluate_cnn(model, data.images, data.labels), data.class_names
-    except ValueError as exc:
-        raise MnistlabError(f"{path} does not take 28x28 images ({str(exc).splitlines()[0]})") from None

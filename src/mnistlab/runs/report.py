@@ -27,6 +27,7 @@ from mnistlab import __version__
 from mnistlab.errors import ConfigError
 from mnistlab.runs import html
 from mnistlab.runs.catalog import RunDirError, RunRecord, load_run
+from mnistlab.runs.kinds import KINDS
 from mnistlab.runs.plots import CONFUSION, CURVES, MISCLASSIFIED, WEIGHTS, curves_figure, overlay_curves_figure
 from mnistlab.fileio import atomic_write
 
@@ -40,8 +41,8 @@ SUMMARY_KEYS = ("model", "dataset", "epochs", "test_accuracy", "train_seconds")
 
 
 def _expected_figures(record: RunRecord) -> tuple[str, ...]:
-    names = (CURVES, CONFUSION, MISCLASSIFIED)
-    return names + (WEIGHTS,) if record.kind == "mlp" else names
+    kind = KINDS.get(record.kind)
+    return (CURVES, CONFUSION, MISCLASSIFIED) + (kind.extra_figures if kind is not None else ())
 
 
 def _figures_html(record: RunRecord, problems: list[str]) -> str:

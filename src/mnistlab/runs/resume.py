@@ -14,15 +14,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mnistlab.cnn.backend import import_keras
-from mnistlab.cnn.config import CNNConfig
-from mnistlab.cnn.io import load_model as load_cnn
+from mnistlab.errors import ConfigError
 from mnistlab.fileio import atomic_write, pid_alive, read_json_object, remove_stale_temp_files, write_json_atomic
-from mnistlab.mlp.run import MLPRunConfig, prepare_data
 from mnistlab.runs.catalog import RunDirError
-from mnistlab.runs.checkpoint import DEFAULT_EVERY, latest_checkpoint, load_mlp_state
+from mnistlab.runs.checkpoint import DEFAULT_EVERY, latest_checkpoint
+from mnistlab.runs.kinds import get_kind
 from mnistlab.runs.rundir import RunDir
-from mnistlab.runs.training import BatchCallback, EpochCallback, cnn_session, mlp_session
+from mnistlab.runs.training import BatchCallback, EpochCallback
 
 
 def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoch: EpochCallback | None = None,
@@ -39,41 +37,29 @@ def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoc
     if info.get("status") == "running" and isinstance(info.get("pid"), int) and pid_alive(info["pid"]) \
             and info["pid"] != os.getpid():
         raise RunDirError(f"{run.path} is being trained by process {info['pid']}; wait for it or stop it first")
+    kind = get_kind(checkpoint.kind)
     config_file = run.path / "config.json"
-    values = read_json_object(config_file, "run config")
-    if checkpoint.kind == "mlp":
-        config = MLPRunConfig.from_dict(values)
-        target = config.mlp.epochs if epochs is None else epochs
-        config.mlp.epochs = target
-    else:
-        config = CNNConfig.from_dict(values)
-        target = config.epochs if epochs is None else epochs
-        if config.schedule in ("cosine", "onecycle") and target != config.epochs:
-            raise RunDirError(f"{run.path} uses the {config.schedule} schedule laid out for {config.epochs} epochs, "
-                              f"which the saved optimiser keeps; resume to {config.epochs} epochs or train a new run")
-        config = config.replace(epochs=target)
+    config = kind.config_from_dict(read_json_object(config_file, "run config"))
+    target = kind.epochs_of(config) if epochs is None else epochs
     if not isinstance(target, int) or target <= checkpoint.epoch:
         raise RunDirError(f"{run.path} already holds {checkpoint.epoch} epoch(s); pass --epochs N with N > "
                           f"{checkpoint.epoch} to train further")
-    config.validate()
-    if checkpoint.kind == "mlp":
-        data = prepare_data(config)
-        state = load_mlp_state(checkpoint)
-    else:
-        keras = import_keras(config.backend, device=config.device, threads=config.threads,
-                             gpu_memory_fraction=config.gpu_memory_fraction)
-        model = load_cnn(checkpoint.path, backend=keras.backend.backend(), compile=True)
-    prior_seconds = _keep_metrics_up_to(run, checkpoint.epoch)
-    remove_stale_temp_files(run.path)
-    write_json_atomic(config_file, config.to_dict())
-    resumed = [*info.get("resumed", []), dt.datetime.now().isoformat(timespec="seconds")]
-    run.set_status("running", pid=os.getpid(), resumed=resumed, resumed_from_epoch=checkpoint.epoch)
-    if checkpoint.kind == "mlp":
-        return mlp_session(run, config, data, on_epoch=on_epoch, on_batch=on_batch,
-                           checkpoint_every=checkpoint_every, state=state, done=checkpoint.epoch,
-                           prior_seconds=prior_seconds)
-    return cnn_session(run, config, on_epoch=on_epoch, on_batch=on_batch, checkpoint_every=checkpoint_every,
-                       model=model, done=checkpoint.epoch, prior_seconds=prior_seconds)
+    try:
+        config = kind.resumed_to(config, target)
+    except ConfigError as exc:
+        raise RunDirError(f"{run.path}: {exc}") from None
+
+    def prepare() -> float:
+        """Once the kind has loaded what it needs: trim metrics.csv, store the config, mark the run running."""
+        prior_seconds = _keep_metrics_up_to(run, checkpoint.epoch)
+        remove_stale_temp_files(run.path)
+        write_json_atomic(config_file, config.to_dict())
+        resumed = [*info.get("resumed", []), dt.datetime.now().isoformat(timespec="seconds")]
+        run.set_status("running", pid=os.getpid(), resumed=resumed, resumed_from_epoch=checkpoint.epoch)
+        return prior_seconds
+
+    return kind.resume(run, config, checkpoint, prepare=prepare, on_epoch=on_epoch, on_batch=on_batch,
+                       checkpoint_every=checkpoint_every)
 
 
 def _keep_metrics_up_to(run: RunDir, epoch: int) -> float:

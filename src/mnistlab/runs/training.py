@@ -32,7 +32,7 @@ from mnistlab.data import load
 from mnistlab.fileio import atomic_write, write_json_atomic
 from mnistlab.mlp.estimator import MLPClassifier
 from mnistlab.mlp.run import MLPRunConfig, prepare_data
-from mnistlab.runs.checkpoint import DEFAULT_EVERY, Checkpointer
+from mnistlab.runs.checkpoint import DEFAULT_EVERY, Checkpointer, save_cnn_checkpoint, save_mlp_checkpoint
 from mnistlab.runs.plots import write_run_figures
 from mnistlab.runs.rundir import RunDir
 
@@ -115,7 +115,7 @@ def mlp_session(run: RunDir, config: MLPRunConfig, data: tuple, *, on_epoch: Epo
     else:  # warm start: the remaining epochs, continuing the saved state bit for bit
         clf = MLPClassifier.from_config(replace(config.mlp, epochs=config.mlp.epochs - done, warm_start=True))
         clf.load_state_dict(state)
-    checkpoints = Checkpointer(run, "mlp", checkpoint_every)
+    checkpoints = Checkpointer(run, save_mlp_checkpoint, checkpoint_every, remember=True)
     capture = getattr(clf, "state_dict", None)  # the estimator's checkpointable state (branch sklearn)
     epochs = _EpochRelay(run, on_epoch,
                          None if capture is None else lambda epoch: checkpoints.epoch_done(epoch, capture))
@@ -179,7 +179,7 @@ def cnn_session(run: RunDir, config: CNNConfig, *, on_epoch: EpochCallback | Non
     """Train the CNN (from scratch, or on from a checkpoint `model` holding `done` epochs) inside `run`."""
     train_set, test_set = load(config.dataset, "train"), load(config.dataset, "test")
     current: dict[str, Any] = {}
-    checkpoints = Checkpointer(run, "cnn", checkpoint_every)
+    checkpoints = Checkpointer(run, save_cnn_checkpoint, checkpoint_every)
     epochs = _EpochRelay(run, on_epoch, lambda epoch: checkpoints.epoch_done(epoch, lambda: current.get("model")))
     summary: dict[str, Any] = {"model": "cnn", "dataset": config.dataset, "epochs": done, "test_accuracy": None,
                                "train_seconds": prior_seconds, "backend": config.backend, "run_dir": str(run.path)}

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ConfigError, MnistlabError
+from mnistlab.runs.kinds import get_kind
 from mnistlab.sweep.results import SweepTable, close_run, is_sweep_dir, read_sweep
 from mnistlab.sweep.search import num_samples, param_space, scheduler, search_algorithm
+from mnistlab.sweep.options import read_base
 from mnistlab.sweep.spec import SweepSpec
 from mnistlab.sweep.trial import TrialPlan, run_trial
 
@@ -70,7 +72,8 @@ def ray_session(address: str | None, env: dict[str, str]) -> Iterator[None]:
 def _trainable(spec: SweepSpec, sweep_dir: Path) -> Any:
     from ray import tune
 
-    plan = TrialPlan(model=spec.model, dataset=spec.dataset, base=spec.base_config(), fixed=dict(spec.fixed),
+    plan = TrialPlan(model=spec.model, dataset=spec.dataset, preset=spec.preset, base=read_base(spec.model, spec.base),
+                     fixed=dict(spec.fixed),
                      seeds=list(spec.seeds), threads_per_trial=spec.threads_per_trial,
                      sweep_dir=str(sweep_dir.resolve()), extra_env=thread_env(spec.threads_per_trial))
     return tune.with_resources(tune.with_parameters(run_trial, plan=plan), {"cpu": spec.threads_per_trial})
@@ -81,8 +84,7 @@ def _max_epochs(spec: SweepSpec) -> int:
     if values is None and isinstance(spec.space.get("epochs"), list):
         values = max(spec.space["epochs"])
     if values is None:
-        base = spec.base_config()
-        values = (base.get("mlp") or base).get("epochs", 1)
+        values = get_kind(spec.model).epochs_of(spec.trial_config({}, spec.seeds[0]))
     return int(values)
 
 

@@ -5,7 +5,7 @@ the fix, raised before Ray starts. The keys::
 
     model = "mlp"              # mlp | cnn
     dataset = "mnist"          # mnist | fashion-mnist
-    preset = "seed"            # a preset, or: base = "runs/<run>/config.json"
+    preset = "seed"            # a preset of `<model> train` (default: its default), or: base = "runs/<run>/config.json"
     metric = "val_accuracy"    # any per-epoch metric the trainings record
     mode = "max"               # max | min
     search = "grid"            # grid | random | optuna
@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ConfigError
-from mnistlab.sweep.options import MODELS, base_config, check_option_name, recorded_metrics, trial_config
+from mnistlab.runs.kinds import get_kind
+from mnistlab.sweep.options import MODELS, check_option_name, read_base, recorded_metrics, trial_config
 
 SEARCHES = ("grid", "random", "optuna")
 SCHEDULERS = ("none", "asha")
@@ -76,8 +77,15 @@ class SweepSpec:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def base_config(self) -> dict[str, Any]:
-        """The config every trial starts from (a preset's, or the run config at `base`)."""
-        return base_config(self.model, self.preset, self.base)
+        """The config every trial starts from, as a dict: the preset's, or the run config at `base`."""
+        values = read_base(self.model, self.base)
+        return values if values is not None else get_kind(self.model).resolve_config(preset=self.preset).to_dict()
+
+    def trial_config(self, options: dict[str, Any], seed: int) -> Any:
+        """The validated config of the trial training `options` (on top of [fixed]) with `seed`."""
+        return trial_config(self.model, preset=self.preset, base=read_base(self.model, self.base),
+                            dataset=self.dataset, threads=self.threads_per_trial, seed=seed,
+                            options={**self.fixed, **options})
 
     def validate(self) -> None:
         """Raise ConfigError naming the first invalid key and its fix."""
@@ -86,7 +94,10 @@ class SweepSpec:
         if self.preset is not None and self.base is not None:
             raise ConfigError("preset and base are both set; keep one (base = a run's config.json)")
         if self.preset is None and self.base is None:
-            self.preset = "seed" if self.model == "mlp" else "default"
+            self.preset = get_kind(self.model).default_preset  # as `<model> train` without --preset
+        if self.preset is not None and self.preset not in get_kind(self.model).presets:
+            raise ConfigError(f"preset = {self.preset!r} is not a preset of {self.model}; choose one of "
+                              f"{', '.join(get_kind(self.model).presets)} (as for `mnistlab {self.model} train`)")
         _choice("mode", self.mode, ("max", "min"))
         _choice("search", self.search, SEARCHES)
         _choice("scheduler", self.scheduler, SCHEDULERS)
@@ -120,12 +131,9 @@ class SweepSpec:
 
     def _check_configs(self) -> None:
         """Build a trial config for every searched value (and each distribution's ends); check the metric."""
-        base = self.base_config()
-
         def build(options: dict[str, Any], where: str):
             try:
-                return trial_config(self.model, base, dataset=self.dataset, threads=self.threads_per_trial,
-                                    seed=self.seeds[0], options={**self.fixed, **options})
+                return self.trial_config(options, self.seeds[0])
             except ConfigError as exc:
                 raise ConfigError(f"{where}: {exc}") from None
 

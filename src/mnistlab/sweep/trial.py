@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.fileio import write_json_atomic
-from mnistlab.runs.training import train_cnn_run, train_mlp_run
+from mnistlab.runs.kinds import get_kind
 from mnistlab.sweep.options import trial_config
 from mnistlab.sweep.search import seed_and_params
 from mnistlab.threads import configure_threads
@@ -34,7 +34,8 @@ class TrialPlan:
 
     model: str
     dataset: str
-    base: dict[str, Any]
+    preset: str | None
+    base: dict[str, Any] | None  # a run's config.json, read once by the driver (workers may not see the file)
     fixed: dict[str, Any]
     seeds: list[int]
     threads_per_trial: int
@@ -69,8 +70,7 @@ def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
 def train_model(model: str, config: Any, *, runs_dir: str, name: str, on_epoch: Callable[[dict], bool | None],
                 on_batch: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Train `config` as a run directory under `runs_dir` and return its summary."""
-    train = train_mlp_run if model == "mlp" else train_cnn_run
-    return train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
+    return get_kind(model).train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
 
 
 def _numbers(row: dict[str, Any]) -> dict[str, float]:
@@ -103,8 +103,8 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     if done is not None:
         _replay(done, tune.report)
         return
-    cfg = trial_config(plan.model, plan.base, dataset=plan.dataset, threads=plan.threads_per_trial, seed=seed,
-                       options={**plan.fixed, **params})
+    cfg = trial_config(plan.model, preset=plan.preset, base=plan.base, dataset=plan.dataset,
+                       threads=plan.threads_per_trial, seed=seed, options={**plan.fixed, **params})
     name = f"trial-{trial_id}"
     state: dict[str, Any] = {}
 
