@@ -16,7 +16,7 @@ import numpy as np
 from mnistlab.runs.catalog import RunRecord, find_key, list_runs, load_run
 from mnistlab.runs.kinds import KINDS
 from mnistlab.runs.kinds.base import flatten
-from mnistlab.runs.metrics import epochs_axis
+from mnistlab.runs.metrics import epochs_axis, last_value
 
 WATCHED_FILES = ("run.json", "metrics.csv", "summary.json")
 
@@ -41,6 +41,33 @@ def run_row(record: RunRecord) -> dict[str, Any]:
     row.update(kind=record.kind, planned_epochs=planned_epochs(record),
                has_model=any((record.path / f).is_file() for f in ("model.npz", "model.keras")))
     return row
+
+
+SKIPPED_SUMMARY = ("model_path", "run_dir", "error")
+
+
+def options(record: RunRecord) -> dict[str, Any]:
+    """The run's config as one level of keys that line up across kinds (the kind's own flat_config)."""
+    kind = KINDS.get(record.kind)
+    return kind.flat_config(record.config) if kind is not None else flatten(record.config or {})
+
+
+def final_metrics(record: RunRecord) -> dict[str, Any]:
+    """The run's last value of every metrics.csv column, overridden by summary.json's scalars."""
+    final: dict[str, Any] = {}
+    for name in record.metrics:
+        value = last_value(record.metrics, name)
+        if name != "epoch" and value is not None:
+            final[name] = value
+    for key, value in (record.summary or {}).items():
+        if key not in SKIPPED_SUMMARY and isinstance(value, (int, float, str, bool)) and value is not None:
+            final[key] = _finite(value)
+    return final
+
+
+def index_row(record: RunRecord) -> dict[str, Any]:
+    """The table row plus the run's `options` (flat config) and `metrics` (final values): what queries read."""
+    return {**run_row(record), "options": options(record), "metrics": final_metrics(record)}
 
 
 def runs_table(runs_dir: Path) -> list[dict[str, Any]]:
@@ -72,9 +99,7 @@ def run_details(run_dir: Path) -> dict[str, Any]:
 def compare(run_dirs: list[Path]) -> dict[str, Any]:
     """Several runs side by side: each run's curves, and the config keys with their value per run."""
     records = [load_run(path) for path in run_dirs]
-    # Each kind flattens its own config so that the keys line up across kinds (epochs, ...).
-    configs = [{"model": r.kind, **(KINDS[r.kind].flat_config(r.config) if r.kind in KINDS
-                                    else flatten(r.config or {}))} for r in records]
+    configs = [{"model": r.kind, **options(r)} for r in records]
     keys = sorted(set().union(*configs))
     rows = [{"key": key, "values": [c.get(key) for c in configs],
              "differs": len({repr(c.get(key)) for c in configs}) > 1} for key in keys]
