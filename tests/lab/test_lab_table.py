@@ -112,3 +112,27 @@ def test_the_export_holds_the_shown_rows_and_columns(client):
 def test_a_bad_export_is_a_400(client, params, problem):
     response = client.get("/api/export", params=params)
     assert response.status_code == 400 and problem in response.json()["error"]
+
+
+def test_the_event_stream_from_a_cursor_sends_only_later_changes(client, runs_dir):
+    cursor = client.get("/api/runs").json()["cursor"]
+    live = make_run(runs_dir, "late", status="running")
+    with client.stream("GET", f"/api/events?since={cursor}&max_events=1&max_seconds=20") as stream:
+        lines = [line for line in stream.iter_lines() if line.startswith(("event:", "data:"))]
+    assert lines[0] == "event: rows"
+    assert [r["name"] for r in json.loads(lines[1][6:])["rows"]] == [live.path.name]
+    with client.stream("GET", "/api/events?since=another-lab:3&max_events=1&max_seconds=20") as stream:
+        first = next(line for line in stream.iter_lines() if line.startswith("event:"))
+    assert first == "event: runs"                                # a cursor of another lab: the whole table
+
+
+def test_a_finished_run_resumed_is_read_again(runs_dir):
+    """Finished runs are only stat'ed as folders: replacing run.json (as resume does) must still be seen."""
+    index = RunIndex(runs_dir, min_interval=0)
+    rows = {r["name"]: r for r in index.rows()}
+    name = next(n for n in rows if n.endswith("-fast"))
+    assert rows[name]["status"] == "completed"
+    version = index.version
+    RunDir(runs_dir / name).set_status("running")
+    assert [r["name"] for r in index.changes(version).rows] == [name]
+    assert {r["name"]: r for r in index.rows()}[name]["status"] == "running"

@@ -224,6 +224,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(lab.index.refresh)  # read every run once, before the first page asks
         yield
         await run_in_threadpool(lab.jobs.stop_all)
 

@@ -5,7 +5,9 @@ millisecond, so a thousand runs take seconds to scan, and the event stream used 
 second for every open page. The index keeps each run's table row with the stamp of the files it was
 read from, `(mtime_ns, size)` of run.json, config.json, metrics.csv and summary.json. A refresh
 only `stat`s those files and re-reads the runs whose stamp changed, so an epoch written by a running
-run costs one run's read, whatever the number of runs. `benchmarks/lab_runs.py` measured the
+run costs one run's read, whatever the number of runs. A finished run is only `stat`ed as a folder:
+its files change only by being replaced (every write but the metrics.csv append is atomic, a
+rename), which changes the folder's mtime; a run is only appended to while it says "running". `benchmarks/lab_runs.py` measured the
 alternatives (docs/lab.md): the stdlib's SQLite would only add a second copy to keep in step; the
 run directories stay the truth and the index is rebuilt from them at start.
 
@@ -16,6 +18,7 @@ per poll, not twenty scans. Refreshes are serialised by a lock and at most one p
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,6 +48,14 @@ class _Entry:
     stamp: Stamp
     row: dict[str, Any]
     version: int
+    folder_mtime: int  # the run directory's own mtime_ns: changes when a file in it is created or replaced
+
+
+def _folder_mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 @dataclass
@@ -63,6 +74,7 @@ class RunIndex:
         self.runs_dir = Path(runs_dir)
         self.min_interval = min_interval
         self.version = 0
+        self.token = secrets.token_hex(4)  # names this index: a version of another lab process means nothing
         self._entries: dict[str, _Entry] = {}
         self._removed: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -76,21 +88,26 @@ class RunIndex:
             seen = set()
             children = sorted(self.runs_dir.iterdir()) if self.runs_dir.is_dir() else []
             for child in children:
-                if child.name.startswith(".") or not child.is_dir():
+                folder_mtime = None if child.name.startswith(".") else _folder_mtime(child)
+                if folder_mtime is None or not child.is_dir():
+                    continue
+                entry = self._entries.get(child.name)
+                if entry is not None and entry.folder_mtime == folder_mtime and entry.row["status"] != "running":
+                    seen.add(child.name)  # a finished run changes only by replacing run.json (resume): a new mtime
                     continue
                 stamp = run_stamp(child)
                 if stamp is None:
                     continue
                 seen.add(child.name)
-                entry = self._entries.get(child.name)
                 if entry is not None and entry.stamp == stamp:
+                    entry.folder_mtime = folder_mtime
                     continue
                 try:
                     row = index_row(load_run(child))
                 except RunDirError:  # vanished between the stat and the read
                     continue
                 self.version += 1
-                self._entries[child.name] = _Entry(stamp, row, self.version)
+                self._entries[child.name] = _Entry(stamp, row, self.version, folder_mtime)
                 self._removed.pop(child.name, None)
             for name in set(self._entries) - seen:
                 self.version += 1
@@ -101,10 +118,24 @@ class RunIndex:
 
     def rows(self) -> list[dict[str, Any]]:
         """Every run's row after a refresh, oldest first (by start time, then name)."""
+        return self.snapshot()[0]
+
+    def snapshot(self) -> tuple[list[dict[str, Any]], str]:
+        """Every run's row (oldest first) after a refresh, and the cursor they stand at, read together."""
         self.refresh()
         with self._lock:
-            rows = [entry.row for entry in self._entries.values()]
-        return sorted(rows, key=lambda r: (str(r.get("started") or ""), r["name"]))
+            rows, cursor = [entry.row for entry in self._entries.values()], self.cursor
+        return sorted(rows, key=lambda r: (str(r.get("started") or ""), r["name"])), cursor
+
+    @property
+    def cursor(self) -> str:
+        """"TOKEN:VERSION": where a page's copy of the table stands (see `version_of`)."""
+        return f"{self.token}:{self.version}"
+
+    def version_of(self, cursor: str | None) -> int | None:
+        """The version in a cursor from this index, None for another index's (or no) cursor."""
+        token, _, version = (cursor or "").partition(":")
+        return int(version) if token == self.token and version.isdigit() else None
 
     def changes(self, since: int) -> Changes:
         """The rows changed and runs removed after version `since` (refreshing first)."""

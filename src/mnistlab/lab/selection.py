@@ -39,24 +39,37 @@ class Selection:
     fields: list[str]
 
 
-def _key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+def _key(value: Any) -> Any:
+    """A hashable stand-in of a config value (lists and dicts as JSON text)."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else (type(value), value)
 
 
 def differing_options(rows: list[dict[str, Any]]) -> list[str]:
     """The config options whose values are not all the same among `rows` (a missing value counts as one)."""
-    names = sorted(set().union(*(row.get("options", {}) for row in rows))) if rows else []
-    return [name for name in names
-            if len({_key(row.get("options", {}).get(name)) for row in rows}) > 1]
+    options = [row.get("options", {}) for row in rows]
+    names = set().union(*options) if options else set()
+    differ = []
+    for name in sorted(names):
+        first = _key(options[0].get(name))
+        if any(_key(o.get(name)) != first for o in options):
+            differ.append(name)
+    return differ
+
+
+def field_names(rows: list[dict[str, Any]]) -> set[str]:
+    """Every field name of `rows` (see `row_fields`)."""
+    names: set[str] = set()
+    for row in rows:
+        names.update(row.get("options", {}), row.get("metrics", {}), row)
+    return names - {"options", "metrics"}
 
 
 def select(rows: list[dict[str, Any]], query_text: str = "") -> Selection:
     """The rows matching `query_text`; QueryError for a bad query or a field that no run has."""
     query = parse_query(query_text)
-    fields = [row_fields(row) for row in rows]
-    known = set().union(*fields) if fields else set()
+    known = field_names(rows)
     query.check_names(known)
-    kept = [row for row, values in zip(rows, fields) if query.matches(values)]
+    kept = [row for row in rows if query.matches(row_fields(row))] if query.tree is not None else list(rows)
     return Selection(kept, differing_options(kept), sorted(known))
 
 

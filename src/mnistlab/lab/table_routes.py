@@ -29,17 +29,18 @@ def _index(request: Request) -> RunIndex:
     return request.app.state.lab.index
 
 
-async def _selection(request: Request) -> tuple[Selection, list[str]]:
+async def _selection(request: Request) -> tuple[Selection, list[str], str]:
     index, query = _index(request), request.query_params.get("q", "")
-    selection = await run_in_threadpool(lambda: select(index.rows(), query))
-    return selection, columns_for(selection, request.query_params.get("columns", ""))
+    rows, cursor = await run_in_threadpool(index.snapshot)
+    selection = await run_in_threadpool(select, rows, query)
+    return selection, columns_for(selection, request.query_params.get("columns", "")), cursor
 
 
 async def api_runs(request: Request) -> Response:
     """GET /api/runs?q=QUERY&columns=A,B: the rows the query keeps, the columns to show, every field name."""
-    selection, columns = await _selection(request)
+    selection, columns, cursor = await _selection(request)
     return JSONResponse({"runs": selection.rows, "columns": columns, "differing": selection.differing,
-                         "fields": selection.fields, "version": _index(request).version})
+                         "fields": selection.fields, "cursor": cursor})
 
 
 async def api_export(request: Request) -> Response:
@@ -47,7 +48,7 @@ async def api_export(request: Request) -> Response:
     kind = request.query_params.get("format", "csv")
     if kind not in ("csv", "json"):
         raise MnistlabError(f"format={kind!r} is not an export format; use format=csv or format=json")
-    selection, columns = await _selection(request)
+    selection, columns, _ = await _selection(request)
     headers = {"Content-Disposition": f'attachment; filename="runs.{kind}"'}
     if kind == "csv":
         return Response(export_csv(selection, columns), media_type="text/csv", headers=headers)
@@ -55,7 +56,11 @@ async def api_export(request: Request) -> Response:
 
 
 async def events(request: Request) -> Response:
-    """Server-sent events: "runs" (the whole table) first, then "rows" with the runs that changed."""
+    """Server-sent events: "runs" (the whole table) first, then "rows" with the runs that changed.
+
+    With `?since=CURSOR` (the `cursor` of /api/runs, which the page has just read), the whole table
+    is not sent again: the stream starts with the changes after it.
+    """
     lab = request.app.state.lab
     max_events = int_param(request, "max_events")
     max_seconds = float(int_param(request, "max_seconds", 600) or 600)
@@ -63,22 +68,24 @@ async def events(request: Request) -> Response:
     async def stream() -> AsyncIterator[str]:
         sent, began, quiet_since = 0, time.monotonic(), time.monotonic()
         yield "retry: 1000\n\n"
-        rows = await run_in_threadpool(lab.index.rows)
-        version = lab.index.version
-        yield f"event: runs\ndata: {json.dumps({'runs': rows, 'version': version})}\n\n"
-        sent += 1
+        version = lab.index.version_of(request.query_params.get("since"))
+        if version is None:
+            rows, cursor = await run_in_threadpool(lab.index.snapshot)
+            version = lab.index.version_of(cursor)
+            yield f"event: runs\ndata: {json.dumps({'runs': rows, 'cursor': cursor})}\n\n"
+            sent += 1
         while time.monotonic() - began < max_seconds and (max_events is None or sent < max_events):
-            await asyncio.sleep(lab.poll_seconds)
-            if await request.is_disconnected():
-                return
             changes = await run_in_threadpool(lab.index.changes, version)
             if changes.version != version:
                 version, sent, quiet_since = changes.version, sent + 1, time.monotonic()
-                payload = {"rows": changes.rows, "removed": changes.removed, "version": version}
+                payload = {"rows": changes.rows, "removed": changes.removed, "cursor": f"{lab.index.token}:{version}"}
                 yield f"event: rows\ndata: {json.dumps(payload)}\n\n"
             elif time.monotonic() - quiet_since > KEEP_ALIVE_SECONDS:
                 quiet_since = time.monotonic()
                 yield ": keep-alive\n\n"
+            await asyncio.sleep(lab.poll_seconds)
+            if await request.is_disconnected():
+                return
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

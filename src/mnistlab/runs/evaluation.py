@@ -20,7 +20,7 @@ from mnistlab.errors import ModelFileError
 from mnistlab.runs.kinds import KINDS, ModelKind
 from mnistlab.runs.kinds.base import run_dataset
 
-__all__ = ["evaluate_run", "model_file", "run_dataset"]
+__all__ = ["evaluate_run", "evaluation_lines", "model_file", "run_dataset"]
 
 
 def model_file(run_dir_or_model: str | os.PathLike) -> tuple[Path, ModelKind]:
@@ -56,3 +56,16 @@ def evaluate_run(run_dir_or_model: str | os.PathLike, *, dataset: str | None = N
     return {"model": str(path), "kind": kind.name, "dataset": dataset, "split": split,
             "n_images": int(scores.confusion.sum()), "accuracy": scores.accuracy,
             "per_class_accuracy": per_class, "confusion_matrix": scores.confusion.tolist()}
+
+
+def evaluation_lines(result: dict[str, Any], *, confusion: bool = True) -> list[str]:
+    """An `evaluate_run` result as text: accuracy, one line per class, then the confusion matrix."""
+    per_class = result["per_class_accuracy"]
+    width = max(len(name) for name in per_class)
+    lines = [f"{result['dataset']} {result['split']}: accuracy {result['accuracy']:.2%} on {result['n_images']} images"]
+    lines += [f"  {name:<{width}}  " + (f"{accuracy:.2%}" if accuracy is not None else "-")
+              for name, accuracy in per_class.items()]
+    if confusion:
+        lines.append("confusion matrix (rows: true class, columns: predicted):")
+        lines += ["  " + " ".join(f"{v:5d}" for v in row) for row in result["confusion_matrix"]]
+    return lines

@@ -29,14 +29,16 @@ Lab.updateRuns = function ({rows, removed}) {
 
 Lab.listen = function () {
   const live = document.getElementById("live");
-  const source = new EventSource("/api/events");
+  // The page has just read the table: the stream sends only what changes after it (`since`).
+  const source = new EventSource(`/api/events?since=${encodeURIComponent(Lab.cursor || "")}`);
   source.addEventListener("runs", (e) => { Lab.setRuns(JSON.parse(e.data).runs); live.textContent = "live"; live.className = "live on"; });
+  source.addEventListener("open", () => { live.textContent = "live"; live.className = "live on"; });
   source.addEventListener("rows", (e) => Lab.updateRuns(JSON.parse(e.data)));
   source.addEventListener("error", () => { live.textContent = "reconnecting…"; live.className = "live"; });
 };
 
 (async function start() {
-  try { Lab.runs = (await Lab.api("/api/runs")).runs; } catch (err) { Lab.toast(err.message); }
+  try { ({runs: Lab.runs, cursor: Lab.cursor} = await Lab.api("/api/runs")); } catch (err) { Lab.toast(err.message); }
   window.addEventListener("hashchange", Lab.route);
   Lab.route();
   Lab.listen();

@@ -135,6 +135,7 @@ Lab.showRuns = function (params = new URLSearchParams()) {
     compareButton.disabled = state.selected.size < 2;
     table.dataset.rows = rows.length;
     table.dataset.columns = columns.join(",");
+    if (!table.dataset.firstRenderMs && rows.length) table.dataset.firstRenderMs = Math.round(performance.now());
     renderColumnPicker(rows, columns);
     // The export asks the server for the same rows: the query, and the filters as a query of their own.
     const filters = Object.entries(state.filters).filter(([, v]) => v).map(([k, v]) => `${k} == ${JSON.stringify(v)}`);
