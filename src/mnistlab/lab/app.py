@@ -9,7 +9,6 @@ event stream stay responsive while it runs. docs/lab.md documents each route.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -30,7 +29,8 @@ from mnistlab.lab.models import CNNModel, MLPModel, ModelCache
 from mnistlab.lab.oips import OIPJobs, oip_file
 from mnistlab.lab.predict import predict
 from mnistlab.lab.runs_view import compare, run_details, runs_stamp, runs_table
-from mnistlab.lab.security import MAX_BODY_BYTES, LabGuard, run_file, run_path
+from mnistlab.lab.security import BODY_SECONDS, MAX_BODY_BYTES, LabGuard, run_file, run_path
+from mnistlab.lab.streams import MAX_STREAMS, OpenStreams, StreamLimit
 from mnistlab.lab.training import TrainingJobs
 
 STATIC = Path(__file__).parent / "static"
@@ -257,14 +257,15 @@ async def _error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_body: int = MAX_BODY_BYTES,
-               poll_seconds: float = 0.5) -> Starlette:
-    """The lab's Starlette app over `runs_dir`; with `token`, every request must carry it (query, header or cookie)."""
-    lab = Lab(Path(runs_dir), poll_seconds)
+               poll_seconds: float = 0.5, body_seconds: float = BODY_SECONDS,
+               max_streams: int = MAX_STREAMS) -> Starlette:
+    """The lab's Starlette app over `runs_dir`; with `token`, every request must carry it (query, header or cookie).
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await run_in_threadpool(lab.jobs.stop_all)
+    `body_seconds` bounds a request body's arrival (security.py), `max_streams` the open event
+    streams (streams.py); `app.state.streams` holds those, which `server.make_server` ends first
+    when the server stops.
+    """
+    lab, streams = Lab(Path(runs_dir), poll_seconds), OpenStreams()
 
     run = "/api/runs/{run}"
     routes = [
@@ -288,7 +289,8 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
         Route("/runs/{run}/{file:path}", run_files),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={MnistlabError: _error},
-                    middleware=[Middleware(LabGuard, token=token, max_body=max_body)])
-    app.state.lab = lab
+    app = Starlette(routes=routes, exception_handlers={MnistlabError: _error},
+                    middleware=[Middleware(LabGuard, token=token, max_body=max_body, body_seconds=body_seconds),
+                                Middleware(StreamLimit, streams=streams, max_streams=max_streams)])
+    app.state.lab, app.state.streams = lab, streams
     return app
