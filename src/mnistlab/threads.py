@@ -13,14 +13,21 @@ from threadpoolctl import threadpool_limits
 
 from mnistlab.errors import ConfigError
 
-_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
+_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+             "NUMBA_NUM_THREADS", "NUMEXPR_MAX_THREADS")
 
 _limiter = None
+_limit: int | None = None
+
+
+def thread_limit() -> int | None:
+    """The bound the last `configure_threads` set (None before any): pools started later follow it."""
+    return _limit
 
 
 def configure_threads(n_threads: int | None) -> int:
     """Bound BLAS/OpenMP pools and the frameworks to `n_threads` (None: all cores); return the number used."""
-    global _limiter
+    global _limiter, _limit
     n = (os.cpu_count() or 1) if n_threads is None else int(n_threads)
     if n < 1:
         raise ConfigError(f"--threads must be at least 1, got {n_threads}; omit it to use all {os.cpu_count()} cores")
@@ -32,6 +39,7 @@ def configure_threads(n_threads: int | None) -> int:
     if n == 1 and "xla_cpu_multi_thread_eigen" not in xla:
         os.environ["XLA_FLAGS"] = f"{xla} --xla_cpu_multi_thread_eigen=false".strip()
     _limiter = threadpool_limits(limits=n)
+    _limit = n  # the fused optimizer kernels (mnistlab.mlp.fused) read it before each update
     if "torch" in sys.modules:
         import torch  # already loaded by someone: only then is its pool there to bound
 

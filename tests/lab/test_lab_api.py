@@ -136,7 +136,8 @@ def test_compare_overlays_runs_and_marks_config_differences(lab_client, lab_runs
     assert lab_client.get(f"/api/compare?runs={a}").status_code == 400
 
 
-def test_the_event_stream_reports_each_new_epoch(lab_runs):
+def test_the_event_stream_sends_the_table_then_each_new_epoch(lab_runs):
+    """The first event holds the whole table; later ones only the runs that changed."""
     from starlette.testclient import TestClient
 
     from mnistlab.lab import create_app
@@ -147,12 +148,14 @@ def test_the_event_stream_reports_each_new_epoch(lab_runs):
         events = []
         for line in stream.iter_lines():
             if line.startswith("data: "):
-                events.append({r["name"]: r for r in json.loads(line[6:])["runs"]})
+                payload = json.loads(line[6:])
+                events.append({r["name"]: r for r in payload["runs" if not events else "rows"]})
                 if len(events) == 1:
                     time.sleep(0.1)
                     run.log_epoch({"epoch": len(events) + 1, "loss": 0.8, "test_accuracy": 0.6})
     name = lab_runs["live"].name
-    assert len(events) == 2 and events[1][name]["epochs"] == events[0][name]["epochs"] + 1
+    assert len(events) == 2 and list(events[1]) == [name]
+    assert events[1][name]["epochs"] == events[0][name]["epochs"] + 1
     assert events[1][name]["test_accuracy"] == 0.6
 
 

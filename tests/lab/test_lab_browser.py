@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from pathlib import Path
 
 import pytest
 
@@ -130,4 +131,41 @@ def test_the_compare_view_overlays_two_curves(lab_server, lab_runs, page):
     assert page.get_attribute("#compare-accuracy", "data-points") == str(5 + 3)
     assert page.locator("#compare-accuracy .u-legend .u-series").count() == 3  # the epoch axis and two runs
     assert page.locator("#config-diff tr.differs").count() >= 2
+    assert page.problems == []
+
+
+def test_a_query_filters_the_table_and_a_bad_query_shows_its_error_line(lab_server, lab_runs, page):
+    page.goto(lab_server.url)
+    page.wait_for_selector(f"tr[data-run='{lab_runs['mlp'].name}']")
+    every = int(page.get_attribute("#runs-table", "data-rows"))
+    page.fill("#runs-query", 'model == "mlp" and hidden_sizes == [16]')
+    page.press("#runs-query", "Enter")
+    wait_for(lambda: page.get_attribute("#runs-table", "data-rows") == "1", 20, "the query to filter the table")
+    assert page.query_selector(f"tr[data-run='{lab_runs['mlp_small'].name}']") is not None
+    assert "q=" in page.url                                  # the query is kept in the URL
+    page.fill("#runs-query", "test_accuracy >")
+    page.press("#runs-query", "Enter")
+    error = wait_for(lambda: page.inner_text("#query-error"), 20, "the error line")
+    assert "not valid syntax" in error and "\n" not in error.strip()
+    page.fill("#runs-query", "")
+    page.press("#runs-query", "Enter")
+    wait_for(lambda: int(page.get_attribute("#runs-table", "data-rows")) == every, 20, "every run again")
+    assert page.inner_text("#query-error") == ""
+    # The console shows the 400 of the bad query (the browser logs failed fetches): nothing else.
+    assert [p for p in page.problems if "400" not in p] == []
+
+
+def test_chosen_columns_stay_in_the_url_and_csv_export_downloads_the_shown_rows(lab_server, lab_runs, page):
+    page.goto(lab_server.url + "#/runs?q=" + "hidden_sizes+%3D%3D+%5B32%5D&columns=name,hidden_sizes,test_accuracy")
+    wait_for(lambda: page.get_attribute("#runs-table", "data-rows") == "1", 20, "the query from the URL")
+    assert page.get_attribute("#runs-table", "data-columns") == "name,hidden_sizes,test_accuracy"
+    page.click("#column-picker summary")
+    page.check("#column-picker input[value='learning_rate']")
+    assert "learning_rate" in page.get_attribute("#runs-table", "data-columns")
+    assert "learning_rate" in page.url
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    text = Path(download.value.path()).read_text().splitlines()
+    assert text[0] == "name,hidden_sizes,test_accuracy,learning_rate"
+    assert len(text) == 2 and text[1].startswith(lab_runs["mlp"].name + ",[32],")
     assert page.problems == []

@@ -30,6 +30,7 @@ class TrainJob:
     """
 
     kind: ClassVar[str] = "dense"
+    is_convnet: ClassVar[bool] = False
     hidden: tuple[int, ...] = SEED_PRESET.hidden_sizes
     activation: str = SEED_PRESET.activation
     epochs: int = SEED_PRESET.epochs
@@ -48,6 +49,7 @@ class CnnJob:
     """The seed's convnet (mnistlab.cnn.model's default): `warmup_batches` untimed, then `n_batches` timed."""
 
     kind: ClassVar[str] = "cnn"
+    is_convnet: ClassVar[bool] = True
     batch_size: int = 64
     n_batches: int = 50
     warmup_batches: int = 3
@@ -69,6 +71,11 @@ class TtaJob:
     target: float = 0.98
     random_state: int = 0
     stop_at_target: bool = True
+
+    @property
+    def is_convnet(self) -> bool:
+        """Whether the recipe's net has conv blocks (what dense-only engines cannot train)."""
+        return self.recipe.is_convnet
 
 
 JOB_TYPES: dict[str, type] = {job.kind: job for job in (TrainJob, CnnJob, TtaJob)}

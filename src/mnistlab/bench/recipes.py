@@ -18,7 +18,8 @@ from mnistlab.bench.fields import check_known_fields, with_tuples
 from mnistlab.cnn.config import CNN_PRESETS, CNNConfig
 from mnistlab.errors import ConfigError
 
-MODELS = ("mlp", "cnn")
+MODELS = {"mlp": False, "cnn": True}
+"""The recipes' models, each with whether it is a convnet (conv blocks, then `dense`) or a dense net (`hidden`)."""
 INITS = ("glorot_uniform", "uniform_fan_in")
 SCHEDULES = ("constant", "inverse_time", "cosine", "onecycle")
 PREPROCESSING = ("unit", "standard")
@@ -76,9 +77,9 @@ class Recipe:
                                      ("activation", self.activation, ("relu",))):
             if value not in choices:
                 raise ConfigError(f"recipe {self.name}: {name} {value!r} is not one of {', '.join(choices)}")
-        if self.model == "mlp" and (self.conv or not self.hidden):
+        if not self.is_convnet and (self.conv or not self.hidden):
             raise ConfigError(f"recipe {self.name}: an mlp recipe needs hidden sizes and no conv layers")
-        if self.model == "cnn" and not self.conv:
+        if self.is_convnet and not self.conv:
             raise ConfigError(f"recipe {self.name}: a cnn recipe needs conv filters, e.g. conv=(32, 64)")
         if self.batch_size < 1 or self.max_epochs < 1:
             raise ConfigError(f"recipe {self.name}: batch_size and max_epochs must be >= 1")
@@ -91,6 +92,16 @@ class Recipe:
             raise ConfigError(f"recipe {self.name}: onecycle needs 0 < warmup_epochs < max_epochs")
         if self.shift_pixels and self.preprocessing != "unit":
             raise ConfigError(f"recipe {self.name}: shift augmentation fills with zeros; it needs preprocessing 'unit'")
+
+    @property
+    def is_convnet(self) -> bool:
+        """Whether the net starts with conv blocks (engines with dense layers only cannot train it)."""
+        return MODELS[self.model]
+
+    @property
+    def dense_units(self) -> tuple[int, ...]:
+        """Units of the hidden dense layers: `hidden` of a dense net, `dense` after a convnet's conv blocks."""
+        return self.dense if self.is_convnet else self.hidden
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""

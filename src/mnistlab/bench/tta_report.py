@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from mnistlab.bench.recipes import MODELS
 from mnistlab.bench.report import machine_lines, table_lines
 from mnistlab.bench.tta import TtaResult, first_to_target_lines
 from mnistlab.env import environment_info
@@ -33,7 +34,7 @@ def recipe_lines(recipes: dict[str, dict[str, Any]]) -> list[str]:
     """Each task's target and recipe in one line."""
     lines = []
     for task, r in recipes.items():
-        if r["model"] == "mlp":
+        if not MODELS[r["model"]]:  # a dense net
             net = "784-" + "-".join(map(str, r["hidden"])) + "-10 ReLU"
         else:
             net = (f"conv {'-'.join(map(str, r['conv']))} (3x3{', batch norm' if r['batch_norm'] else ''}, 2x2 max pool)"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from mnistlab.data import cache, catalog
-from mnistlab.data.fetch import cache_report, fetch
+from mnistlab.data import catalog
+from mnistlab.data.fetch import cache_info, cache_lines, fetch
 
 
 @click.group("data")
@@ -55,49 +55,8 @@ def fetch_command(name: str | None, data_dir: Path | None, mirrors: tuple[str, .
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def info_command(as_json: bool) -> int:
     """Show the cache: where it is, and per split its status (ok/missing/corrupt), file size, count and SHA-256."""
-    if as_json:
-        cache_dir = cache.default_cache_dir()
-        report = cache_report(cache_dir)
-        datasets: dict[str, dict] = {}
-        for entry in report:
-            spec = catalog.DATASETS[entry.name]
-            item = datasets.setdefault(
-                entry.name, {"title": spec.title, "class_names": list(spec.class_names), "splits": {}}
-            )
-            item["splits"][entry.split] = {
-                "status": entry.status,
-                "path": entry.path,
-                "size_bytes": entry.size_bytes,
-                "count": entry.count,
-                "images_sha256": entry.images_sha256,
-                "labels_sha256": entry.labels_sha256,
-            }
-        click.echo(json.dumps({"cache_dir": str(cache_dir), "datasets": datasets}, indent=2))
-        return 0
-    print_cache_table()
+    click.echo(json.dumps(cache_info(), indent=2) if as_json else "\n".join(cache_lines()))
     return 0
-
-
-def print_cache_table(*, err: bool = False) -> None:
-    """The cache as a table: per dataset split its status, count, size and digest (`data info`, the demo)."""
-    cache_dir = cache.default_cache_dir()
-    click.echo(f"cache: {cache_dir}", err=err)
-    click.echo(f"{'dataset':<14} {'split':<6} {'status':<8} {'count':>6} {'size':>9}  images sha256", err=err)
-    report = cache_report(cache_dir)
-    for entry in report:
-        size = _human_size(entry.size_bytes) if entry.status != "missing" else "-"
-        digest = entry.images_sha256[:16] + "..." if entry.images_sha256 else "-"
-        click.echo(f"{entry.name:<14} {entry.split:<6} {entry.status:<8} {entry.count:>6} {size:>9}  {digest}",
-                   err=err)
-    if any(entry.status != "ok" for entry in report):
-        click.echo("run `mnistlab data fetch` to fill the cache", err=err)
-
-
-def _human_size(n_bytes: int) -> str:
-    for unit, factor in (("MB", 1e6), ("kB", 1e3)):
-        if n_bytes >= factor:
-            return f"{n_bytes / factor:.1f} {unit}"
-    return f"{n_bytes} B"
 
 
 COMMANDS = [data_group]

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from mnistlab.cli.data import print_cache_table
 from mnistlab.cli.progress import TrainingProgress
 
 
@@ -30,6 +29,7 @@ def demo(runs_dir: str, cnn_epochs: int, quick: bool) -> int:
     maps and the input patterns that make each conv3 map fire most; write one HTML report of both runs.
     """
     from mnistlab.cnn.config import CNNConfig
+    from mnistlab.data.fetch import cache_lines
     from mnistlab.insight.oip import OIPConfig
     from mnistlab.mlp.run import PRESETS
     from mnistlab.runs.insight import feature_maps_of, oips_of
@@ -37,7 +37,7 @@ def demo(runs_dir: str, cnn_epochs: int, quick: bool) -> int:
     from mnistlab.runs.training import train_cnn_run, train_mlp_run
 
     click.echo("== Datasets", err=True)
-    print_cache_table()
+    click.echo("\n".join(cache_lines()))
     train_size = 5000 if quick else None
     small = " --train-size 5000" if quick else ""
 

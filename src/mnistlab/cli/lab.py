@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import webbrowser
 from pathlib import Path
 
 import click
@@ -28,9 +30,6 @@ def lab_command(runs_dir: str, host: str, port: int, no_browser: bool) -> None:
     Example: mnistlab lab --runs-dir runs   (then open the printed URL; Ctrl-C stops the server,
     while trainings started from the page keep training: the next lab shows them and can stop them)
     """
-    import threading
-    import webbrowser
-
     from mnistlab.lab import create_app
     from mnistlab.lab.security import is_loopback, new_token
     from mnistlab.lab.server import make_server, open_listener

@@ -30,17 +30,7 @@ def run_record_options(kind: str) -> Callable[[Callable[..., Any]], Callable[...
 
 
 def print_evaluation(result: dict[str, Any], as_json: bool, *, confusion: bool = True) -> None:
-    """Print an `evaluate_run` result: one JSON object, or accuracy, per-class lines and the confusion matrix."""
-    if as_json:
-        click.echo(json.dumps(result))
-        return
-    click.echo(f"{result['dataset']} {result['split']}: accuracy {result['accuracy']:.2%} "
-               f"on {result['n_images']} images")
-    per_class = result["per_class_accuracy"]
-    width = max(len(name) for name in per_class)
-    for name, accuracy in per_class.items():
-        click.echo(f"  {name:<{width}}  " + (f"{accuracy:.2%}" if accuracy is not None else "-"))
-    if confusion:
-        click.echo("confusion matrix (rows: true class, columns: predicted):")
-        for row in result["confusion_matrix"]:
-            click.echo("  " + " ".join(f"{v:5d}" for v in row))
+    """Print an `evaluate_run` result: one JSON object, or `evaluation_lines`."""
+    from mnistlab.runs.evaluation import evaluation_lines
+
+    click.echo(json.dumps(result) if as_json else "\n".join(evaluation_lines(result, confusion=confusion)))

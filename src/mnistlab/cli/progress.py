@@ -42,7 +42,7 @@ class TrainingProgress:
         self._epoch_bar: Any = None
         self._batch_bar: Any = None
         if show and self.terminal:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # only on a terminal: logs and --quiet never load it
 
             self._epoch_bar = tqdm(total=epochs, desc="epochs", unit="epoch")
             self._batch_bar = tqdm(desc="batches", unit="batch", leave=False)
@@ -82,7 +82,7 @@ def step_bar(show: bool, desc: str) -> Iterator[Callable[[int, int], None] | Non
     if not show or not sys.stderr.isatty():
         yield None
         return
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # only on a terminal, as above
 
     bar = tqdm(desc=desc, unit="step")
 

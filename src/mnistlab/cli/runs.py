@@ -25,7 +25,7 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) 
     A sweep directory (of `mnistlab sweep`) gets the sweep's page: best trial, metric per option, top-k.
     """
     from mnistlab.runs.report import write_report
-    from mnistlab.sweep.results import is_sweep_dir
+    from mnistlab.runs.sweeps import is_sweep_dir
 
     if len(run_dirs) == 1 and is_sweep_dir(run_dirs[0]):
         from mnistlab.sweep.report import write_sweep_report
@@ -77,16 +77,11 @@ def runs_command(runs_dir: Path, as_json: bool) -> int:
 
 def _sweep_lines(runs_dir: Path) -> list[str]:
     """One line per sweep directory under `runs_dir` (its trials are runs one level down)."""
-    from mnistlab.sweep.results import read_sweep
+    from mnistlab.runs.sweeps import list_sweeps
 
-    lines = []
-    for path in sorted(p for p in runs_dir.iterdir() if p.is_dir()):
-        state = read_sweep(path)
-        if state is not None:
-            counts = ", ".join(f"{n} {s}" for s, n in sorted((state.get("summary") or {}).get("counts", {}).items()))
-            lines.append(f"sweep {path.name} ({state.get('status', '?')}; {counts or 'no trials'}): "
-                         f"mnistlab runs --runs-dir {path}")
-    return lines
+    return [f"sweep {sweep.path.name} ({sweep.status}; "
+            f"{', '.join(f'{n} {s}' for s, n in sorted(sweep.counts.items())) or 'no trials'}): "
+            f"mnistlab runs --runs-dir {sweep.path}" for sweep in list_sweeps(runs_dir)]
 
 
 def _has_option(argv: tuple[str, ...], option: str) -> bool:

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from mnistlab.env import backends_info, environment_info, thread_settings
 from mnistlab.errors import BackendError, ConfigError
 from mnistlab.threads import configure_threads, restrict_cpus
 
@@ -230,3 +231,29 @@ def _torch_is_cpu_build() -> bool:
     import torch
 
     return torch.version.cuda is None
+
+
+def environment_report(threads: int | None = None, probe_devices: bool = True) -> dict[str, Any]:
+    """Everything `mnistlab env` shows, JSON-ready: `environment_info()` plus the Keras backends and
+    their devices, the backend a CNN would use, and the thread settings in force.
+
+    `threads` bounds the pools first (as `--threads` does), so the report shows the bound in force;
+    `probe_devices` imports each installed framework to list its devices (seconds). It lives
+    beside the Keras door rather than in `mnistlab.env` (the ground floor) because it resolves the
+    backend and loads the frameworks quietly, which only this module knows how to do.
+    """
+    if threads is not None:
+        configure_threads(threads)
+    quiet_tensorflow()
+    with silenced_native_stderr():
+        backends = backends_info(probe_devices=probe_devices)  # imports the frameworks: after the thread bound
+    if threads is not None:
+        for name in ("torch", "tensorflow"):
+            if name in sys.modules:
+                bound_framework_threads(name, threads)
+    try:
+        selected = resolve_backend(None)
+    except BackendError as exc:
+        selected = f"none ({exc})"
+    return {**environment_info(), "keras_backends": backends, "keras_backend_selected": selected,
+            "keras_backend_default": DEFAULT_BACKEND, "threads": thread_settings()}

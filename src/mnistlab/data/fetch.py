@@ -184,3 +184,34 @@ def cache_report(cache_dir: Path | None = None) -> list[SplitStatus]:
                 SplitStatus(name, split, str(path), "ok", size, len(labels), array_sha256(images), array_sha256(labels))
             )
     return report
+
+
+def cache_info(cache_dir: Path | None = None) -> dict:
+    """`mnistlab data info --json`: the cache folder and, per dataset, its title, class names and splits."""
+    cache_dir = cache_dir if cache_dir is not None else cache.default_cache_dir()
+    datasets: dict[str, dict] = {}
+    for entry in cache_report(cache_dir):
+        spec = catalog.DATASETS[entry.name]
+        item = datasets.setdefault(entry.name, {"title": spec.title, "class_names": list(spec.class_names), "splits": {}})
+        item["splits"][entry.split] = {key: getattr(entry, key) for key in (
+            "status", "path", "size_bytes", "count", "images_sha256", "labels_sha256")}
+    return {"cache_dir": str(cache_dir), "datasets": datasets}
+
+
+def cache_lines(cache_dir: Path | None = None) -> list[str]:
+    """The cache as a table: per dataset split its status, count, size and digest (`data info`, the demo)."""
+    cache_dir = cache_dir if cache_dir is not None else cache.default_cache_dir()
+    report = cache_report(cache_dir)
+    lines = [f"cache: {cache_dir}", f"{'dataset':<14} {'split':<6} {'status':<8} {'count':>6} {'size':>9}  images sha256"]
+    for entry in report:
+        size = _human_size(entry.size_bytes) if entry.status != "missing" else "-"
+        digest = entry.images_sha256[:16] + "..." if entry.images_sha256 else "-"
+        lines.append(f"{entry.name:<14} {entry.split:<6} {entry.status:<8} {entry.count:>6} {size:>9}  {digest}")
+    return lines + (["run `mnistlab data fetch` to fill the cache"] if any(e.status != "ok" for e in report) else [])
+
+
+def _human_size(n_bytes: int) -> str:
+    for unit, factor in (("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= factor:
+            return f"{n_bytes / factor:.1f} {unit}"
+    return f"{n_bytes} B"

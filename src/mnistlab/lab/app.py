@@ -8,9 +8,8 @@ event stream stay responsive while it runs. docs/lab.md documents each route.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -27,10 +26,13 @@ from mnistlab.errors import MnistlabError, ModelFileError
 from mnistlab.lab import inside
 from mnistlab.lab.models import CNNModel, MLPModel, ModelCache
 from mnistlab.lab.oips import OIPJobs, oip_file
+from mnistlab.lab.params import int_param
 from mnistlab.lab.predict import predict
-from mnistlab.lab.runs_view import compare, run_details, runs_stamp, runs_table
+from mnistlab.lab.runs_index import RunIndex
+from mnistlab.lab.runs_view import compare, run_details
 from mnistlab.lab.security import BODY_SECONDS, MAX_BODY_BYTES, LabGuard, run_file, run_path
 from mnistlab.lab.streams import MAX_STREAMS, OpenStreams, StreamLimit
+from mnistlab.lab.table_routes import table_routes
 from mnistlab.lab.training import TrainingJobs
 
 STATIC = Path(__file__).parent / "static"
@@ -52,6 +54,7 @@ class Lab:
         self.models = ModelCache()
         self.oips = OIPJobs()
         self.jobs = TrainingJobs(self.runs_dir)
+        self.index = RunIndex(self.runs_dir, min_interval=poll_seconds / 2)
 
     def run(self, name: str) -> tuple[Path, str, dict[str, Any] | None]:
         """A run's directory, kind and config; NotFound unless it is a run inside the runs directory."""
@@ -81,16 +84,6 @@ def _lab(request: Request) -> Lab:
     return request.app.state.lab
 
 
-def _int_param(request: Request, name: str, default: int | None = None) -> int | None:
-    text = request.query_params.get(name)
-    if text in (None, ""):
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        raise MnistlabError(f"{name}={text!r} is not a whole number") from None
-
-
 async def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
@@ -104,11 +97,6 @@ async def _json_body(request: Request) -> dict[str, Any]:
 async def index(request: Request) -> Response:
     """The page (every view is drawn by its scripts)."""
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store", "Content-Security-Policy": PAGE_CSP})
-
-
-async def api_runs(request: Request) -> Response:
-    """GET /api/runs: the table of runs."""
-    return JSONResponse({"runs": await run_in_threadpool(runs_table, _lab(request).runs_dir)})
 
 
 async def api_run(request: Request) -> Response:
@@ -126,8 +114,8 @@ async def api_confusion(request: Request) -> Response:
 async def api_examples(request: Request) -> Response:
     """GET /api/runs/{run}/examples: test images of a confusion cell, or the misclassified."""
     lab, name = _lab(request), request.path_params["run"]
-    true, predicted = _int_param(request, "true"), _int_param(request, "predicted")
-    limit = _int_param(request, "limit", inside.MAX_EXAMPLES)
+    true, predicted = int_param(request, "true"), int_param(request, "predicted")
+    limit = int_param(request, "limit", inside.MAX_EXAMPLES)
     return JSONResponse(await run_in_threadpool(lambda: inside.examples(lab.model(name), true, predicted, limit)))
 
 
@@ -139,7 +127,7 @@ async def api_weights(request: Request) -> Response:
 
 async def api_activations(request: Request) -> Response:
     """GET /api/runs/{run}/activations?image=I: an MLP's activations of test image I."""
-    lab, name, index = _lab(request), request.path_params["run"], _int_param(request, "image", 0)
+    lab, name, index = _lab(request), request.path_params["run"], int_param(request, "image", 0)
 
     def work() -> dict[str, Any]:
         model = lab.model(name, "mlp")
@@ -157,7 +145,7 @@ async def api_kernels(request: Request) -> Response:
 
 async def api_maps(request: Request) -> Response:
     """GET /api/runs/{run}/maps?image=I: a CNN's feature maps of test image I."""
-    lab, name, index = _lab(request), request.path_params["run"], _int_param(request, "image", 0)
+    lab, name, index = _lab(request), request.path_params["run"], int_param(request, "image", 0)
 
     def work() -> dict[str, Any]:
         model = lab.model(name, "cnn")
@@ -216,32 +204,6 @@ async def api_stop(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(lab.jobs.stop, job))
 
 
-async def events(request: Request) -> Response:
-    """Server-sent events: a "runs" event with the whole table whenever a run file changes."""
-    lab = _lab(request)
-    max_events = _int_param(request, "max_events")
-    max_seconds = float(_int_param(request, "max_seconds", 600) or 600)
-
-    async def stream() -> AsyncIterator[str]:
-        last, sent, began, quiet_since = None, 0, time.monotonic(), time.monotonic()
-        yield "retry: 1000\n\n"
-        while time.monotonic() - began < max_seconds and (max_events is None or sent < max_events):
-            if await request.is_disconnected():
-                return
-            stamp = await run_in_threadpool(runs_stamp, lab.runs_dir)
-            if stamp != last:
-                last, sent, quiet_since = stamp, sent + 1, time.monotonic()
-                rows = await run_in_threadpool(runs_table, lab.runs_dir)
-                yield f"event: runs\ndata: {json.dumps({'runs': rows})}\n\n"
-            elif time.monotonic() - quiet_since > 15:
-                quiet_since = time.monotonic()
-                yield ": keep-alive\n\n"
-            await asyncio.sleep(lab.poll_seconds)
-
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-
-
 async def run_files(request: Request) -> Response:
     """GET /runs/{run}/{file}: a file from inside a run directory, else 404."""
     path = run_file(_lab(request).runs_dir, request.path_params["run"], request.path_params["file"])
@@ -263,14 +225,19 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
 
     `body_seconds` bounds a request body's arrival (security.py), `max_streams` the open event
     streams (streams.py); `app.state.streams` holds those, which `server.make_server` ends first
-    when the server stops.
+    when the server stops. Trainings started from the lab keep training when it stops (detached.py).
     """
     lab, streams = Lab(Path(runs_dir), poll_seconds), OpenStreams()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(lab.index.refresh)  # read every run once, before the first page asks
+        yield
 
     run = "/api/runs/{run}"
     routes = [
         Route("/", index),
-        Route("/api/runs", api_runs),
+        *table_routes(),
         Route(run, api_run),
         Route(f"{run}/confusion", api_confusion),
         Route(f"{run}/examples", api_examples),
@@ -285,11 +252,10 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
         Route("/api/jobs", api_jobs),
         Route("/api/train", api_train, methods=["POST"]),
         Route("/api/jobs/{job:int}/stop", api_stop, methods=["POST"]),
-        Route("/api/events", events),
         Route("/runs/{run}/{file:path}", run_files),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={MnistlabError: _error},
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={MnistlabError: _error},
                     middleware=[Middleware(LabGuard, token=token, max_body=max_body, body_seconds=body_seconds),
                                 Middleware(StreamLimit, streams=streams, max_streams=max_streams)])
     app.state.lab, app.state.streams = lab, streams

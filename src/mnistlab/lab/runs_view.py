@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mnistlab.runs.catalog import RunRecord, find_key, list_runs, load_run
-from mnistlab.runs.metrics import epochs_axis
+from mnistlab.runs.metrics import epochs_axis, last_value
 
 WATCHED_FILES = ("run.json", "metrics.csv", "summary.json")
 
@@ -39,6 +39,33 @@ def run_row(record: RunRecord) -> dict[str, Any]:
     row.update(kind=record.kind, planned_epochs=planned_epochs(record),
                has_model=any((record.path / f).is_file() for f in ("model.npz", "model.keras")))
     return row
+
+
+SKIPPED_SUMMARY = ("model_path", "run_dir", "error")
+
+
+def options(record: RunRecord) -> dict[str, Any]:
+    """The run's config as one level of keys: the MLP's `mlp.*` lifted to the top, next to the CNN's."""
+    config = record.config or {}
+    return flatten({**{k: v for k, v in config.items() if k != "mlp"}, **(config.get("mlp") or {})})
+
+
+def final_metrics(record: RunRecord) -> dict[str, Any]:
+    """The run's last value of every metrics.csv column, overridden by summary.json's scalars."""
+    final: dict[str, Any] = {}
+    for name in record.metrics:
+        value = last_value(record.metrics, name)
+        if name != "epoch" and value is not None:
+            final[name] = value
+    for key, value in (record.summary or {}).items():
+        if key not in SKIPPED_SUMMARY and isinstance(value, (int, float, str, bool)) and value is not None:
+            final[key] = _finite(value)
+    return final
+
+
+def index_row(record: RunRecord) -> dict[str, Any]:
+    """The table row plus the run's `options` (flat config) and `metrics` (final values): what queries read."""
+    return {**run_row(record), "options": options(record), "metrics": final_metrics(record)}
 
 
 def runs_table(runs_dir: Path) -> list[dict[str, Any]]:
@@ -83,8 +110,7 @@ def compare(run_dirs: list[Path]) -> dict[str, Any]:
     """Several runs side by side: each run's curves, and the config keys with their value per run."""
     records = [load_run(path) for path in run_dirs]
     # The MLP nests its network options under "mlp"; lifted up, they line up with the CNN's (epochs, ...).
-    configs = [flatten({"model": r.kind, **{k: v for k, v in (r.config or {}).items() if k != "mlp"},
-                        **((r.config or {}).get("mlp") or {})}) for r in records]
+    configs = [{"model": r.kind, **options(r)} for r in records]
     keys = sorted(set().union(*configs))
     rows = [{"key": key, "values": [c.get(key) for c in configs],
              "differs": len({repr(c.get(key)) for c in configs}) > 1} for key in keys]

@@ -2,7 +2,11 @@
 
 `update(params, grads)` changes `params` in place and may overwrite `grads` (scratch).
 State (velocities, moments) is allocated once, at the first update, in the params' dtype.
-The learning rate is an attribute the trainer sets each epoch (decay schedule).
+The learning rate is an attribute the trainer sets before each batch (schedules).
+
+Each rule is written here in NumPy, a few whole-array operations per step: the readable
+reference. When Numba is installed (the `fast` extra) the same rule runs as one compiled pass
+(`mnistlab.mlp.fused`) with bit-equal results; `fused=False` keeps the NumPy path.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from mnistlab.mlp import fused as _fused
 
 SOLVERS = ("sgd", "rmsprop", "adam", "lbfgs")
 STOCHASTIC_SOLVERS = ("sgd", "rmsprop", "adam")
@@ -41,10 +47,23 @@ def scheduled_learning_rate(schedule: str, learning_rate: float, *, epochs_done:
 
 
 class Optimizer:
-    """Base class: holds the learning rate; subclasses write `update`."""
+    """Base class: holds the learning rate; subclasses write `update`.
 
-    def __init__(self, learning_rate: float) -> None:
+    fused : take the compiled one-pass update (mnistlab.mlp.fused); None: when Numba is installed.
+    """
+
+    def __init__(self, learning_rate: float, fused: bool | None = None) -> None:
         self.learning_rate = float(learning_rate)
+        self.fused = _fused.available() if fused is None else bool(fused)
+
+    def _fused_pairs(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]):
+        """1-D (param, grad) views for the compiled kernels, or None for the NumPy path."""
+        if not self.fused or _fused.kernels() is None:
+            return None
+        pairs = _fused.flat_pairs(params, grads)
+        if pairs is not None:
+            _fused.use_threads(max(p.size for p, _ in pairs))
+        return pairs
 
     def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         """Apply one step to `params` in place using `grads` (which may be overwritten)."""
@@ -81,8 +100,9 @@ class SGD(Optimizer):
     - "nesterov": v = momentum*v - lr*g; p += momentum*v - lr*g (look-ahead form).
     """
 
-    def __init__(self, learning_rate: float, momentum: float = 0.0, momentum_type: str = "classical") -> None:
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate: float, momentum: float = 0.0, momentum_type: str = "classical",
+                 fused: bool | None = None) -> None:
+        super().__init__(learning_rate, fused)
         self.momentum = float(momentum)
         self.momentum_type = momentum_type
         self._velocity: list[np.ndarray] | None = None
@@ -99,6 +119,13 @@ class SGD(Optimizer):
         if self._velocity is None:
             self._velocity = [np.zeros_like(p) for p in params]
         lr, kind = self.learning_rate, self.momentum_type
+        pairs = self._fused_pairs(params, grads)
+        if pairs is not None:
+            kernel, code = _fused.kernels().momentum, _fused.MOMENTUM_KINDS[kind]
+            for (p, g), v in zip(pairs, self._velocity):
+                f = p.dtype.type
+                kernel(p, g, v.reshape(-1), f(lr), f(mu), code)
+            return
         for p, g, v in zip(params, grads, self._velocity):
             g *= p.dtype.type(lr)  # g is now the plain step lr*g
             if kind == "seed":
@@ -124,8 +151,9 @@ class SGD(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop as in Keras: s = rho*s + (1-rho)*g**2; p -= lr * g / (sqrt(s) + eps)."""
 
-    def __init__(self, learning_rate: float, rho: float = 0.9, epsilon: float = 1e-7) -> None:
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate: float, rho: float = 0.9, epsilon: float = 1e-7,
+                 fused: bool | None = None) -> None:
+        super().__init__(learning_rate, fused)
         self.rho, self.epsilon = float(rho), float(epsilon)
         self._square: list[np.ndarray] | None = None
         self._scratch: list[np.ndarray] | None = None
@@ -135,6 +163,13 @@ class RMSprop(Optimizer):
     def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         if self._square is None:
             self._square = [np.zeros_like(p) for p in params]
+        pairs = self._fused_pairs(params, grads)
+        if pairs is not None:
+            for (p, g), s in zip(pairs, self._square):
+                f = p.dtype.type
+                _fused.kernels().rmsprop(p, g, s.reshape(-1), f(self.rho), f(1 - self.rho), f(self.learning_rate),
+                                         f(self.epsilon))
+            return
         if self._scratch is None:
             self._scratch = [np.empty_like(p) for p in params]
         for p, g, s, tmp in zip(params, grads, self._square, self._scratch):
@@ -157,8 +192,8 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias-corrected step size, as in scikit-learn and Keras."""
 
     def __init__(self, learning_rate: float, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7) -> None:
-        super().__init__(learning_rate)
+                 epsilon: float = 1e-7, fused: bool | None = None) -> None:
+        super().__init__(learning_rate, fused)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self.t = 0
         self._m: list[np.ndarray] | None = None
@@ -171,11 +206,18 @@ class Adam(Optimizer):
         if self._m is None:
             self._m = [np.zeros_like(p) for p in params]
             self._v = [np.zeros_like(p) for p in params]
-        if self._scratch is None:
-            self._scratch = [np.empty_like(p) for p in params]
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         step = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        pairs = self._fused_pairs(params, grads)
+        if pairs is not None:
+            for (p, g), m, v in zip(pairs, self._m, self._v):
+                f = p.dtype.type
+                _fused.kernels().adam(p, g, m.reshape(-1), v.reshape(-1), f(b1), f(1 - b1), f(b2), f(1 - b2),
+                                      f(step), f(self.epsilon))
+            return
+        if self._scratch is None:
+            self._scratch = [np.empty_like(p) for p in params]
         for p, g, m, v, tmp in zip(params, grads, self._m, self._v, self._scratch):
             f = p.dtype.type
             m *= f(b1)
@@ -197,14 +239,17 @@ class Adam(Optimizer):
 
 def make_optimizer(solver: str, learning_rate: float, *, momentum: float = 0.0,
                    momentum_type: str = "classical", rho: float = 0.9, beta_1: float = 0.9,
-                   beta_2: float = 0.999, epsilon: float = 1e-7) -> Optimizer:
-    """Build the optimizer called `solver` ("sgd", "rmsprop", "adam"; "lbfgs" gets an inert one)."""
+                   beta_2: float = 0.999, epsilon: float = 1e-7, fused: bool | None = None) -> Optimizer:
+    """Build the optimizer called `solver` ("sgd", "rmsprop", "adam"; "lbfgs" gets an inert one).
+
+    fused: the compiled one-pass update (None: when Numba is installed), else the NumPy reference.
+    """
     if solver == "sgd":
-        return SGD(learning_rate, momentum, momentum_type)
+        return SGD(learning_rate, momentum, momentum_type, fused)
     if solver == "rmsprop":
-        return RMSprop(learning_rate, rho, epsilon)
+        return RMSprop(learning_rate, rho, epsilon, fused)
     if solver == "adam":
-        return Adam(learning_rate, beta_1, beta_2, epsilon)
+        return Adam(learning_rate, beta_1, beta_2, epsilon, fused)
     if solver == "lbfgs":  # L-BFGS-B takes its own steps (mnistlab.mlp.lbfgs); nothing to update
         return Optimizer(learning_rate)
     raise ValueError(f"unknown solver {solver!r}; choose one of {', '.join(SOLVERS)}")

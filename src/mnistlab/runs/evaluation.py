@@ -110,3 +110,16 @@ def _evaluate_cnn(path: Path, dataset: str | None, split: str,
         return dataset, evaluate_cnn(model, data.images, data.labels), data.class_names
     except ValueError as exc:
         raise MnistlabError(f"{path} does not take 28x28 images ({str(exc).splitlines()[0]})") from None
+
+
+def evaluation_lines(result: dict[str, Any], *, confusion: bool = True) -> list[str]:
+    """An `evaluate_run` result as text: accuracy, one line per class, then the confusion matrix."""
+    per_class = result["per_class_accuracy"]
+    width = max(len(name) for name in per_class)
+    lines = [f"{result['dataset']} {result['split']}: accuracy {result['accuracy']:.2%} on {result['n_images']} images"]
+    lines += [f"  {name:<{width}}  " + (f"{accuracy:.2%}" if accuracy is not None else "-")
+              for name, accuracy in per_class.items()]
+    if confusion:
+        lines.append("confusion matrix (rows: true class, columns: predicted):")
+        lines += ["  " + " ".join(f"{v:5d}" for v in row) for row in result["confusion_matrix"]]
+    return lines

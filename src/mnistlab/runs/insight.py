@@ -32,6 +32,7 @@ from mnistlab.insight.oip import OIPConfig, compute_oips, reference_activations
 from mnistlab.insight.patterns import activation_patterns
 from mnistlab.runs.evaluation import run_dataset
 from mnistlab.runs.plots import save_figure
+from mnistlab.runs.sweeps import expand_sweeps
 
 DEFAULT_FOLDER = Path("runs") / "insight"
 """Where figures of a model outside any run directory go (runs/ is ignored by git)."""
@@ -208,3 +209,19 @@ def compare_many_of(models: Sequence[str | os.PathLike], *, layers: Sequence[Lay
                           random_state=random_state)
     return {"models": [str(m) for m in models], "dataset": study.dataset,
             "seconds": round(time.perf_counter() - began, 2), **result}
+
+
+def compare_models_of(models: Sequence[str | os.PathLike], *, layers: Sequence[LayerRef] | None = None,
+                      oip_layer: LayerRef | None = None, oip: bool = True, n_images: int = 1000,
+                      config: OIPConfig | None = None, dataset: str | None = None,
+                      out_dir: str | os.PathLike | None = None, on_step: StepCallback | None = None) -> dict[str, Any]:
+    """`cnn compare`: `compare_of` for two models, `compare_many_of` for three or more.
+
+    One sweep directory stands for its completed trials (e.g. one per seed). The many-model
+    summary has "n_models" and "pairs"; OIP options and `out_dir` apply to a pair only.
+    """
+    paths = expand_sweeps(tuple(models))
+    if len(paths) > 2:
+        return compare_many_of(paths, layers=layers or None, n_images=n_images, dataset=dataset)
+    return compare_of(*paths, layers=layers, oip_layer=oip_layer, oip=oip, n_images=n_images, config=config,
+                      dataset=dataset, out_dir=out_dir, on_step=on_step)

@@ -138,10 +138,11 @@ def run_sweep(spec: SweepSpec, *, runs_dir: str | os.PathLike = "runs", address:
     table = SweepTable(sweep_dir, spec.to_dict())
     table.save()
     with ray_session(address, thread_env(spec.threads_per_trial)):
-        from mnistlab.sweep.recorder import SweepRecorder
+        from mnistlab.sweep.recorder import SweepRecorder, live_sweep
 
-        recorder = SweepRecorder(table, spec.seeds, on_event)
-        return _fit(_tuner(spec, sweep_dir, recorder), table, spec.n_points * len(spec.seeds))
+        with live_sweep(table, on_event):
+            return _fit(_tuner(spec, sweep_dir, SweepRecorder(table, spec.seeds, on_event)), table,
+                        spec.n_points * len(spec.seeds))
 
 
 def resume_sweep(sweep_dir: str | os.PathLike, *, address: str | None = None,
@@ -161,7 +162,7 @@ def resume_sweep(sweep_dir: str | os.PathLike, *, address: str | None = None,
     with ray_session(address, thread_env(spec.threads_per_trial)):
         from ray import tune
 
-        from mnistlab.sweep.recorder import SweepRecorder
+        from mnistlab.sweep.recorder import SweepRecorder, live_sweep
 
         tune_path = sweep_dir.resolve() / TUNE_DIR
         if not tune.Tuner.can_restore(tune_path):
@@ -169,11 +170,8 @@ def resume_sweep(sweep_dir: str | os.PathLike, *, address: str | None = None,
         else:
             tuner = tune.Tuner.restore(str(tune_path), trainable=_trainable(spec, sweep_dir),
                                        resume_unfinished=True, resume_errored=False, restart_errored=False)
-            # The recorder comes back from Tune's pickled state: give it this table and listener.
-            for callback in tuner._local_tuner.get_run_config().callbacks or []:
-                if isinstance(callback, SweepRecorder):
-                    callback.table, callback.listener = table, on_event
-        return _fit(tuner, table, spec.n_points * len(spec.seeds))
+        with live_sweep(table, on_event):  # the restored recorder takes this table and listener in setup()
+            return _fit(tuner, table, spec.n_points * len(spec.seeds))
 
 
 def _close_unfinished(table: SweepTable) -> list[dict[str, Any]]:

@@ -2,11 +2,18 @@
 
 This module subclasses Ray Tune's `Callback`, so it imports Ray at the top; only the driver imports
 it, after Ray has started (the core install and `import mnistlab.sweep` stay free of Ray).
+
+Tune pickles its callbacks with the experiment, and `Tuner.restore` brings back those copies, not
+the objects a resumed driver holds. So the driver declares the table and listener it drives with
+`live_sweep(...)`, and a recorder takes them in `setup()`, the public hook Tune calls when the
+experiment starts: no reaching into the tuner's private parts. One process drives one sweep at a
+time (`ray_session` refuses a second Ray), hence one slot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ray.tune import Callback
@@ -16,6 +23,19 @@ from mnistlab.sweep.search import seed_and_params
 
 SweepListener = Callable[[str, dict[str, Any], SweepTable], None]
 """Called with (event, row, table); event is "start", "epoch" or "end"."""
+
+_live: dict[str, object] = {}
+"""The table and listener of the sweep this process drives now (set by `live_sweep`)."""
+
+
+@contextlib.contextmanager
+def live_sweep(table: SweepTable, listener: SweepListener | None) -> Iterator[None]:
+    """While Tune runs, recorders (new or restored from Tune's state) record into `table` and tell `listener`."""
+    _live.update(table=table, listener=listener)
+    try:
+        yield
+    finally:
+        _live.clear()
 
 
 class SweepRecorder(Callback):
@@ -27,8 +47,13 @@ class SweepRecorder(Callback):
         self.listener = listener
 
     def __getstate__(self) -> dict[str, Any]:
-        # Tune pickles its callbacks with the experiment state; a listener (a terminal) stays behind.
-        return {**self.__dict__, "listener": None}
+        # Tune pickles its callbacks with the experiment state; the live table and listener stay behind.
+        return {**self.__dict__, "table": None, "listener": None}
+
+    def setup(self, **info: Any) -> None:
+        """Tune starts (or restarts) the experiment: record into the driver's live table, tell its listener."""
+        if "table" in _live:
+            self.table, self.listener = _live["table"], _live["listener"]
 
     def _emit(self, event: str, row: dict[str, Any]) -> None:
         if self.listener is not None:

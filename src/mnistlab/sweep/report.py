@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab import __version__
+from mnistlab.errors import ConfigError
 from mnistlab.fileio import atomic_write
 from mnistlab.runs import html
 from mnistlab.sweep.results import SweepTable, is_sweep_dir
@@ -40,7 +41,7 @@ def option_effects(table: SweepTable) -> dict[str, list[tuple[Any, float, float,
 
 def effects_figure(effects: dict[str, list[tuple[Any, float, float, int]]], metric: str):
     """One panel per option: mean ± sd of `metric` against the option's values."""
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # matplotlib loads only when a figure is drawn
 
     fig = Figure(figsize=(4.2 * max(len(effects), 1), 3.4), layout="constrained")
     axes = fig.subplots(1, max(len(effects), 1), squeeze=False)[0]
@@ -142,8 +143,6 @@ def render_sweep_page(table: SweepTable) -> str:
 
 def write_sweep_report(sweep_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
     """Write the sweep page (default SWEEP_DIR/report.html) atomically and return its path."""
-    from mnistlab.errors import ConfigError
-
     sweep_dir = Path(sweep_dir)
     if not is_sweep_dir(sweep_dir):
         raise ConfigError(f"{sweep_dir} is not a sweep directory (no sweep.json); pass one made by `mnistlab sweep`")

@@ -18,23 +18,11 @@ from typing import Any
 
 from mnistlab.fileio import atomic_write, write_json_atomic
 from mnistlab.runs.rundir import RunDir
+from mnistlab.runs.sweeps import SWEEP_FILE, is_sweep_dir, read_sweep  # the reading side, one layer down
 
-SWEEP_FILE = "sweep.json"
+__all__ = ["SWEEP_FILE", "SweepTable", "close_run", "is_sweep_dir", "read_sweep"]
 RESULTS_FILE = "results.csv"
 FINISHED = ("completed", "stopped", "failed", "interrupted")
-
-
-def read_sweep(sweep_dir: str | Path) -> dict[str, Any] | None:
-    """The contents of SWEEP_DIR/sweep.json, or None when the directory is not a sweep."""
-    try:
-        return json.loads((Path(sweep_dir) / SWEEP_FILE).read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
-def is_sweep_dir(path: str | Path) -> bool:
-    """True when `path` holds a sweep.json (written by `mnistlab sweep`)."""
-    return (Path(path) / SWEEP_FILE).is_file()
 
 
 def _metrics_summary(run_dir: Path) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from mnistlab.sweep.spec import SweepSpec
 
 TRIAL_INDEX = "__trial_index__"  # ray.tune.search.repeater.TRIAL_INDEX, without importing Ray here
@@ -41,8 +43,6 @@ def param_space(spec: SweepSpec) -> dict[str, Any]:
 
 def random_points(domains: dict[str, Any], samples: int, seed: int) -> list[dict[str, Any]]:
     """`samples` points drawn from Tune's domains with a generator seeded by `seed`."""
-    import numpy as np
-
     rng = np.random.default_rng(seed)
 
     def plain(value: Any) -> Any:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from threadpoolctl import threadpool_info
+
 from mnistlab.fileio import write_json_atomic
 from mnistlab.runs.training import train_cnn_run, train_mlp_run
 from mnistlab.sweep.options import trial_config
@@ -133,8 +135,6 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
 
 def _blas_threads() -> int:
     """The largest thread pool (BLAS, OpenMP) this process has now: what bounds a trial's cores."""
-    from threadpoolctl import threadpool_info
-
     return max((pool["num_threads"] for pool in threadpool_info()), default=1)
 
 

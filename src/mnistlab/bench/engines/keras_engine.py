@@ -101,7 +101,7 @@ class KerasEngine(JobDispatch):
         recipe = job.recipe
         keras.utils.set_random_seed(job.random_state)
         model = _recipe_model(keras, recipe, data.X_train.shape[1], data.n_classes)
-        shape = (-1, 28, 28, 1) if recipe.model == "cnn" else (-1, data.X_train.shape[1])
+        shape = (-1, 28, 28, 1) if recipe.is_convnet else (-1, data.X_train.shape[1])
         x, x_test = data.X_train.reshape(shape), data.X_test.reshape(shape)
         y = data.y_train.astype("int32")
         if recipe.label_smoothing:  # Keras smooths only one-hot targets
@@ -153,9 +153,7 @@ def _recipe_model(keras: Any, recipe: Recipe, n_features: int, n_classes: int) -
     else:  # uniform in +-1/sqrt(fan_in): variance 1/(3 fan_in)
         init = keras.initializers.VarianceScaling(scale=1.0 / 3.0, mode="fan_in", distribution="uniform")
     stack: list[Any] = []
-    if recipe.model == "mlp":
-        stack.append(keras.Input((n_features,)))
-    else:
+    if recipe.is_convnet:
         stack.append(keras.Input((28, 28, 1)))
         for i, filters in enumerate(recipe.conv):
             stack.append(layers.Conv2D(filters, 3, activation=recipe.activation, kernel_initializer=init))
@@ -164,7 +162,9 @@ def _recipe_model(keras: Any, recipe: Recipe, n_features: int, n_classes: int) -
             if i < len(recipe.conv) - 1 or recipe.pool_last:
                 stack.append(layers.MaxPooling2D(2))
         stack.append(layers.Flatten())
-    for units in recipe.hidden if recipe.model == "mlp" else recipe.dense:
+    else:
+        stack.append(keras.Input((n_features,)))
+    for units in recipe.dense_units:
         stack.append(layers.Dense(units, activation=recipe.activation, kernel_initializer=init))
         if recipe.dropout:
             stack.append(layers.Dropout(recipe.dropout))

@@ -30,11 +30,11 @@ class MnistlabEngine(CoreEngine):
 
     def cannot_express(self, job: Job) -> str | None:
         """Convnets, and recipes whose schedule or loss MLPClassifier has no option for."""
-        if not isinstance(job, TtaJob):
-            return "mnistlab's NumPy engine trains dense nets only, no convolutions" if job.kind == "cnn" else None
-        recipe = job.recipe
-        if recipe.model != "mlp":
+        if job.is_convnet:
             return "mnistlab's NumPy engine trains dense nets only, no convolutions"
+        if not isinstance(job, TtaJob):
+            return None
+        recipe = job.recipe
         if recipe.schedule not in ("constant", "inverse_time") or recipe.warmup_epochs:
             return (f"MLPClassifier has no {recipe.schedule} schedule or warm-up (its schedule is "
                     f"decrease_const: lr / (1 + d t))")

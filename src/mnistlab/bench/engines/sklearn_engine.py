@@ -26,7 +26,7 @@ class SklearnEngine(CoreEngine):
 
     def cannot_express(self, job: Job) -> str | None:
         """Convnets, learning-rate schedules for Adam, warm-up, label smoothing."""
-        if job.kind == "cnn" or (isinstance(job, TtaJob) and job.recipe.model != "mlp"):
+        if job.is_convnet:
             return "scikit-learn's MLPClassifier has dense layers only, no convolutions"
         if isinstance(job, TtaJob):
             recipe = job.recipe

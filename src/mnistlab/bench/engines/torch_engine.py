@@ -126,7 +126,7 @@ class TorchEngine(JobDispatch):
         generator = torch.Generator().manual_seed(job.random_state)
         rng = np.random.default_rng(job.random_state)
         model = _recipe_model(recipe, data.X_train.shape[1], data.n_classes)
-        shape = (-1, 28, 28) if recipe.model == "cnn" else (-1, data.X_train.shape[1])
+        shape = (-1, 28, 28) if recipe.is_convnet else (-1, data.X_train.shape[1])
         x, y = data.X_train.reshape(shape), torch.from_numpy(data.y_train.astype("int64"))
         x_test = _tensor(data.X_test.reshape(shape))
         steps = math.ceil(len(x) / recipe.batch_size)
@@ -179,7 +179,7 @@ def _recipe_model(recipe: Recipe, n_features: int, n_classes: int) -> Any:
 
     stack: list[nn.Module] = []
     width = n_features
-    if recipe.model == "cnn":
+    if recipe.is_convnet:
         channels, side = 1, 28
         for i, filters in enumerate(recipe.conv):
             stack += [init(nn.Conv2d(channels, filters, 3)), nn.ReLU()]
@@ -191,7 +191,7 @@ def _recipe_model(recipe: Recipe, n_features: int, n_classes: int) -> Any:
                 side //= 2
         stack.append(nn.Flatten())
         width = channels * side * side
-    for units in recipe.hidden if recipe.model == "mlp" else recipe.dense:
+    for units in recipe.dense_units:
         stack += [init(nn.Linear(width, units)), nn.ReLU()] + ([nn.Dropout(recipe.dropout)] if recipe.dropout else [])
         width = units
     stack.append(init(nn.Linear(width, n_classes)))

@@ -1,17 +1,67 @@
-// The Runs view: the live table (sortable, filterable), compare selection, the train form and its jobs.
+// The Runs view: the live table (a query box, sortable, chosen columns kept in the URL, CSV/JSON export),
+// compare selection, the train form and its jobs.
 "use strict";
 
-Lab.showRuns = function () {
+Lab.BASE_COLUMNS = ["name", "model", "dataset", "epochs", "test_accuracy", "train_seconds", "started", "status"];
+Lab.COLUMN_LABELS = {name: "run", test_accuracy: "test acc.", train_seconds: "seconds"};
+
+// Every name a query or a column may use (as lab/selection.py's row_fields): table fields win over
+// final metrics, which win over config options.
+Lab.fields = function (row) {
+  const {options, metrics, ...own} = row;
+  return {...(options || {}), ...(metrics || {}), ...own};
+};
+
+// The config options whose values are not all the same among `rows` (as selection.differing_options).
+Lab.differing = function (rows) {
+  const names = new Set();
+  rows.forEach((r) => Object.keys(r.options || {}).forEach((k) => names.add(k)));
+  return [...names].sort().filter((k) => new Set(rows.map((r) => JSON.stringify((r.options || {})[k] ?? null))).size > 1);
+};
+
+Lab.showRuns = function (params = new URLSearchParams()) {
   const view = Lab.clearView();
   const state = Lab.runsState || (Lab.runsState = {sort: "started", desc: true, filters: {}, selected: new Set()});
-  const columns = [["name", "run"], ["model", "model"], ["dataset", "dataset"], ["epochs", "epochs"],
-                   ["test_accuracy", "test acc."], ["train_seconds", "seconds"], ["started", "started"],
-                   ["status", "status"]];
+  state.query = params.get("q") || "";
+  state.columns = (params.get("columns") || "").split(",").filter(Boolean);
+  state.matching = null;  // names the server's query keeps (null: no query)
   const filterBar = Lab.el("div", {class: "filters"});
+  const queryBox = Lab.el("input", {id: "runs-query", type: "search", value: state.query, spellcheck: "false",
+    placeholder: 'query, e.g. model == "mlp" and test_accuracy > 0.98 and lr < 0.01'});
+  const queryError = Lab.el("p", {id: "query-error", class: "error"});
+  const columnPicker = Lab.el("details", {id: "column-picker", class: "columns"});
+  const exportCsv = Lab.el("a", {id: "export-csv", download: "runs.csv"}, "CSV");
+  const exportJson = Lab.el("a", {id: "export-json", download: "runs.json"}, "JSON");
   const table = Lab.el("table", {id: "runs-table", class: "runs"});
   const compareButton = Lab.el("button", {id: "compare-selected", onclick: () => {
     location.hash = `#/compare?runs=${[...state.selected].map(encodeURIComponent).join(",")}`;
   }}, "Compare selected");
+
+  function keepInUrl() {  // replaceState: no hashchange, so the view (and the box's focus) stays
+    const query = new URLSearchParams();
+    if (state.query) query.set("q", state.query);
+    if (state.columns.length) query.set("columns", state.columns.join(","));
+    const text = query.toString();
+    history.replaceState(null, "", `#/runs${text ? "?" + text : ""}`);
+  }
+
+  async function runQuery() {
+    keepInUrl();
+    if (!state.query) { state.matching = null; queryError.textContent = ""; renderTable(); return; }
+    try {
+      const result = await Lab.api(`/api/runs?q=${encodeURIComponent(state.query)}`);
+      state.matching = new Set(result.runs.map((r) => r.name));
+      queryError.textContent = "";
+    } catch (err) {
+      queryError.textContent = err.message;
+      state.matching = new Set();
+    }
+    renderTable();
+  }
+  let requery = null;  // while a query is active, live changes ask the server again (at most every 300 ms)
+  function liveRequery() {
+    if (state.query && !requery) requery = setTimeout(() => { requery = null; runQuery(); }, 300);
+  }
 
   function options(key) {
     return [...new Set(Lab.runs.map((r) => r[key]).filter((v) => v !== null && v !== undefined))].sort();
@@ -26,41 +76,83 @@ Lab.showRuns = function () {
       options(key).map((v) => Lab.el("option", {value: v, selected: state.filters[key] === v}, v)));
       filterBar.append(Lab.el("label", {}, select));
     }
-    filterBar.append(compareButton);
+    filterBar.append(compareButton, Lab.el("span", {class: "export"}, "export shown rows: ", exportCsv, " ", exportJson));
+  }
+
+  function shownRows() {
+    return Lab.runs.filter((r) => (!state.matching || state.matching.has(r.name))
+      && Object.entries(state.filters).every(([k, v]) => !v || String(r[k]) === v));
+  }
+
+  function renderColumnPicker(rows, columns) {
+    const names = new Set(Lab.BASE_COLUMNS);
+    rows.forEach((r) => Object.keys(Lab.fields(r)).forEach((k) => names.add(k)));
+    ["options", "metrics", "kind", "has_model", "path"].forEach((k) => names.delete(k));
+    const open = columnPicker.open;
+    columnPicker.replaceChildren(Lab.el("summary", {}, `columns (${state.columns.length ? "chosen" : "the options that differ"})`),
+      Lab.el("button", {type: "button", onclick: () => { state.columns = []; keepInUrl(); renderTable(); }}, "default"),
+      Lab.el("div", {class: "names"}, [...names].sort().map((k) => Lab.el("label", {},
+        Lab.el("input", {type: "checkbox", value: k, checked: columns.includes(k), onchange: (e) => {
+          const current = state.columns.length ? state.columns : columns;
+          state.columns = e.target.checked ? [...current, k] : current.filter((c) => c !== k);
+          keepInUrl(); renderTable();
+        }}), k))));
+    columnPicker.open = open;
+  }
+
+  function cell(key, r, values) {
+    const value = values[key];
+    if (key === "name") return Lab.el("td", {}, Lab.el("a", {href: `#/run/${encodeURIComponent(r.name)}`}, r.name));
+    if (key === "epochs") {
+      return Lab.el("td", {class: "num"}, r.planned_epochs && r.status === "running" ? `${r.epochs || 0}/${r.planned_epochs}` : Lab.fmt(r.epochs));
+    }
+    if (key === "status") return Lab.el("td", {class: "status"}, r.status);
+    if (key === "train_seconds") return Lab.el("td", {class: "num"}, Lab.fmt(value, 1));
+    if (Array.isArray(value) || (value && typeof value === "object")) return Lab.el("td", {}, JSON.stringify(value));
+    return Lab.el("td", {class: typeof value === "number" ? "num" : null}, Lab.fmt(value));
   }
 
   function renderTable() {
-    const rows = Lab.runs.filter((r) => Object.entries(state.filters).every(([k, v]) => !v || String(r[k]) === v));
+    const rows = shownRows();
+    const columns = state.columns.length ? state.columns : [...Lab.BASE_COLUMNS, ...Lab.differing(rows).slice(0, 8)];
+    const values = new Map(rows.map((r) => [r.name, Lab.fields(r)]));
     rows.sort((a, b) => {
-      const x = a[state.sort], y = b[state.sort];
+      const x = values.get(a.name)[state.sort], y = values.get(b.name)[state.sort];
       const order = x === y ? 0 : x === null || x === undefined ? 1 : y === null || y === undefined ? -1 : x < y ? -1 : 1;
       return state.desc ? -order : order;
     });
-    const head = Lab.el("tr", {}, Lab.el("th", {}, ""), columns.map(([key, label]) => Lab.el("th", {
+    const head = Lab.el("tr", {}, Lab.el("th", {}, ""), columns.map((key) => Lab.el("th", {
       class: "sortable" + (state.sort === key ? (state.desc ? " desc" : " asc") : ""), "data-sort": key,
       onclick: () => { state.desc = state.sort === key ? !state.desc : false; state.sort = key; renderTable(); },
-    }, label)));
+    }, Lab.COLUMN_LABELS[key] || key)));
     const body = rows.map((r) => Lab.el("tr", {"data-run": r.name, class: `status-${r.status}`},
       Lab.el("td", {}, Lab.el("input", {type: "checkbox", checked: state.selected.has(r.name), onchange: (e) => {
         if (e.target.checked) state.selected.add(r.name); else state.selected.delete(r.name);
         compareButton.disabled = state.selected.size < 2;
       }})),
-      Lab.el("td", {}, Lab.el("a", {href: `#/run/${encodeURIComponent(r.name)}`}, r.name)),
-      Lab.el("td", {}, r.model), Lab.el("td", {}, r.dataset),
-      Lab.el("td", {class: "num"}, r.planned_epochs && r.status === "running" ? `${r.epochs || 0}/${r.planned_epochs}` : Lab.fmt(r.epochs)),
-      Lab.el("td", {class: "num"}, Lab.fmt(r.test_accuracy)), Lab.el("td", {class: "num"}, Lab.fmt(r.train_seconds, 1)),
-      Lab.el("td", {}, r.started), Lab.el("td", {class: "status"}, r.status)));
+      columns.map((key) => cell(key, r, values.get(r.name)))));
     table.replaceChildren(Lab.el("thead", {}, head), Lab.el("tbody", {}, body));
     compareButton.disabled = state.selected.size < 2;
     table.dataset.rows = rows.length;
+    table.dataset.columns = columns.join(",");
+    if (!table.dataset.firstRenderMs && rows.length) table.dataset.firstRenderMs = Math.round(performance.now());
+    renderColumnPicker(rows, columns);
+    // The export asks the server for the same rows: the query, and the filters as a query of their own.
+    const filters = Object.entries(state.filters).filter(([, v]) => v).map(([k, v]) => `${k} == ${JSON.stringify(v)}`);
+    const query = [state.query ? `(${state.query})` : "", ...filters].filter(Boolean).join(" and ");
+    const link = (format) => `/api/export?format=${format}&q=${encodeURIComponent(query)}&columns=${encodeURIComponent(columns.join(","))}`;
+    exportCsv.href = link("csv");
+    exportJson.href = link("json");
   }
 
-  view.append(Lab.el("h1", {}, "Runs"), filterBar, table,
-              Lab.el("p", {class: "empty"}, Lab.runs.length ? "" : "No runs yet: start one below."),
+  queryBox.addEventListener("keydown", (e) => { if (e.key === "Enter") { state.query = queryBox.value.trim(); runQuery(); } });
+  queryBox.addEventListener("search", () => { state.query = queryBox.value.trim(); runQuery(); });
+  view.append(Lab.el("h1", {}, "Runs"), Lab.el("div", {class: "query"}, queryBox, queryError), filterBar,
+              columnPicker, table, Lab.el("p", {class: "empty"}, Lab.runs.length ? "" : "No runs yet: start one below."),
               Lab.trainForm());
   renderFilters();
-  renderTable();
-  Lab.onRuns.push(() => { renderFilters(); renderTable(); });
+  runQuery();
+  Lab.onRuns.push(() => { renderFilters(); renderTable(); liveRequery(); });
 };
 
 Lab.trainForm = function () {
