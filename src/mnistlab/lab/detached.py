@@ -21,6 +21,18 @@ from mnistlab.errors import ConfigError
 from mnistlab.fileio import read_json_object, write_json_atomic
 
 JOBS_FILE = Path(".lab") / "jobs.json"
+# Every training process this Python process started. They may outlive the lab that started them,
+# so their Popen objects must not be collected with it (Python would warn that they still run).
+_STARTED: list[subprocess.Popen] = []
+
+
+def start_detached(argv: list[str], log: Path) -> subprocess.Popen:
+    """Start `argv` in its own session, stdin empty, stdout and stderr into `log`: it outlives the lab."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    _STARTED.append(process)
+    return process
 
 
 def jobs_file(runs_dir: Path) -> Path:

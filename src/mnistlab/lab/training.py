@@ -27,7 +27,7 @@ from typing import Any
 
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import write_json_atomic
-from mnistlab.lab.detached import AdoptedProcess, load_jobs, process_runs, save_jobs
+from mnistlab.lab.detached import AdoptedProcess, load_jobs, process_runs, save_jobs, start_detached
 
 KINDS = ("mlp", "cnn")
 DATASETS = ("mnist", "fashion-mnist")
@@ -169,10 +169,7 @@ class TrainingJobs:
         log_dir = self.runs_dir / ".lab"
         log_dir.mkdir(parents=True, exist_ok=True)
         log = log_dir / f"{name}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        job = Job(job_id, name, str(kind), argv, process, log)
+        job = Job(job_id, name, str(kind), argv, start_detached(argv, log), log)
         with self._lock:
             self._jobs[job_id] = job
             running = [j.entry() for j in self._jobs.values() if j.process.poll() is None]
