@@ -12,6 +12,7 @@ itself shows up, running with its new epochs, like any run in the directory.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -21,15 +22,23 @@ from mnistlab.errors import ConfigError
 from mnistlab.fileio import read_json_object, write_json_atomic
 
 JOBS_FILE = Path(".lab") / "jobs.json"
+NICENESS = 10
 # Every training process this Python process started. They may outlive the lab that started them,
 # so their Popen objects must not be collected with it (Python would warn that they still run).
 _STARTED: list[subprocess.Popen] = []
 
 
 def start_detached(argv: list[str], log: Path) -> subprocess.Popen:
-    """Start `argv` in its own session, stdin empty, stdout and stderr into `log`: it outlives the lab."""
+    """Start `argv` in its own session, stdin empty, stdout and stderr into `log`: it outlives the lab.
+
+    It runs at niceness +`NICENESS` (through `nice`, so that every thread it starts inherits it): a
+    training takes the CPU the lab's requests leave, and the page stays responsive beside it. Its
+    results do not change, only how long it takes.
+    """
+    nice = shutil.which("nice")
+    command = [nice, "-n", str(NICENESS), *argv] if nice else argv  # nice execs argv: /proc shows argv itself
     with log.open("wb") as out:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     _STARTED.append(process)
     return process
