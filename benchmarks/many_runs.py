@@ -87,7 +87,8 @@ def generate_run(runs_dir: Path, index: int, rng: np.random.Generator) -> Path:
     status = str(rng.choice(list(STATUS_WEIGHTS), p=list(STATUS_WEIGHTS.values())))
     done = epochs if status in ("completed", "diverged") else int(rng.integers(1, epochs + 1))
     ceiling = 0.99 if config["dataset"] == "mnist" else 0.91
-    final = float(rng.uniform(ceiling - 0.08, ceiling)) if kind == "mlp" else float(rng.uniform(ceiling - 0.02, ceiling))
+    spread = 0.08 if kind == "mlp" else 0.02
+    final = float(rng.uniform(ceiling - spread, ceiling))
     run = RunDir.create(runs_dir, f"gen-{kind}-{index:04d}", kind, config)
     rows = _curve(rng, done, final, diverged=status == "diverged")
     for row in rows:

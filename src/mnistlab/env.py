@@ -118,7 +118,9 @@ def environment_lines(info: dict[str, Any]) -> list[str]:
     """
     packages, threads = info["packages"], info["threads"]
     lines = [f"mnistlab {packages.get('mnistlab')}  python {info['python']}  {info['platform']}",
-             f"cpu: {info['cpu']} ({info['cpu_count']} cores, {threads['cpus_usable']} usable)",
+             f"cpu: {info['cpu']} ({info['cpu_count']} cores, {threads['cpus_usable']} usable), "
+             f"SIMD {info['simd']}, float32 GEMM {info['gemm']['gflops']:.1f} GFLOP/s "
+             f"({info['gemm']['size']}-cube, {info['gemm']['threads']} thread(s))",
              "packages: " + ", ".join(f"{k} {v}" for k, v in packages.items() if v and k != "mnistlab"),
              f"keras: {packages.get('keras') or 'not installed'}; backend used: {info['keras_backend_selected']} "
              f"(default {info['keras_backend_default']}, override with --backend or KERAS_BACKEND)"]
@@ -126,6 +128,8 @@ def environment_lines(info: dict[str, Any]) -> list[str]:
         devices = ", ".join(entry.get("devices", [])) or entry.get("error", "not probed")
         lines.append(f"  {name:<10} {entry['version']:<12} devices: {devices}" if entry["installed"]
                      else f"  {name:<10} not installed")
+    lines.append("cpu settings in force (measured once per machine, cached; a variable you set wins):")
+    lines += [f"  {entry['text']}" for entry in info["cpu_settings"].values()]
     lines.append("blas:")
     lines += [f"  {lib.get('internal_api')} {lib.get('version') or ''} threads={lib.get('num_threads')} "
               f"({lib.get('threading_layer') or 'n/a'}, {lib.get('architecture') or 'n/a'})" for lib in info["blas"]]

@@ -53,6 +53,15 @@ def test_without_stop_every_epoch_of_the_budget_is_trained(data):
     assert len(outcome.extra["epoch_accuracy"]) == SMALL.max_epochs
 
 
+def test_mnistlab_trains_the_onecycle_recipe_with_smoothing(data):
+    recipe = Recipe(name="cycle", hidden=(32,), batch_size=50, max_epochs=4, learning_rate=0.01, schedule="onecycle",
+                    warmup_epochs=1.0, label_smoothing=0.1, init="glorot_uniform")
+    job = TtaJob(recipe=recipe, target=1.1)
+    assert get_engine("mnistlab").cannot_express(job) is None
+    outcome = get_engine("mnistlab").train(data, job)
+    assert len(outcome.epoch_seconds) == 4 and outcome.extra["epoch_accuracy"][-1] > 0.5
+
+
 def test_mnistlab_inverse_time_decay_matches_its_decrease_const(data):
     recipe = Recipe(name="decay", hidden=(8,), batch_size=100, max_epochs=2, schedule="inverse_time", decay=0.5)
     outcome = get_engine("mnistlab").train(data, TtaJob(recipe=recipe, target=1.1))

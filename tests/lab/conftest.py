@@ -68,13 +68,15 @@ def lab_client(lab_runs):
 class LabServer:
     """The lab served by uvicorn in a thread on a free 127.0.0.1 port; `stop()` ends it."""
 
-    def __init__(self, runs_dir: Path, token: str | None = None) -> None:
+    def __init__(self, runs_dir: Path, token: str | None = None, *, listener: dict | None = None,
+                 server: dict | None = None, **app_options) -> None:
         from mnistlab.lab.server import make_server, open_listener
 
-        self.sock = open_listener("127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/"
-        self.app = create_app(runs_dir, poll_seconds=0.2, token=token)
-        self.server = make_server(self.app)
+        self.sock = open_listener("127.0.0.1", 0, **(listener or {}))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.app = create_app(runs_dir, **{"poll_seconds": 0.2, "token": token, **app_options})
+        self.server = make_server(self.app, **(server or {}))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def start(self) -> LabServer:
@@ -93,7 +95,7 @@ class LabServer:
 
 @pytest.fixture
 def lab_server(lab_runs) -> Iterator[LabServer]:
-    """A real lab server over `lab_runs` for the browser tests, stopped (with its trainings) afterwards."""
+    """A real lab server over `lab_runs` for the browser tests, stopped afterwards (its trainings go on)."""
     server = LabServer(lab_runs["dir"]).start()
     try:
         yield server
@@ -103,11 +105,11 @@ def lab_server(lab_runs) -> Iterator[LabServer]:
 
 @pytest.fixture
 def serve_lab(lab_runs):
-    """A factory of lab servers over `lab_runs` (e.g. with a token); each is stopped after the test."""
+    """A factory of lab servers over `lab_runs` or `runs_dir` (e.g. with a token); each is stopped after the test."""
     servers: list[LabServer] = []
 
-    def serve(**options) -> LabServer:
-        servers.append(LabServer(lab_runs["dir"], **options).start())
+    def serve(runs_dir: Path | None = None, **options) -> LabServer:
+        servers.append(LabServer(runs_dir or lab_runs["dir"], **options).start())
         return servers[-1]
 
     yield serve

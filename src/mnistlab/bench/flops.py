@@ -2,7 +2,7 @@
 
 Convention: one multiply or one add is one FLOP; a matrix product ``(m, k) @ (k, n)`` is
 ``2 m k n``. GEMM work dominates (99% for 784-70-30-10), and achieved GFLOP/s are quoted
-for the GEMM part, the same quantity the machine's GEMM rate (`gemm.py`) measures, so the
+for the GEMM part, the same quantity the machine's GEMM rate (`mnistlab.cpu`) measures, so the
 two read as a share. Element-wise work (bias adds, activations, deltas, the update) is
 counted separately under the conventions written next to each term.
 """

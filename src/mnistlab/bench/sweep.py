@@ -23,7 +23,7 @@ from mnistlab.bench.engines import MLP_ENGINES, get_engine
 from mnistlab.bench.engines.base import BenchData
 from mnistlab.bench.jobs import TrainJob
 from mnistlab.bench.flops import dense_train_flops
-from mnistlab.bench.gemm import gemm_gflops
+from mnistlab.cpu import gemm_gflops
 from mnistlab.errors import BackendError, ConfigError
 
 DEFAULT_BATCH_SIZES = (100, 500, 2000, 10000, 20000, 60000)

@@ -78,17 +78,20 @@ def train_command(**options: Any) -> None:
 
     Example: mnistlab cnn train --dataset fashion-mnist --epochs 5 --threads 2
     """
-    from mnistlab.cnn.backend import import_keras
+    from mnistlab.cnn.backend import cpu_settings_in_force, import_keras
+    from mnistlab.cnn.cpu_settings import describe_backend
     from mnistlab.runs.training import train_cnn_run
 
     config = resolve_config(options)
     # Backend, threads and device take effect (or fail) before any data is loaded or run recorded.
     keras = import_keras(config.backend, device=config.device, threads=config.threads,
-                         gpu_memory_fraction=config.gpu_memory_fraction)
+                         gpu_memory_fraction=config.gpu_memory_fraction, measure_cpu=True)
     config = config.replace(backend=keras.backend.backend())
     quiet, as_json = options["quiet"], options["as_json"]
     if not quiet and not as_json:
         click.echo(f"config: {json.dumps(config.to_dict(), default=str)}")
+        in_force = cpu_settings_in_force().get(config.backend, [])
+        click.echo(f"cpu settings: {describe_backend(config.backend, in_force)}")
     with TrainingProgress(config.epochs, show=not (quiet or as_json)) as progress:
         summary = train_cnn_run(config, runs_dir=options["runs_dir"], name=options["name"],
                                 on_epoch=progress.on_epoch, on_batch=progress.on_batch,

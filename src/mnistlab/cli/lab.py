@@ -27,8 +27,8 @@ def lab_url(host: str, port: int, token: str | None) -> str:
 def lab_command(runs_dir: str, host: str, port: int, no_browser: bool) -> None:
     """The lab: watch runs train live, compare them, draw a digit, and look inside the MLP and the CNN.
 
-    Example: mnistlab lab --runs-dir runs   (then open the printed URL; Ctrl-C stops the server
-    and any training started from the page)
+    Example: mnistlab lab --runs-dir runs   (then open the printed URL; Ctrl-C stops the server,
+    while trainings started from the page keep training: the next lab shows them and can stop them)
     """
     from mnistlab.lab import create_app
     from mnistlab.lab.security import is_loopback, new_token
@@ -42,7 +42,7 @@ def lab_command(runs_dir: str, host: str, port: int, no_browser: bool) -> None:
         raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port "
                           "(or --port 0 for any free one)") from None
     url = lab_url(host, listener.getsockname()[1], token)
-    click.echo(f"mnistlab lab on {path.resolve()}: {url}  (Ctrl-C to stop)")
+    click.echo(f"mnistlab lab on {path.resolve()}: {url}  (Ctrl-C to stop; trainings keep running)")
     if token:
         click.echo("anyone who can reach this address and has the URL (with its token) can use the lab", err=True)
     if not no_browser:

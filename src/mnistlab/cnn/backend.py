@@ -15,6 +15,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+from mnistlab.cnn.cpu_settings import SETTINGS, InForce, as_json, describe_backend, settings_in_force
+from mnistlab.cpu import cpu_flags, gemm_gflops, simd_level
 from mnistlab.env import backends_info, environment_info, thread_settings
 from mnistlab.errors import BackendError, ConfigError
 from mnistlab.threads import configure_threads, restrict_cpus
@@ -121,7 +123,7 @@ def _set_gpu_memory_fraction_env(backend: str, fraction: float) -> None:
 
 
 def import_keras(backend: str | None = None, *, device: str = "cpu", threads: int | None = None,
-                 gpu_memory_fraction: float | None = None) -> Any:
+                 gpu_memory_fraction: float | None = None, measure_cpu: bool = False) -> Any:
     """Set up backend, device and threads, import Keras and return the module.
 
     Parameters
@@ -134,6 +136,10 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
         Bound on the CPU threads of BLAS and the framework (None: all cores).
     gpu_memory_fraction : float or None
         Share of the GPU's memory the process may take (torch, jax).
+    measure_cpu : bool
+        Measure the backend's CPU settings when this machine has no cached answer yet
+        (`mnistlab.cnn.cpu_settings`, a few seconds once); a cached answer is applied either way,
+        and `cpu_settings_in_force()` then says what is in force.
 
     Examples
     --------
@@ -163,6 +169,7 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
         configure_threads(threads)
         if name == "jax":
             restrict_cpus(threads)
+    _IN_FORCE[name] = settings_in_force(name, measure=measure_cpu and device == "cpu")
     with silenced_native_stderr():
         quiet_tensorflow(name)
         if device == "cpu":
@@ -176,6 +183,14 @@ def import_keras(backend: str | None = None, *, device: str = "cpu", threads: in
         bound_framework_threads(name, threads)
     _check_device(name, device, gpu_memory_fraction)
     return keras
+
+
+_IN_FORCE: dict[str, list[InForce]] = {}
+
+
+def cpu_settings_in_force() -> dict[str, list[InForce]]:
+    """The CPU settings `import_keras` applied, per backend loaded in this process."""
+    return dict(_IN_FORCE)
 
 
 def bound_framework_threads(backend: str, threads: int) -> None:
@@ -233,17 +248,27 @@ def _torch_is_cpu_build() -> bool:
     return torch.version.cuda is None
 
 
-def environment_report(threads: int | None = None, probe_devices: bool = True) -> dict[str, Any]:
+GEMM_SIZE = 1024
+"""`mnistlab env`'s GEMM: a 1024-cube float32 product, best of 3 (2.1 GFLOP each: well under a second)."""
+
+
+def environment_report(threads: int | None = None, probe_devices: bool = True,
+                       measure_cpu: bool = True) -> dict[str, Any]:
     """Everything `mnistlab env` shows, JSON-ready: `environment_info()` plus the Keras backends and
     their devices, the backend a CNN would use, and the thread settings in force.
 
     `threads` bounds the pools first (as `--threads` does), so the report shows the bound in force;
-    `probe_devices` imports each installed framework to list its devices (seconds). It lives
+    `probe_devices` imports each installed framework to list its devices (seconds); `measure_cpu`
+    measures each backend's CPU settings when this machine has no cached answer yet (seconds, once).
+    The report also holds the SIMD level and a short float32 GEMM rate. It lives
     beside the Keras door rather than in `mnistlab.env` (the ground floor) because it resolves the
     backend and loads the frameworks quietly, which only this module knows how to do.
     """
     if threads is not None:
         configure_threads(threads)
+    # before the frameworks load (they read their settings then); measures once per machine
+    in_force = {name: settings_in_force(name, measure=measure_cpu) for name in SETTINGS
+                if name in installed_backends()}
     quiet_tensorflow()
     with silenced_native_stderr():
         backends = backends_info(probe_devices=probe_devices)  # imports the frameworks: after the thread bound
@@ -255,5 +280,10 @@ def environment_report(threads: int | None = None, probe_devices: bool = True) -
         selected = resolve_backend(None)
     except BackendError as exc:
         selected = f"none ({exc})"
+    flags = cpu_flags()
+    gemm = {"size": GEMM_SIZE, "threads": threads or os.cpu_count(),
+            "gflops": gemm_gflops(GEMM_SIZE, threads=threads, repeats=3)}
     return {**environment_info(), "keras_backends": backends, "keras_backend_selected": selected,
-            "keras_backend_default": DEFAULT_BACKEND, "threads": thread_settings()}
+            "keras_backend_default": DEFAULT_BACKEND, "threads": thread_settings(), "simd": simd_level(flags),
+            "gemm": gemm, "cpu_settings": {name: {"settings": as_json(rows), "text": describe_backend(name, rows)}
+                                           for name, rows in in_force.items()}}

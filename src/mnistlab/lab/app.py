@@ -30,7 +30,8 @@ from mnistlab.lab.params import int_param
 from mnistlab.lab.predict import predict
 from mnistlab.lab.runs_index import RunIndex
 from mnistlab.lab.runs_view import compare, run_details
-from mnistlab.lab.security import MAX_BODY_BYTES, LabGuard, run_file, run_path
+from mnistlab.lab.security import BODY_SECONDS, MAX_BODY_BYTES, LabGuard, run_file, run_path
+from mnistlab.lab.streams import MAX_STREAMS, OpenStreams, StreamLimit
 from mnistlab.lab.table_routes import table_routes
 from mnistlab.lab.training import TrainingJobs
 
@@ -218,15 +219,20 @@ async def _error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_body: int = MAX_BODY_BYTES,
-               poll_seconds: float = 0.5) -> Starlette:
-    """The lab's Starlette app over `runs_dir`; with `token`, every request must carry it (query, header or cookie)."""
-    lab = Lab(Path(runs_dir), poll_seconds)
+               poll_seconds: float = 0.5, body_seconds: float = BODY_SECONDS,
+               max_streams: int = MAX_STREAMS) -> Starlette:
+    """The lab's Starlette app over `runs_dir`; with `token`, every request must carry it (query, header or cookie).
+
+    `body_seconds` bounds a request body's arrival (security.py), `max_streams` the open event
+    streams (streams.py); `app.state.streams` holds those, which `server.make_server` ends first
+    when the server stops. Trainings started from the lab keep training when it stops (detached.py).
+    """
+    lab, streams = Lab(Path(runs_dir), poll_seconds), OpenStreams()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await run_in_threadpool(lab.index.refresh)  # read every run once, before the first page asks
         yield
-        await run_in_threadpool(lab.jobs.stop_all)
 
     run = "/api/runs/{run}"
     routes = [
@@ -250,6 +256,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={MnistlabError: _error},
-                    middleware=[Middleware(LabGuard, token=token, max_body=max_body)])
-    app.state.lab = lab
+                    middleware=[Middleware(LabGuard, token=token, max_body=max_body, body_seconds=body_seconds),
+                                Middleware(StreamLimit, streams=streams, max_streams=max_streams)])
+    app.state.lab, app.state.streams = lab, streams
     return app

@@ -7,6 +7,7 @@ unless the resolved path stays inside it (`..`, `%2e%2e`, absolute paths and sym
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import secrets
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 TOKEN_COOKIE = "mnistlab_lab_token"
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a 280x280 drawing as JSON is ~0.4 MB; nothing the page sends is larger
+BODY_SECONDS = 10.0  # the whole body must arrive within this long: a body sent a byte a second is cut off (408)
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
@@ -94,10 +96,12 @@ def same_origin(headers: dict[str, str]) -> bool:
 
 
 class LabGuard:
-    """ASGI middleware for every route: loopback Host or token (403), same-origin POSTs (403), body limit (413)."""
+    """ASGI middleware for every route: loopback Host or token (403), same-origin POSTs (403), body limit (413),
+    body deadline (408: the body must arrive within `body_seconds`, then the connection is closed)."""
 
-    def __init__(self, app: ASGIApp, *, token: str | None, max_body: int = MAX_BODY_BYTES) -> None:
-        self.app, self.token, self.max_body = app, token, max_body
+    def __init__(self, app: ASGIApp, *, token: str | None, max_body: int = MAX_BODY_BYTES,
+                 body_seconds: float = BODY_SECONDS) -> None:
+        self.app, self.token, self.max_body, self.body_seconds = app, token, max_body, body_seconds
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[dict]],
                        send: Callable[[dict], Awaitable[None]]) -> None:
@@ -121,7 +125,13 @@ class LabGuard:
             if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
                 await _reply(send, 413, f"request body too large (limit {self.max_body} bytes)")
                 return
-            body = await self._read_body(receive)
+            try:
+                async with asyncio.timeout(self.body_seconds):
+                    body = await self._read_body(receive)
+            except TimeoutError:
+                await _reply(send, 408, f"request body not received within {self.body_seconds:g} s; send it at once",
+                             close=True)
+                return
             if body is None:
                 await _reply(send, 413, f"request body too large (limit {self.max_body} bytes)")
                 return
@@ -177,8 +187,11 @@ def _set_cookie(send: Callable[[dict], Awaitable[None]], token: str) -> Callable
     return send_with_cookie
 
 
-async def _reply(send: Callable[[dict], Awaitable[None]], status: int, error: str) -> None:
+async def _reply(send: Callable[[dict], Awaitable[None]], status: int, error: str, *, close: bool = False) -> None:
     body = json.dumps({"error": error}).encode()
+    # "Connection: close" makes uvicorn drop the connection after the reply, with any unread body.
+    closing = [(b"connection", b"close")] if close else []
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *closing]})
     await send({"type": "http.response.body", "body": body})

@@ -5,6 +5,8 @@ validated form and starts the CLI in its own process group (its own session), lo
 `<runs>/.lab/<name>.log`. The run then appears like any other, through its run directory.
 Stopping sends SIGINT (the CLI records status "interrupted"), then SIGTERM and SIGKILL if the
 process does not end; a process that died without recording is marked "interrupted" by the lab.
+The trainings outlive the lab: stopping or restarting it leaves them training, and a new lab
+over the same runs directory adopts them (detached.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import write_json_atomic
+from mnistlab.lab.detached import AdoptedProcess, load_jobs, process_runs, save_jobs, start_detached
 from mnistlab.runs.kinds import KIND_NAMES, ModelKind, get_kind
 
 DATASETS = ("mnist", "fashion-mnist")
@@ -107,19 +110,29 @@ class Job:
     name: str
     kind: str
     argv: list[str]
-    process: subprocess.Popen
+    process: subprocess.Popen | AdoptedProcess
     log: Path
     started: float = field(default_factory=time.time)
     stop_requested: bool = False
+
+    @property
+    def adopted(self) -> bool:
+        """Whether an earlier lab started this process (its exit code is then unknown)."""
+        return isinstance(self.process, AdoptedProcess)
 
     def state(self, runs_dir: Path) -> dict[str, Any]:
         """JSON-ready: id, name, kind, pid, status ("running" | "exited"), exit code, run directory name."""
         code = self.process.poll()
         run = find_run(runs_dir, self.name)
         return {"id": self.id, "name": self.name, "kind": self.kind, "pid": self.process.pid,
-                "status": "running" if code is None else "exited", "exit_code": code,
+                "status": "running" if code is None else "exited", "exit_code": None if self.adopted else code,
                 "run": run.name if run else None, "stop_requested": self.stop_requested,
-                "command": " ".join(self.argv[1:])}
+                "command": " ".join(self.argv[1:]), "adopted": self.adopted}
+
+    def entry(self) -> dict[str, Any]:
+        """The job as a line of the jobs file."""
+        return {"id": self.id, "name": self.name, "kind": self.kind, "pid": self.process.pid, "argv": self.argv,
+                "log": str(self.log), "started": self.started}
 
 
 def find_run(runs_dir: Path, name: str) -> Path | None:
@@ -141,12 +154,20 @@ def mark_interrupted(run_dir: Path) -> None:
 
 
 class TrainingJobs:
-    """The trainings this lab started: start, list, stop (each in its own process group)."""
+    """The trainings this lab started or adopted: start, list, stop (each in its own session)."""
 
     def __init__(self, runs_dir: Path) -> None:
         self.runs_dir = runs_dir
         self._jobs: dict[int, Job] = {}
-        self._ids = itertools.count(1)
+        for entry in load_jobs(runs_dir):  # still training since an earlier lab started them
+            try:
+                job_id, pid, argv = int(entry["id"]), int(entry["pid"]), [str(a) for a in entry["argv"]]
+                if process_runs(pid, argv):
+                    self._jobs[job_id] = Job(job_id, str(entry["name"]), str(entry["kind"]), argv,
+                                             AdoptedProcess(pid, argv), Path(entry["log"]), float(entry["started"]))
+            except (KeyError, TypeError, ValueError):
+                continue
+        self._ids = itertools.count(max(self._jobs, default=0) + 1)
         self._lock = threading.Lock()
 
     def start(self, form: dict[str, Any]) -> dict[str, Any]:
@@ -161,12 +182,11 @@ class TrainingJobs:
         log_dir = self.runs_dir / ".lab"
         log_dir.mkdir(parents=True, exist_ok=True)
         log = log_dir / f"{name}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        job = Job(job_id, name, str(kind), argv, process, log)
+        job = Job(job_id, name, str(kind), argv, start_detached(argv, log), log)
         with self._lock:
             self._jobs[job_id] = job
+            running = [j.entry() for j in self._jobs.values() if j.process.poll() is None]
+            save_jobs(self.runs_dir, running)
         return job.state(self.runs_dir)
 
     def list(self) -> list[dict[str, Any]]:
@@ -205,7 +225,7 @@ class TrainingJobs:
             mark_interrupted(run)
 
     def stop_all(self, wait: float = 20.0) -> None:
-        """Stop every running job and wait up to `wait` seconds for them (called when the lab shuts down)."""
+        """Stop every running job and wait up to `wait` seconds for them (the lab itself leaves them training)."""
         with self._lock:
             jobs = list(self._jobs.values())
         for job in jobs:

@@ -17,7 +17,7 @@ from mnistlab.errors import ConfigError
 from mnistlab.mlp.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from mnistlab.mlp.init import INIT_METHODS
 from mnistlab.mlp.losses import LOSSES
-from mnistlab.mlp.optimizers import MOMENTUM_TYPES, SCHEDULES, SOLVERS
+from mnistlab.mlp.optimizers import MOMENTUM_TYPES, SCHEDULES, SOLVERS, WARMUP_SCHEDULES
 
 
 @dataclass
@@ -35,11 +35,13 @@ class MLPConfig:
     output: str = "softmax"
     loss: str = "cross_entropy"
     loss_reduction: str = "mean"
+    label_smoothing: float = 0.0
     solver: str = "adam"
     learning_rate: float = 0.001
     lr_schedule: str = "decay"
     decrease_const: float = 0.0
     power_t: float = 0.5
+    warmup_epochs: float = 0.0
     momentum: float = 0.0
     momentum_type: str = "classical"
     rho: float = 0.9
@@ -176,6 +178,16 @@ def validate_config(cfg: MLPConfig) -> None:
                           f"set lr_schedule={cfg.learning_rate!r} instead")
     _number("learning_rate", cfg.learning_rate, low=0, low_open=True)
     _number("power_t", cfg.power_t, low=0)
+    _number("warmup_epochs", cfg.warmup_epochs, low=0)
+    if cfg.warmup_epochs and cfg.lr_schedule not in WARMUP_SCHEDULES:
+        raise ConfigError(f"warmup_epochs={cfg.warmup_epochs!r} needs lr_schedule constant, cosine or onecycle, "
+                          f"not {cfg.lr_schedule!r}; set warmup_epochs=0 or change the schedule")
+    if cfg.lr_schedule == "onecycle" and not 0 < cfg.warmup_epochs < cfg.epochs:
+        raise ConfigError(f"lr_schedule='onecycle' needs 0 < warmup_epochs < epochs, got warmup_epochs="
+                          f"{cfg.warmup_epochs!r} and epochs={cfg.epochs!r}; e.g. warmup_epochs=1")
+    _number("label_smoothing", cfg.label_smoothing, low=0, high=1)
+    if cfg.label_smoothing >= 1:
+        raise ConfigError(f"label_smoothing={cfg.label_smoothing!r} is not valid; it must be in [0, 1)")
     _number("tol", cfg.tol, low=0)
     _number("max_fun", cfg.max_fun, low=1, integer=True)
     _number("dropout", cfg.dropout, low=0, high=1)

@@ -64,8 +64,8 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
     """
 
     def __init__(self, hidden_sizes=(256, 128), activation="relu", output="softmax", loss="cross_entropy",
-                 loss_reduction="mean", solver="adam", learning_rate=0.001, lr_schedule="decay", decrease_const=0.0,
-                 power_t=0.5, momentum=0.0, momentum_type="classical", rho=0.9, beta_1=0.9, beta_2=0.999,
+                 loss_reduction="mean", label_smoothing=0.0, solver="adam", learning_rate=0.001, lr_schedule="decay",
+                 decrease_const=0.0, power_t=0.5, warmup_epochs=0.0, momentum=0.0, momentum_type="classical", rho=0.9, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, l2=0.0, l1=0.0, batch_size="auto", epochs=200, shuffle=True, tol=1e-4,
                  n_iter_no_change=10, max_fun=15000, init="glorot", init_first=None, init_factor=1.0,
                  init_intervals=None, leaky_slope=0.01, dropout=0.0, shift_pixels=0, class_weight=None, early_stopping=False,
@@ -76,11 +76,13 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         self.output = output
         self.loss = loss
         self.loss_reduction = loss_reduction
+        self.label_smoothing = label_smoothing
         self.solver = solver
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
         self.decrease_const = decrease_const
         self.power_t = power_t
+        self.warmup_epochs = warmup_epochs
         self.momentum = momentum
         self.momentum_type = momentum_type
         self.rho = rho

@@ -11,6 +11,7 @@ reference. When Numba is installed (the `fast` extra) the same rule runs as one 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,7 +20,9 @@ from mnistlab.mlp import fused as _fused
 
 SOLVERS = ("sgd", "rmsprop", "adam", "lbfgs")
 STOCHASTIC_SOLVERS = ("sgd", "rmsprop", "adam")
-SCHEDULES = ("decay", "constant", "invscaling", "adaptive")
+SCHEDULES = ("decay", "constant", "invscaling", "adaptive", "cosine", "onecycle")
+PER_BATCH_SCHEDULES = ("cosine", "onecycle")
+WARMUP_SCHEDULES = ("constant", "cosine", "onecycle")
 MOMENTUM_TYPES = ("seed", "classical", "nesterov")
 
 
@@ -43,6 +46,34 @@ def scheduled_learning_rate(schedule: str, learning_rate: float, *, epochs_done:
         return learning_rate / (samples_seen + 1) ** power_t
     if schedule == "adaptive" and adaptive_rate is not None:
         return adaptive_rate
+    return learning_rate
+
+
+def batch_learning_rate(schedule: str, learning_rate: float, step: int, steps_per_epoch: int, epochs: int,
+                        warmup_epochs: float = 0.0) -> float | None:
+    """The step size of batch `step` (0-based over the whole training) under a per-batch schedule.
+
+    A linear warm-up lr (step + 1) / warm over the first round(warmup_epochs * steps_per_epoch)
+    batches, then "cosine": lr (1 + cos(pi p)) / 2, "onecycle": lr (1 - p), "constant": lr, where
+    p is the share of the remaining batches of the `epochs` budget done (1 after the budget).
+    None for the per-epoch schedules (no warm-up): the epoch's rate stands.
+    The same numbers as `bench tta`'s recipes (`mnistlab.bench.recipes.learning_rate_at`).
+
+    Examples
+    --------
+    >>> [round(batch_learning_rate("onecycle", 1.0, s, 2, 3, warmup_epochs=1), 2) for s in range(6)]
+    [0.5, 1.0, 1.0, 0.75, 0.5, 0.25]
+    """
+    warm = int(round(warmup_epochs * steps_per_epoch))
+    if schedule not in PER_BATCH_SCHEDULES and not warm:
+        return None
+    if step < warm:
+        return learning_rate * (step + 1) / warm
+    progress = min(1.0, (step - warm) / max(1, epochs * steps_per_epoch - warm))
+    if schedule == "cosine":
+        return learning_rate * 0.5 * (1.0 + math.cos(math.pi * progress))
+    if schedule == "onecycle":
+        return learning_rate * (1.0 - progress)
     return learning_rate
 
 

@@ -55,14 +55,20 @@ OPTIONS: tuple[Option, ...] = (
        "error.", choices=LOSSES, seed="my_loss_function", sklearn="(log-loss only)"),
     _o("loss_reduction", "mean", "choice", "Batch cost: mean, or sum (the seed's).", choices=("mean", "sum"),
        flag="--reduction", seed="(sum)"),
+    _o("label_smoothing", 0.0, "float", "Training targets y (1 - s) + s / classes (0: none); softens the "
+       "cross-entropy's pull toward certainty."),
     _o("solver", "adam", "choice", "Optimiser; lbfgs runs SciPy's L-BFGS-B on the whole training set.",
        choices=SOLVERS, seed="(sgd)", sklearn="solver"),
     _o("learning_rate", 0.001, "float", "Initial step size.", flag="--lr", seed="learn_rate",
        sklearn="learning_rate_init"),
     _o("lr_schedule", "decay", "choice", "Step-size schedule: the seed's decay, constant, scikit-learn's "
-       "invscaling or adaptive (/5 when the loss stalls).", choices=SCHEDULES, sklearn="learning_rate"),
+       "invscaling or adaptive (/5 when the loss stalls), per epoch; per batch, cosine (to 0 at the epoch "
+       "budget) or onecycle (linear up over the warm-up, then linearly down to 0 at the epoch budget).",
+       choices=SCHEDULES, sklearn="learning_rate"),
     _o("decrease_const", 0.0, "float", "Decay lr / (1 + decrease_const * epochs done).", seed="decrease_const"),
     _o("power_t", 0.5, "float", "Exponent of invscaling: lr / (samples seen + 1) ** power_t.", sklearn="power_t"),
+    _o("warmup_epochs", 0.0, "float", "Linear warm-up, batch by batch, over this many epochs (constant, cosine, "
+       "onecycle; onecycle needs one)."),
     _o("momentum", 0.0, "float", "SGD momentum rate.", seed="mom_rate", sklearn="momentum"),
     _o("momentum_type", "classical", "choice", "SGD momentum form.", choices=MOMENTUM_TYPES,
        sklearn="nesterovs_momentum"),

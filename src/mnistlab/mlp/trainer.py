@@ -27,7 +27,7 @@ from mnistlab.mlp.losses import loss_value
 from mnistlab.mlp.metrics import batch_metrics
 from mnistlab.mlp.network import (Evaluator, NetSpec, Params, Workspace, add_regularisation, backward, forward,
                                    regularisation_cost)
-from mnistlab.mlp.optimizers import make_optimizer, scheduled_learning_rate
+from mnistlab.mlp.optimizers import batch_learning_rate, make_optimizer, scheduled_learning_rate
 from mnistlab.mlp.stopping import Stopping
 
 BatchCallback = Callable[[int, int], None]
@@ -63,6 +63,21 @@ class TrainData:
         """The rows `idx` as a new TrainData (copies)."""
         return TrainData(self.X[idx], self.Y[idx], None if self.y_index is None else self.y_index[idx],
                          None if self.weights is None else self.weights[idx])
+
+
+def smooth_targets(Y: np.ndarray, smoothing: float) -> np.ndarray:
+    """Label smoothing: Y (1 - s) + s / K for targets Y (n, K); one logistic column counts as K = 2.
+
+    With softmax and cross-entropy the output delta stays A - Y_smooth (the rows still sum to 1),
+    so the backward pass is unchanged (tests/mlp/test_schedules.py checks it by finite differences).
+
+    Examples
+    --------
+    >>> smooth_targets(np.array([[0.0, 1.0, 0.0, 0.0]]), 0.2)
+    array([[0.05, 0.85, 0.05, 0.05]])
+    """
+    k = max(2, Y.shape[1])
+    return (Y * (1.0 - smoothing) + smoothing / k).astype(Y.dtype, copy=False)
 
 
 def batch_rows(batch_size: int | str, n: int) -> int:
@@ -183,6 +198,10 @@ class Trainer:
         correct = 0
         for k in range(n_batches):
             start, stop = k * B, min((k + 1) * B, n)
+            rate = batch_learning_rate(cfg.lr_schedule, cfg.learning_rate, self.epochs_done * n_batches + k,
+                                       n_batches, cfg.epochs, cfg.warmup_epochs)
+            if rate is not None:  # per-batch schedules and warm-up (bench tta's recipes)
+                self.optimizer.learning_rate = rate
             reg_cost = regularisation_cost(params, cfg.l2, cfg.l1)
             data_cost, error_sum, n_correct, scale = self._batch_step(data, order, start, stop, ws)
             total_cost += scale * (data_cost + reg_cost)
@@ -252,10 +271,14 @@ class Trainer:
             on_epoch_end: EpochCallback | None = None) -> str:
         """Train up to `epochs` more epochs; returns why it ended: "converged", "stopped" or "budget".
 
+        With label smoothing, the training targets are y (1 - s) + s / classes (a copy per call).
+
         "converged": the stopping rule fired; "stopped": `on_epoch_end` returned True;
         "budget": every epoch ran. With early stopping, the best weights are restored.
         """
         outcome = "budget"
+        if self.cfg.label_smoothing:
+            data = TrainData(data.X, smooth_targets(data.Y, self.cfg.label_smoothing), data.y_index, data.weights)
         for _ in range(epochs):
             snapshot = self.params.copy()
             t0 = time.perf_counter()

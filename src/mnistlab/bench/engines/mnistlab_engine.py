@@ -15,6 +15,7 @@ from mnistlab.mlp.config import SEED_PRESET
 from mnistlab.mlp.estimator import MLPClassifier
 
 _INIT = {"glorot_uniform": "glorot", "uniform_fan_in": "sqrt_nodes"}
+_SCHEDULE = {"constant": "constant", "inverse_time": "decay", "cosine": "cosine", "onecycle": "onecycle"}
 
 
 class MnistlabEngine(CoreEngine):
@@ -22,8 +23,9 @@ class MnistlabEngine(CoreEngine):
 
     `bench mlp`: solver "sgd" with classical momentum ``v = momentum v - lr grad; w += v``, as in
     Keras and scikit-learn; weights start Glorot-uniform, as in Keras and the PyTorch loop.
-    `bench tta`: the recipe's Adam, its initialiser, and its schedule where the estimator has
-    one (inverse_time is `decrease_const`); one `partial_fit` per epoch, so shifts are fresh.
+    `bench tta`: the recipe's Adam, its initialiser, its schedule (inverse_time is `decrease_const`;
+    constant, cosine and onecycle with warm-up are the estimator's per-batch `lr_schedule`) and
+    label smoothing; one `partial_fit` per epoch, so shifts are fresh.
     """
 
     name = "mnistlab"
@@ -35,11 +37,8 @@ class MnistlabEngine(CoreEngine):
         if not isinstance(job, TtaJob):
             return None
         recipe = job.recipe
-        if recipe.schedule not in ("constant", "inverse_time") or recipe.warmup_epochs:
-            return (f"MLPClassifier has no {recipe.schedule} schedule or warm-up (its schedule is "
-                    f"decrease_const: lr / (1 + d t))")
-        if recipe.label_smoothing:
-            return "MLPClassifier has no label smoothing"
+        if recipe.schedule == "inverse_time" and recipe.warmup_epochs:
+            return "MLPClassifier's per-epoch decay (decrease_const) takes no warm-up"
         return None
 
     def _train_to_target(self, data: BenchData, job: TtaJob) -> TrainOutcome:
@@ -47,6 +46,8 @@ class MnistlabEngine(CoreEngine):
         model = MLPClassifier(
             hidden_sizes=recipe.hidden, activation="relu", output="softmax", loss="cross_entropy",
             loss_reduction="mean", solver="adam", learning_rate=recipe.learning_rate,
+            lr_schedule=_SCHEDULE[recipe.schedule], warmup_epochs=recipe.warmup_epochs,
+            label_smoothing=recipe.label_smoothing, epochs=recipe.max_epochs,
             decrease_const=recipe.decay if recipe.schedule == "inverse_time" else 0.0, beta_1=recipe.beta_1,
             beta_2=recipe.beta_2, epsilon=recipe.epsilon, batch_size=recipe.batch_size, shuffle=True,
             init=_INIT[recipe.init], random_state=job.random_state, dropout=recipe.dropout,

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from mnistlab.bench.gemm import gemm_gflops
+from mnistlab.cpu import gemm_gflops
 from mnistlab.errors import ConfigError
 
 
@@ -24,3 +24,12 @@ def test_gemm_rate_is_plausible_and_matches_a_direct_timing():
 def test_bad_arguments_are_rejected(n, repeats):
     with pytest.raises(ConfigError):
         gemm_gflops(n, repeats=repeats)
+
+
+def test_simd_level_from_flags():
+    from mnistlab.cpu import cpu_flags, simd_level
+
+    assert simd_level(cpu_flags("flags\t: fpu sse4_2 avx avx2 fma avx512f\n")) == "AVX-512"
+    assert simd_level(cpu_flags("flags\t: fpu sse4_2 avx avx2 fma\n")) == "AVX2"
+    assert simd_level(cpu_flags("Features\t: fp asimd evtstrm\n")) == "NEON"
+    assert simd_level(cpu_flags("no flags here\n")) == "unknown"
