@@ -14,6 +14,11 @@ import json
 from typing import Any
 
 import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.inspection import permutation_importance
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 
 MIN_TRIALS = 8
 TREES = 200
@@ -51,12 +56,6 @@ def option_importance(rows: list[dict[str, Any]], names: list[str], metric: str)
     y = np.array([float(r["final"]) for r in rows])  # (n_trials,)
     if np.ptp(y) == 0:
         return {"importance": None, "n": n, "reason": f"every finished trial reached the same {metric}"}
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.inspection import permutation_importance
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder
-
     values = [[r["options"].get(name) for name in names] for r in rows]
     numeric = [j for j in range(len(names)) if all(_is_number(v[j]) for v in values)]
     categorical = [j for j in range(len(names)) if j not in numeric]
