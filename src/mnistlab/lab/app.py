@@ -32,7 +32,7 @@ from mnistlab.lab.params import NotFound, int_param
 from mnistlab.lab.predict import predict
 from mnistlab.lab.runs_index import RunIndex
 from mnistlab.lab.runs_view import compare, run_details
-from mnistlab.lab.security import BODY_SECONDS, MAX_BODY_BYTES, LabGuard, NotFound, run_file, run_path
+from mnistlab.lab.security import BODY_SECONDS, MAX_BODY_BYTES, LabGuard, run_file, run_path
 from mnistlab.lab.streams import MAX_STREAMS, OpenStreams, StreamLimit
 from mnistlab.lab.sweep_jobs import SweepJobs
 from mnistlab.lab.sweep_routes import sweep_routes

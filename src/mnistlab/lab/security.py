@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from mnistlab.errors import MnistlabError
 from mnistlab.runs.sweeps import SWEEP_FILE
 
 TOKEN_COOKIE = "mnistlab_lab_token"
@@ -26,10 +25,6 @@ BODY_SECONDS = 10.0  # the whole body must arrive within this long: a body sent 
 
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
-
-
-class NotFound(MnistlabError):
-    """A run, sweep, file or job that does not exist (or may not be shown): HTTP 404."""
 
 
 def is_loopback(host: str) -> bool:

@@ -19,7 +19,8 @@ from starlette.routing import Route
 
 from mnistlab.errors import MnistlabError
 from mnistlab.lab.importance import option_importance
-from mnistlab.lab.security import NotFound, sweep_path
+from mnistlab.lab.params import NotFound
+from mnistlab.lab.security import sweep_path
 from mnistlab.lab.sweep_jobs import shipped_specs
 from mnistlab.lab.sweeps import sweep_details
 from mnistlab.runs.sweeps import SWEEP_FILE, SweepRecord, load_sweep
