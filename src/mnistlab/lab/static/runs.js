@@ -102,7 +102,10 @@ Lab.showRuns = function (params = new URLSearchParams()) {
 
   function cell(key, r, values) {
     const value = values[key];
-    if (key === "name") return Lab.el("td", {}, Lab.el("a", {href: `#/run/${encodeURIComponent(r.name)}`}, r.name));
+    if (key === "name") {  // the label the user typed (--name), and the folder when it differs
+      const link = Lab.el("a", {href: `#/run/${encodeURIComponent(r.name)}`, title: r.name}, r.label || r.name);
+      return Lab.el("td", {}, link, r.label && r.label !== r.name ? Lab.el("span", {class: "muted folder"}, ` ${r.name}`) : null);
+    }
     if (key === "epochs") {
       return Lab.el("td", {class: "num"}, r.planned_epochs && r.status === "running" ? `${r.epochs || 0}/${r.planned_epochs}` : Lab.fmt(r.epochs));
     }

@@ -114,8 +114,11 @@ class ModelKind(ABC):
     @abstractmethod
     def train(self, config: Any, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1) -> dict[str, Any]:
-        """Train `config` as a new run directory under `runs_dir`; return its summary."""
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Train `config` as a new run directory under `runs_dir`; return its summary.
+
+        `trial` (a sweep's name, trial id...) is kept in the run's record (`RunDir.trial`).
+        """
 
     @abstractmethod
     def resume(self, run: Any, config: Any, checkpoint: Any, *, prepare: Callable[[], float],
