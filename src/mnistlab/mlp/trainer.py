@@ -105,6 +105,7 @@ class Trainer:
         self.best_params: Params | None = None
         self.adaptive_rate: float | None = None
         self.split_seed: int | None = None
+        self.schedule_epochs: int | None = None
 
     def __getstate__(self) -> dict:
         # The workspace and dropout masks are scratch and are rebuilt on demand; never pickle them.
@@ -199,7 +200,7 @@ class Trainer:
         for k in range(n_batches):
             start, stop = k * B, min((k + 1) * B, n)
             rate = batch_learning_rate(cfg.lr_schedule, cfg.learning_rate, self.epochs_done * n_batches + k,
-                                       n_batches, cfg.epochs, cfg.warmup_epochs)
+                                       n_batches, self.schedule_epochs or cfg.epochs, cfg.warmup_epochs)
             if rate is not None:  # per-batch schedules and warm-up (bench tta's recipes)
                 self.optimizer.learning_rate = rate
             reg_cost = regularisation_cost(params, cfg.l2, cfg.l1)
@@ -277,6 +278,8 @@ class Trainer:
         "budget": every epoch ran. With early stopping, the best weights are restored.
         """
         outcome = "budget"
+        # A per-batch schedule spans every epoch, those of an earlier fit (a resumed run) included.
+        self.schedule_epochs = self.epochs_done + epochs
         if self.cfg.label_smoothing:
             data = TrainData(data.X, smooth_targets(data.Y, self.cfg.label_smoothing), data.y_index, data.weights)
         for _ in range(epochs):

@@ -41,7 +41,9 @@ def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoc
     config_file = run.path / "config.json"
     config = kind.config_from_dict(read_json_object(config_file, "run config"))
     target = kind.epochs_of(config) if epochs is None else epochs
-    if not isinstance(target, int) or target <= checkpoint.epoch:
+    # Killed after its last checkpoint but before model and summary were written: finish it, 0 epochs more.
+    unfinished = target == checkpoint.epoch and info.get("status") in ("running", "interrupted", "failed")
+    if not isinstance(target, int) or (target <= checkpoint.epoch and not unfinished):
         raise RunDirError(f"{run.path} already holds {checkpoint.epoch} epoch(s); pass --epochs N with N > "
                           f"{checkpoint.epoch} to train further")
     try:

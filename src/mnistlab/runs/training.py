@@ -110,10 +110,14 @@ def mlp_session(run: RunDir, config: MLPRunConfig, data: tuple, *, on_epoch: Epo
                 done: int = 0, prior_seconds: float = 0.0) -> dict[str, Any]:
     """Train (from scratch, or on from checkpoint `state` holding `done` epochs) inside `run`; finish it."""
     X_train, y_train, X_test, y_test, test_set, _ = data
+    remaining = config.mlp.epochs - done
     if state is None:
         clf = MLPClassifier.from_config(config.mlp)
+    elif remaining == 0:  # killed after its last checkpoint: only the ending (best weights, files) is left
+        clf = MLPClassifier.from_config(config.mlp).load_state_dict(state)
+        clf.restore_best_weights()
     else:  # warm start: the remaining epochs, continuing the saved state bit for bit
-        clf = MLPClassifier.from_config(replace(config.mlp, epochs=config.mlp.epochs - done, warm_start=True))
+        clf = MLPClassifier.from_config(replace(config.mlp, epochs=remaining, warm_start=True))
         clf.load_state_dict(state)
     checkpoints = Checkpointer(run, save_mlp_checkpoint, checkpoint_every, remember=True)
     capture = getattr(clf, "state_dict", None)  # the estimator's checkpointable state (branch sklearn)
@@ -124,7 +128,8 @@ def mlp_session(run: RunDir, config: MLPRunConfig, data: tuple, *, on_epoch: Epo
     start = time.perf_counter()
     with run.recording(summary):  # Ctrl-C, SIGTERM, divergence, a full disk...: recorded, then re-raised
         try:
-            clf.fit(X_train, y_train, eval_set=(X_test, y_test), on_batch_end=on_batch, on_epoch_end=epochs)
+            if remaining > 0:
+                clf.fit(X_train, y_train, eval_set=(X_test, y_test), on_batch_end=on_batch, on_epoch_end=epochs)
         except KeyboardInterrupt:
             checkpoints.interrupted()
             raise
