@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mnistlab.data.augment import shift_images
-from mnistlab.divergence import NONFINITE_WEIGHTS, divergence_reason
+from mnistlab.divergence import NONFINITE_WEIGHTS, divergence_reason, diverged_message
 from mnistlab.errors import TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
 from mnistlab.mlp.dropout import Dropout
@@ -38,6 +38,9 @@ BLOCK_ROWS = 2048
 """Batches larger than this are processed in blocks of this many rows, their gradients summed:
 a gathered block stays in cache from the forward product to the weight gradient, which makes
 large batches about 20% faster (benchmarks/README.md). Smaller batches run in one pass."""
+
+USUAL_LEARNING_RATE = MLPConfig.learning_rate
+"""The rate a diverged training's message suggests at most (the default, suited to Adam and RMSprop)."""
 
 MIN_ADAPTIVE_RATE = 1e-6
 """The "adaptive" schedule stops dividing the rate by 5 below this (scikit-learn's bound)."""
@@ -219,13 +222,15 @@ class Trainer:
         """The divergence rule (mnistlab.divergence) on this training's per-sample losses so far."""
         per_sample = 1.0 / batch_rows(self.cfg.batch_size, n) if self.cfg.loss_reduction == "sum" else 1.0
         losses = [*self.history.as_arrays()["loss"].tolist(), row["loss"]]
+        finite = all(np.isfinite(W).all() for W in self.params.weights)
         return divergence_reason([v * per_sample for v in losses], row["accuracy"],
                                  n_classes=max(2, self.params.weights[-1].shape[1]), loss=self.spec.loss,
-                                 weights_finite=all(np.isfinite(W).all() for W in self.params.weights))
+                                 weights_finite=finite,
+                                 mean_abs_weights=[float(np.abs(W).mean()) for W in self.params.weights] if finite
+                                 else ())
 
     def _diverged_message(self, reason: str, epoch: int) -> str:
-        return (f"training diverged in epoch {epoch}: {reason}; lower the learning rate "
-                f"(now {self.cfg.learning_rate:g}) or the regularisation, or standardise the inputs")
+        return diverged_message(epoch, reason, self.cfg.learning_rate, USUAL_LEARNING_RATE)
 
     def score(self, data: TrainData) -> float:
         """Accuracy on `data` (weighted by its row weights; multilabel: whole rows right)."""
