@@ -24,9 +24,11 @@ from starlette.staticfiles import StaticFiles
 
 from mnistlab.errors import MnistlabError, ModelFileError
 from mnistlab.lab import inside
+from mnistlab.lab.epoch_routes import epoch_routes
+from mnistlab.lab.epochs import EpochModels
 from mnistlab.lab.models import CNNModel, MLPModel, ModelCache
 from mnistlab.lab.oips import OIPJobs, oip_file
-from mnistlab.lab.params import int_param
+from mnistlab.lab.params import NotFound, int_param
 from mnistlab.lab.predict import predict
 from mnistlab.lab.runs_index import RunIndex
 from mnistlab.lab.runs_view import compare, run_details
@@ -42,10 +44,6 @@ PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'u
             "connect-src 'self'; frame-ancestors 'none'")
 
 
-class NotFound(MnistlabError):
-    """A run, file or job that does not exist (or may not be shown)."""
-
-
 class Lab:
     """The state behind the routes: the runs directory, the model cache and the background jobs."""
 
@@ -53,6 +51,7 @@ class Lab:
         self.runs_dir = Path(runs_dir)
         self.poll_seconds = poll_seconds
         self.models = ModelCache()
+        self.epochs = EpochModels(self.models)
         self.oips = OIPJobs()
         self.jobs = TrainingJobs(self.runs_dir)
         self.index = RunIndex(self.runs_dir, min_interval=poll_seconds / 2)
@@ -248,6 +247,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
         Route(f"{run}/maps", api_maps),
         Route(f"{run}/oip", api_oip, methods=["GET", "POST"]),
         Route(f"{run}/stop", api_stop, methods=["POST"]),
+        *epoch_routes(),
         Route("/api/compare", api_compare),
         Route("/api/predict", api_predict, methods=["POST"]),
         Route("/api/jobs", api_jobs),

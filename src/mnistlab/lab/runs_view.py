@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from mnistlab.runs.catalog import MODEL_FILES, RunRecord, list_runs, load_run
+from mnistlab.runs.diverged import recorded_divergence
 from mnistlab.runs.kinds import KINDS
 from mnistlab.runs.kinds.base import flatten
 from mnistlab.runs.metrics import epochs_axis, last_value
@@ -40,6 +41,8 @@ def run_row(record: RunRecord) -> dict[str, Any]:
         row["test_accuracy"] = _finite(record.get("val_accuracy"))
     row.update(kind=record.kind, planned_epochs=planned_epochs(record),
                has_model=any((record.path / f).is_file() for f in MODEL_FILES))
+    if row["status"] not in ("diverged", "failed") and (found := recorded_divergence(record)) is not None:
+        row.update(status="diverged", status_reason=f"diverged in epoch {found[0]}: {found[1]}")
     return row
 
 

@@ -37,7 +37,9 @@ def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoc
     kind = get_kind(checkpoint.kind)
     config = kind.config_from_dict(run.read_config())
     target = kind.epochs_of(config) if epochs is None else epochs
-    if not isinstance(target, int) or target <= checkpoint.epoch:
+    # Killed after its last checkpoint but before model and summary were written: finish it, 0 epochs more.
+    unfinished = target == checkpoint.epoch and info.get("status") in ("running", "interrupted", "failed")
+    if not isinstance(target, int) or (target <= checkpoint.epoch and not unfinished):
         raise RunDirError(f"{run.path} already holds {checkpoint.epoch} epoch(s); pass --epochs N with N > "
                           f"{checkpoint.epoch} to train further")
     try:

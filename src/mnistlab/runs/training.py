@@ -36,6 +36,7 @@ from mnistlab.runs.checkpoint import DEFAULT_EVERY, Checkpointer, save_cnn_check
 from mnistlab.runs.plots import write_run_figures
 from mnistlab.runs.metrics import ordered_cells
 from mnistlab.runs.rundir import RunDir, RunStatus
+from mnistlab.runs.snapshots import first_layer_snapshot, keras_snapshot, save_snapshot
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
 """on_epoch(row): the epoch's metrics row; returning True stops training after that epoch."""
@@ -103,21 +104,36 @@ def mlp_session(run: RunDir, config: MLPRunConfig, data: tuple, *, on_epoch: Epo
                 done: int = 0, prior_seconds: float = 0.0) -> dict[str, Any]:
     """Train (from scratch, or on from checkpoint `state` holding `done` epochs) inside `run`; finish it."""
     X_train, y_train, X_test, y_test, test_set, _ = data
+    remaining = config.mlp.epochs - done
     if state is None:
         clf = MLPClassifier.from_config(config.mlp)
+    elif remaining == 0:  # killed after its last checkpoint: only the ending (best weights, files) is left
+        clf = MLPClassifier.from_config(config.mlp).load_state_dict(state)
+        clf.restore_best_weights()
     else:  # warm start: the remaining epochs, continuing the saved state bit for bit
-        clf = MLPClassifier.from_config(replace(config.mlp, epochs=config.mlp.epochs - done, warm_start=True))
+        clf = MLPClassifier.from_config(replace(config.mlp, epochs=remaining, warm_start=True))
         clf.load_state_dict(state)
     checkpoints = Checkpointer(run, save_mlp_checkpoint, checkpoint_every, remember=True)
     capture = getattr(clf, "state_dict", None)  # the estimator's checkpointable state (branch sklearn)
-    epochs = _EpochRelay(run, on_epoch,
-                         None if capture is None else lambda epoch: checkpoints.epoch_done(epoch, capture))
+
+    def epoch_done(epoch: int) -> None:
+        save_snapshot(run, epoch, first_layer_snapshot(clf.coefs_))
+        if capture is not None:
+            checkpoints.epoch_done(epoch, capture)
+
+    def started(fitted: MLPClassifier) -> None:
+        if done == 0:  # a resumed run kept its first epochs' weights already
+            save_snapshot(run, 0, first_layer_snapshot(fitted.coefs_))
+
+    epochs = _EpochRelay(run, on_epoch, epoch_done)
     summary: dict[str, Any] = {"model": "mlp", "dataset": config.dataset, "epochs": done, "test_accuracy": None,
                                "train_seconds": prior_seconds, "run_dir": str(run.path)}
     start = time.perf_counter()
     with run.recording(summary):  # Ctrl-C, SIGTERM, divergence, a full disk...: recorded, then re-raised
         try:
-            clf.fit(X_train, y_train, eval_set=(X_test, y_test), on_batch_end=on_batch, on_epoch_end=epochs)
+            if remaining > 0:
+                clf.fit(X_train, y_train, eval_set=(X_test, y_test), on_batch_end=on_batch, on_epoch_end=epochs,
+                        on_start=started)
         except KeyboardInterrupt:
             checkpoints.interrupted()
             raise
@@ -173,14 +189,24 @@ def cnn_session(run: RunDir, config: CNNConfig, *, on_epoch: EpochCallback | Non
     train_set, test_set = load(config.dataset, "train"), load(config.dataset, "test")
     current: dict[str, Any] = {}
     checkpoints = Checkpointer(run, save_cnn_checkpoint, checkpoint_every)
-    epochs = _EpochRelay(run, on_epoch, lambda epoch: checkpoints.epoch_done(epoch, lambda: current.get("model")))
+
+    def epoch_done(epoch: int) -> None:
+        save_snapshot(run, epoch, keras_snapshot(current["model"]))
+        checkpoints.epoch_done(epoch, lambda: current.get("model"))
+
+    def built(keras_model: Any) -> None:
+        current.update(model=keras_model)
+        if done == 0:  # the initial weights; a resumed run kept its first epochs' weights already
+            save_snapshot(run, 0, keras_snapshot(keras_model))
+
+    epochs = _EpochRelay(run, on_epoch, epoch_done)
     summary: dict[str, Any] = {"model": "cnn", "dataset": config.dataset, "epochs": done, "test_accuracy": None,
                                "train_seconds": prior_seconds, "backend": config.backend, "run_dir": str(run.path)}
     start = time.perf_counter()
     with run.recording(summary):  # Ctrl-C, SIGTERM, divergence, a full disk...: recorded, then re-raised
         try:
             result = fit_cnn(config, train_set.images, train_set.labels, on_epoch=epochs, on_batch=on_batch,
-                             model=model, initial_epoch=done, on_model=lambda m: current.update(model=m))
+                             model=model, initial_epoch=done, on_model=built)
         except KeyboardInterrupt:
             if "model" in current:  # the weights trained so far, counted as the last finished epoch
                 checkpoints.interrupted(lambda: current["model"], done + len(epochs.rows))

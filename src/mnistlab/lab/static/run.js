@@ -23,7 +23,8 @@ Lab.showRun = async function (name) {
         }}, "Stop") : null;
     header.replaceChildren(Lab.el("h1", {id: "run-label"}, row.label || name),
       row.label && row.label !== name ? Lab.el("p", {class: "muted folder"}, name) : "", Lab.el("p", {},
-      `${row.model || "?"} on ${row.dataset || "?"} · status `, Lab.el("b", {id: "run-status"}, row.status),
+      `${row.model || "?"} on ${row.dataset || "?"} · status `, Lab.el("b", {id: "run-status", title: row.status_reason || ""}, row.status),
+      row.status_reason ? ` (${row.status_reason})` : "",
       ` · epoch ${row.epochs || 0}${row.planned_epochs ? "/" + row.planned_epochs : ""}`,
       row.test_accuracy !== null ? ` · test accuracy ${Lab.fmt(row.test_accuracy)}` : "", " ", stop,
       " ", Lab.el("a", {href: `/runs/${encodeURIComponent(name)}/config.json`, target: "_blank"}, "files")));

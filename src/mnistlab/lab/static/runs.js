@@ -109,7 +109,7 @@ Lab.showRuns = function (params = new URLSearchParams()) {
     if (key === "epochs") {
       return Lab.el("td", {class: "num"}, r.planned_epochs && r.status === "running" ? `${r.epochs || 0}/${r.planned_epochs}` : Lab.fmt(r.epochs));
     }
-    if (key === "status") return Lab.el("td", {class: "status"}, r.status);
+    if (key === "status") return Lab.el("td", {class: "status", title: r.status_reason || ""}, r.status);
     if (key === "train_seconds") return Lab.el("td", {class: "num"}, Lab.fmt(value, 1));
     if (Array.isArray(value) || (value && typeof value === "object")) return Lab.el("td", {}, JSON.stringify(value));
     return Lab.el("td", {class: typeof value === "number" ? "num" : null}, Lab.fmt(value));

@@ -47,6 +47,8 @@ class ModelKind(ABC):
     """Figure stems a finished run holds beyond the shared curves, confusion and misclassified images."""
     option_names: ClassVar[tuple[str, ...]]
     """Every name `overrides` may use: the train command's option names and the config's field names."""
+    epoch_views: ClassVar[tuple[str, ...]] = ()
+    """What `model_at_epoch` gives truly as it was at an epoch, by the lab's view names (weights, kernels, maps, oip)."""
 
     # --- configuration -------------------------------------------------------------------------------
 
@@ -145,6 +147,13 @@ class ModelKind(ABC):
     @abstractmethod
     def activations(self, model: Any, images: np.ndarray) -> dict[str, np.ndarray]:
         """Per-layer activations of images (n, 28, 28), in layer order, ending with "output" (the probabilities)."""
+
+    def model_at_epoch(self, model: Any, run_dir: str | os.PathLike, epoch: int) -> Any:
+        """The loaded final `model` of the run at `run_dir` with the weights it kept for `epoch` (runs/snapshots.py).
+
+        Only what `epoch_views` names is the epoch's own; ModelFileError when the run kept no weights of `epoch`.
+        """
+        raise NotImplementedError(f"{self.name} runs keep no weights per epoch")
 
     @abstractmethod
     def evaluate(self, path: Path, *, dataset: str | None, split: str, backend: str | None = None) -> Any:
