@@ -27,7 +27,7 @@ from typing import Any
 
 from mnistlab.lab.runs_view import index_row
 from mnistlab.runs.catalog import RunDirError, load_run
-from mnistlab.runs.rundir import RUN_FILES
+from mnistlab.runs.rundir import RUN_FILES, RunDir, RunStatus
 
 Stamp = tuple[tuple[int, int] | None, ...]
 
@@ -100,7 +100,7 @@ class RunIndex:
                 if stamp is None:
                     continue
                 seen.add(child.name)
-                if entry is not None and entry.stamp == stamp:
+                if entry is not None and entry.stamp == stamp and not self._closed_now(child, entry):
                     entry.folder_mtime = folder_mtime
                     continue
                 try:
@@ -116,6 +116,14 @@ class RunIndex:
                 self._removed[name] = self.version
             self._refreshed_at = time.monotonic()
             return self.version
+
+    @staticmethod
+    def _closed_now(path: Path, entry: _Entry) -> bool:
+        """Whether a run shown as running was just closed as interrupted (its process is gone)."""
+        if entry.row["status"] != RunStatus.RUNNING:
+            return False
+        info = RunDir(path).close_if_dead()
+        return info is not None and info.get("status") != RunStatus.RUNNING
 
     def rows(self) -> list[dict[str, Any]]:
         """Every run's row after a refresh, oldest first (by start time, then name)."""
