@@ -16,6 +16,7 @@ import pytest
 from mnistlab.lab import create_app  # imports no Starlette: each test module skips when the extra is absent
 
 HAS_KERAS = importlib.util.find_spec("keras") is not None
+LIVE_LABEL = "live ünï cödé 🚀"
 
 
 def train_mlp(runs_dir: Path, name: str, *, train_size: int = 10000, hidden: tuple[int, ...] = (32,),
@@ -68,7 +69,8 @@ def lab_runs(tmp_path_factory) -> dict[str, Path]:
             "mlp_small": train_mlp(runs_dir, "small-mlp", train_size=2000, hidden=(16,), epochs=3)}
     if HAS_KERAS:
         runs["cnn"] = train_cnn(runs_dir, "tiny-cnn")
-    live = RunDir.create(runs_dir, "live", "mlp", {"dataset": "mnist", "mlp": {"epochs": 10}})
+    # Its label is any text (shown by the table and the run page); its folder is the safe form.
+    live = RunDir.create(runs_dir, LIVE_LABEL, "mlp", {"dataset": "mnist", "mlp": {"epochs": 10}})
     live.log_epoch({"epoch": 1, "loss": 1.0, "test_accuracy": 0.5})
     runs["live"] = live.path
     runs["dir"] = runs_dir

@@ -60,6 +60,11 @@ def test_the_runs_page_loads_without_console_errors(lab_server, lab_runs, page):
     assert int(page.get_attribute("#runs-table", "data-rows")) >= 3
     page.select_option("select[data-filter='status']", "running")
     assert page.get_attribute("#runs-table", "data-rows") == "1"
+    live = page.inner_text(f"tr[data-run='{lab_runs['live'].name}']")
+    assert "live ünï cödé 🚀" in live and lab_runs["live"].name in live  # the label, and the folder beside it
+    page.click(f"tr[data-run='{lab_runs['live'].name}'] a")
+    wait_for(lambda: page.query_selector("#run-label"), 20, "the run page")
+    assert page.inner_text("#run-label") == "live ünï cödé 🚀"
     assert page.problems == []
 
 
@@ -138,7 +143,9 @@ def test_a_query_filters_the_table_and_a_bad_query_shows_its_error_line(lab_serv
     page.goto(lab_server.url)
     page.wait_for_selector(f"tr[data-run='{lab_runs['mlp'].name}']")
     every = int(page.get_attribute("#runs-table", "data-rows"))
-    page.fill("#runs-query", 'model == "mlp" and hidden_sizes == [16]')
+    # `status` keeps the query to this fixture's run whatever the other tests add (the form's training
+    # has hidden [16] too, and ends interrupted).
+    page.fill("#runs-query", 'model == "mlp" and hidden_sizes == [16] and status == "completed"')
     page.press("#runs-query", "Enter")
     wait_for(lambda: page.get_attribute("#runs-table", "data-rows") == "1", 20, "the query to filter the table")
     assert page.query_selector(f"tr[data-run='{lab_runs['mlp_small'].name}']") is not None

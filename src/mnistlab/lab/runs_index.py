@@ -1,12 +1,12 @@
 """An in-memory index of the runs table, refreshed from the run directories by modification time.
 
-Why: reading a run (run.json, config.json, metrics.csv, summary.json ...) takes about a
+Why: reading a run (its record, config, metrics, summary ...) takes about a
 millisecond, so a thousand runs take seconds to scan, and the event stream used to scan every half
 second for every open page. The index keeps each run's table row with the stamp of the files it was
-read from, `(mtime_ns, size)` of run.json, config.json, metrics.csv and summary.json. A refresh
+read from, `(mtime_ns, size)` of each of the run's record files (`RUN_FILES`). A refresh
 only `stat`s those files and re-reads the runs whose stamp changed, so an epoch written by a running
 run costs one run's read, whatever the number of runs. A finished run is only `stat`ed as a folder:
-its files change only by being replaced (every write but the metrics.csv append is atomic, a
+its files change only by being replaced (every write but the metrics append is atomic, a
 rename), which changes the folder's mtime; a run is only appended to while it says "running". `benchmarks/lab_runs.py` measured the
 alternatives (docs/lab.md): the stdlib's SQLite would only add a second copy to keep in step; the
 run directories stay the truth and the index is rebuilt from them at start.
@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.lab.runs_view import index_row
-from mnistlab.runs.catalog import RUN_FILES, RunDirError, load_run
+from mnistlab.runs.catalog import RunDirError, load_run
+from mnistlab.runs.rundir import RUN_FILES, RunDir, RunStatus
 
 Stamp = tuple[tuple[int, int] | None, ...]
 
@@ -93,13 +94,13 @@ class RunIndex:
                     continue
                 entry = self._entries.get(child.name)
                 if entry is not None and entry.folder_mtime == folder_mtime and entry.row["status"] != "running":
-                    seen.add(child.name)  # a finished run changes only by replacing run.json (resume): a new mtime
+                    seen.add(child.name)  # a finished run changes only by replacing its record (resume): a new mtime
                     continue
                 stamp = run_stamp(child)
                 if stamp is None:
                     continue
                 seen.add(child.name)
-                if entry is not None and entry.stamp == stamp:
+                if entry is not None and entry.stamp == stamp and not self._closed_now(child, entry):
                     entry.folder_mtime = folder_mtime
                     continue
                 try:
@@ -115,6 +116,14 @@ class RunIndex:
                 self._removed[name] = self.version
             self._refreshed_at = time.monotonic()
             return self.version
+
+    @staticmethod
+    def _closed_now(path: Path, entry: _Entry) -> bool:
+        """Whether a run shown as running was just closed as interrupted (its process is gone)."""
+        if entry.row["status"] != RunStatus.RUNNING:
+            return False
+        info = RunDir(path).close_if_dead()
+        return info is not None and info.get("status") != RunStatus.RUNNING
 
     def rows(self) -> list[dict[str, Any]]:
         """Every run's row after a refresh, oldest first (by start time, then name)."""

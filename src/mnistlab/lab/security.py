@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from mnistlab.runs.rundir import is_run_dir
+
 TOKEN_COOKIE = "mnistlab_lab_token"
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a 280x280 drawing as JSON is ~0.4 MB; nothing the page sends is larger
 BODY_SECONDS = 10.0  # the whole body must arrive within this long: a body sent a byte a second is cut off (408)
@@ -53,13 +55,13 @@ def inside(root: Path, *parts: str) -> Path | None:
 
 
 def run_path(runs_dir: Path, run: str) -> Path | None:
-    """The directory of run `run`: a direct child of `runs_dir` holding run.json, else None."""
+    """The directory of run `run`: a direct child of `runs_dir` that is a run (`is_run_dir`), else None."""
     if "/" in run or run.startswith("."):
         return None
     path = inside(runs_dir, run)
     if path is None or path.parent != runs_dir.resolve() or not path.is_dir():
         return None
-    return path if (path / "run.json").is_file() else None
+    return path if is_run_dir(path) else None
 
 
 def run_file(runs_dir: Path, run: str, name: str) -> Path | None:
