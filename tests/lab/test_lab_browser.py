@@ -60,6 +60,11 @@ def test_the_runs_page_loads_without_console_errors(lab_server, lab_runs, page):
     assert int(page.get_attribute("#runs-table", "data-rows")) >= 3
     page.select_option("select[data-filter='status']", "running")
     assert page.get_attribute("#runs-table", "data-rows") == "1"
+    live = page.inner_text(f"tr[data-run='{lab_runs['live'].name}']")
+    assert "live ünï cödé 🚀" in live and lab_runs["live"].name in live  # the label, and the folder beside it
+    page.click(f"tr[data-run='{lab_runs['live'].name}'] a")
+    wait_for(lambda: page.query_selector("#run-label"), 20, "the run page")
+    assert page.inner_text("#run-label") == "live ünï cödé 🚀"
     assert page.problems == []
 
 

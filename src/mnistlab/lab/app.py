@@ -38,6 +38,7 @@ from mnistlab.lab.sweep_jobs import SweepJobs
 from mnistlab.lab.sweep_routes import sweep_routes
 from mnistlab.lab.table_routes import table_routes
 from mnistlab.lab.training import TrainingJobs
+from mnistlab.runs.rundir import RunDir
 
 STATIC = Path(__file__).parent / "static"
 # Everything comes from the lab itself (no CDN); uPlot and the page set element styles.
@@ -63,8 +64,16 @@ class Lab:
         path = run_path(self.runs_dir, name)
         if path is None:
             raise NotFound(f"no run {name!r} in the runs directory; pick one from /api/runs")
-        info = _read_json(path / "run.json") or {}
-        return path, str(info.get("kind")), _read_json(path / "config.json")
+        run = RunDir(path)
+        try:
+            kind = run.info.get("kind")
+        except (OSError, ValueError):
+            kind = None
+        try:
+            config = run.read_config()
+        except MnistlabError:
+            config = None
+        return path, str(kind), config
 
     def model(self, name: str, kind: str | None = None) -> MLPModel | CNNModel:
         """The cached model of run `name`, checked to be of `kind` when given."""
@@ -72,14 +81,6 @@ class Lab:
         if kind is not None and run_kind != kind:
             raise ModelFileError(f"run {name!r} is a {run_kind} run; this view needs a {kind} run")
         return self.models.get(path, run_kind, config)
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _lab(request: Request) -> Lab:

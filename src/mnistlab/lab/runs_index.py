@@ -1,12 +1,12 @@
 """An in-memory index of the runs table, refreshed from the run directories by modification time.
 
-Why: reading a run (run.json, config.json, metrics.csv, summary.json ...) takes about a
+Why: reading a run (its record, config, metrics, summary ...) takes about a
 millisecond, so a thousand runs take seconds to scan, and the event stream used to scan every half
 second for every open page. The index keeps each run's table row with the stamp of the files it was
-read from, `(mtime_ns, size)` of run.json, config.json, metrics.csv and summary.json. A refresh
+read from, `(mtime_ns, size)` of each of the run's record files (`RUN_FILES`). A refresh
 only `stat`s those files and re-reads the runs whose stamp changed, so an epoch written by a running
 run costs one run's read, whatever the number of runs. A finished run is only `stat`ed as a folder:
-its files change only by being replaced (every write but the metrics.csv append is atomic, a
+its files change only by being replaced (every write but the metrics append is atomic, a
 rename), which changes the folder's mtime; a run is only appended to while it says "running". `benchmarks/lab_runs.py` measured the
 alternatives (docs/lab.md): the stdlib's SQLite would only add a second copy to keep in step; the
 run directories stay the truth and the index is rebuilt from them at start.
@@ -32,7 +32,8 @@ from typing import Any
 from mnistlab.lab.runs_view import index_row
 from mnistlab.lab.security import TRIAL_SEPARATOR
 from mnistlab.lab.sweeps import sweep_row
-from mnistlab.runs.catalog import RUN_FILES, RunDirError, load_run
+from mnistlab.runs.catalog import RunDirError, load_run
+from mnistlab.runs.rundir import RUN_FILES, RunDir, RunStatus, is_run_dir
 from mnistlab.runs.sweeps import SWEEP_FILE, load_sweep
 
 Stamp = tuple[tuple[int, int] | None, ...]
@@ -120,13 +121,13 @@ class RunIndex:
             return False
         entry = self._entries.get(name)
         if entry is not None and entry.folder_mtime == folder_mtime and entry.row["status"] != "running":
-            seen.add(name)  # a finished run changes only by replacing run.json (resume): a new mtime
+            seen.add(name)  # a finished run changes only by replacing its record (resume): a new mtime
             return False
         stamp = run_stamp(path)
         if stamp is None:
             return False
         seen.add(name)
-        if entry is not None and entry.stamp == stamp:
+        if entry is not None and entry.stamp == stamp and not self._closed_now(path, entry):
             entry.folder_mtime = folder_mtime
             return False
         try:
@@ -141,7 +142,7 @@ class RunIndex:
         changed, names = False, []
         for child in sorted(path.iterdir()):
             name = f"{path.name}{TRIAL_SEPARATOR}{child.name}"
-            if name in self._entries or (not child.name.startswith(".") and (child / "run.json").is_file()):
+            if name in self._entries or (not child.name.startswith(".") and is_run_dir(child)):
                 changed |= self._refresh_run(name, child, seen, {"sweep": path.name})
                 names.append(name)
         try:
@@ -163,6 +164,14 @@ class RunIndex:
         self.version += 1
         self._entries[name] = _Entry(stamp, row, self.version, folder_mtime)
         self._removed.pop(name, None)
+
+    @staticmethod
+    def _closed_now(path: Path, entry: _Entry) -> bool:
+        """Whether a run shown as running was just closed as interrupted (its process is gone)."""
+        if entry.row["status"] != RunStatus.RUNNING:
+            return False
+        info = RunDir(path).close_if_dead()
+        return info is not None and info.get("status") != RunStatus.RUNNING
 
     def rows(self) -> list[dict[str, Any]]:
         """Every run's row after a refresh, oldest first (by start time, then name)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from mnistlab.runs.rundir import is_run_dir
 from mnistlab.runs.sweeps import SWEEP_FILE
 
 TOKEN_COOKIE = "mnistlab_lab_token"
@@ -72,7 +73,7 @@ def run_path(runs_dir: Path, run: str) -> Path | None:
         return None
     if len(parts) == 2 and not (parent / SWEEP_FILE).is_file():
         return None
-    return path if (path / "run.json").is_file() else None
+    return path if is_run_dir(path) else None
 
 
 def sweep_path(runs_dir: Path, sweep: str) -> Path | None:

@@ -15,6 +15,7 @@ from typing import Any
 from mnistlab.lab.runs_view import curves
 from mnistlab.lab.security import TRIAL_SEPARATOR
 from mnistlab.runs.catalog import RunDirError, load_run
+from mnistlab.runs.rundir import is_run_dir
 from mnistlab.runs.sweeps import SweepRecord, TrialRow
 
 PRUNED = ("stopped",)
@@ -26,7 +27,7 @@ def trial_name(sweep_dir: Path, run_dir: str | Path | None) -> str | None:
     if not run_dir:
         return None
     run = sweep_dir / Path(run_dir).name
-    return f"{sweep_dir.name}{TRIAL_SEPARATOR}{run.name}" if (run / "run.json").is_file() else None
+    return f"{sweep_dir.name}{TRIAL_SEPARATOR}{run.name}" if is_run_dir(run) else None
 
 
 def _key(value: Any) -> str:

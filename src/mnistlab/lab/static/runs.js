@@ -103,11 +103,14 @@ Lab.showRuns = function (params = new URLSearchParams()) {
   function cell(key, r, values) {
     const value = values[key];
     if (key === "name" && (r.kind === "sweep" || Lab.sweepsOpen.has(r.sweep))) return Lab.sweepNameCell(r, renderTable);
-    if (key === "name") return Lab.el("td", {}, Lab.el("a", {href: `#/run/${encodeURIComponent(r.name)}`}, r.name));
+    if (key === "name") {  // the label the user typed (--name), and the folder when it differs
+      const link = Lab.el("a", {href: `#/run/${encodeURIComponent(r.name)}`, title: r.name}, r.label || r.name);
+      return Lab.el("td", {}, link, r.label && r.label !== r.name ? Lab.el("span", {class: "muted folder"}, ` ${r.name}`) : null);
+    }
     if (key === "epochs") {
       return Lab.el("td", {class: "num"}, r.planned_epochs && r.status === "running" ? `${r.epochs || 0}/${r.planned_epochs}` : Lab.fmt(r.epochs));
     }
-    if (key === "status") return Lab.el("td", {class: "status"}, r.status);
+    if (key === "status") return Lab.el("td", {class: "status", title: r.status_reason || ""}, r.status);
     if (key === "train_seconds") return Lab.el("td", {class: "num"}, Lab.fmt(value, 1));
     if (Array.isArray(value) || (value && typeof value === "object")) return Lab.el("td", {}, JSON.stringify(value));
     return Lab.el("td", {class: typeof value === "number" ? "num" : null}, Lab.fmt(value));
