@@ -15,7 +15,8 @@ Lab.parallel = function (container, {items, axes, brushes = {}, onBrush = () => 
   const height = 320, top = 40, bottom = 30, left = 50, right = 50;
   const span = height - top - bottom;
   const x = (i) => left + (axes.length === 1 ? 0 : i * (width - left - right) / (axes.length - 1));
-  const text = (v) => (typeof v === "number" ? Lab.fmt(v, 4).replace(/\.?0+$/, "") : typeof v === "string" ? v : JSON.stringify(v));
+  const number = (v) => { const t = Lab.fmt(v, 4); return t.includes(".") ? t.replace(/\.?0+$/, "") : t; };
+  const text = (v) => (typeof v === "number" ? number(v) : typeof v === "string" ? v : JSON.stringify(v));
 
   // Each axis maps a value to a y pixel: numbers linearly (log when positive over 20x), others evenly.
   const scales = axes.map((axis) => {
