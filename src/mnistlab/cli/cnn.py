@@ -77,7 +77,7 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 @click.option("--train-size", type=int, help="Use only the first N training images (quick trials).")
 @run_record_options("cnn")
 def train_command(**options: Any) -> None:
-    """Train the CNN and record a run (metrics.csv, model.keras, figures, summary.json).
+    """Train the CNN and record a run (config, per-epoch metrics, model.keras, figures, summary).
 
     Example: mnistlab cnn train --dataset fashion-mnist --epochs 5 --threads 2
     """

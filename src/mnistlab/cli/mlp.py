@@ -44,7 +44,7 @@ def mlp_group() -> None:
 @click.option("--threads", type=int, help="Bound on BLAS threads [default: all cores].")
 @run_record_options("mlp")
 def train_command(**options: Any) -> None:
-    """Train the MLP and record a run (config.json, metrics.csv, model.npz, figures, summary.json).
+    """Train the MLP and record a run (config, per-epoch metrics, model.npz, figures, summary).
 
     Options not given come from --preset (or --config); docs/mlp.md lists every default.
 

@@ -20,7 +20,7 @@ from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
 from mnistlab.cnn.schedules import warmup_schedule
-from mnistlab.divergence import divergence_reason
+from mnistlab.divergence import divergence_reason, diverged_message
 from mnistlab.errors import ConfigError, TrainingDiverged
 
 EpochHook = Callable[[dict[str, float]], "bool | None"]
@@ -95,9 +95,11 @@ def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], o
             if "val_loss" in logs:
                 row.update(val_loss=float(logs["val_loss"]), val_accuracy=float(logs["val_accuracy"]))
             row.update(learning_rate=self.lr, epoch_seconds=time.perf_counter() - self.start)
+            kernels = [w for w in self.model.get_weights() if w.ndim >= 2]  # weight matrices and filters
             finite = math.isfinite(row["loss"]) and all(np.isfinite(w).all() for w in self.model.get_weights())
             reason = divergence_reason([r["loss"] for r in history] + [row["loss"]], row["accuracy"],
-                                       n_classes=config.n_classes, weights_finite=finite)
+                                       n_classes=config.n_classes, weights_finite=finite,
+                                       mean_abs_weights=[float(np.abs(w).mean()) for w in kernels] if finite else ())
             if reason is not None:
                 diverged.append((epoch + 1, reason))
                 self.model.stop_training = True
@@ -182,8 +184,7 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     seconds = time.perf_counter() - start
     if diverged:
         epoch, reason = diverged[0]
-        raise TrainingDiverged(f"training diverged in epoch {epoch}: {reason}; lower --lr "
-                               f"(now {config.learning_rate:g}) or add --l2 / batch norm")
+        raise TrainingDiverged(diverged_message(epoch, reason, config.learning_rate, CNNConfig.learning_rate))
     return TrainResult(model=model, history=history, train_seconds=seconds,
                        stopped_early=len(history) < config.epochs - initial_epoch, backend=keras.backend.backend())
 
