@@ -32,8 +32,9 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 
 @cnn_group.command("train")
 @click.option("--preset", type=click.Choice(list(CNN_PRESETS)),
-              help="Starting configuration [default: seed]: seed (the seed's network, 5 epochs) or fast "
-                   "(2 conv blocks with batch norm, dense 128, one-cycle, 3 epochs; see docs/cnn.md).")
+              help="Starting configuration [default: seed]: seed (the seed's network, 5 epochs), fast "
+                   "(2 conv blocks with batch norm, dense 128, one-cycle, 3 epochs) or fashion (Fashion-MNIST: 3 conv "
+                   "blocks with batch norm, flips, 30 epochs); see docs/cnn.md.")
 @click.option("--dataset", type=click.Choice(DATASET_NAMES), help="Dataset to train on [default: mnist].")
 @click.option("--epochs", type=int, help=f"Number of epochs [default: {_D.epochs}].")
 @click.option("--batch-size", type=int, help=f"Mini-batch size [default: {_D.batch_size}].")
