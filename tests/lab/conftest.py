@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +39,23 @@ def train_cnn(runs_dir: Path, name: str) -> Path:
 
     config = CNNConfig(epochs=1, train_size=1000, layers=parse_layers(conv="4,8,8", dense="16")).validate()
     return Path(train_cnn_run(config, runs_dir=str(runs_dir), name=name)["run_dir"])
+
+
+@pytest.fixture(autouse=True)
+def _no_training_left_running() -> Iterator[None]:
+    """After each test, end and reap the trainings it started from the lab (they outlive a lab by design).
+
+    None then trains on into later tests, and none is left un-waited: at exit, Python would warn
+    that its Popen object's subprocess "is still running".
+    """
+    from mnistlab.lab.detached import started_processes
+
+    yield
+    for process in started_processes():
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: the training and its threads
+            process.wait()
 
 
 @pytest.fixture(scope="session")
@@ -117,3 +137,9 @@ def serve_lab(lab_runs):
     yield serve
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlp_trainer():
+    """`train_mlp` as a fixture (test modules must not import from conftest)."""
+    return train_mlp

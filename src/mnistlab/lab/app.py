@@ -34,6 +34,8 @@ from mnistlab.lab.runs_index import RunIndex
 from mnistlab.lab.runs_view import compare, run_details
 from mnistlab.lab.security import BODY_SECONDS, MAX_BODY_BYTES, LabGuard, run_file, run_path
 from mnistlab.lab.streams import MAX_STREAMS, OpenStreams, StreamLimit
+from mnistlab.lab.sweep_jobs import SweepJobs
+from mnistlab.lab.sweep_routes import sweep_routes
 from mnistlab.lab.table_routes import table_routes
 from mnistlab.lab.training import TrainingJobs
 from mnistlab.runs.rundir import RunDir
@@ -54,6 +56,7 @@ class Lab:
         self.epochs = EpochModels(self.models)
         self.oips = OIPJobs()
         self.jobs = TrainingJobs(self.runs_dir)
+        self.sweeps = SweepJobs(self.runs_dir)
         self.index = RunIndex(self.runs_dir, min_interval=poll_seconds / 2)
 
     def run(self, name: str) -> tuple[Path, str, dict[str, Any] | None]:
@@ -238,6 +241,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
     routes = [
         Route("/", index),
         *table_routes(),
+        *sweep_routes(),
         Route(run, api_run),
         Route(f"{run}/confusion", api_confusion),
         Route(f"{run}/examples", api_examples),
