@@ -308,6 +308,15 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         self._sync()
         return self
 
+    def restore_best_weights(self) -> MLPClassifier:
+        """With early stopping, put back the weights of the best validation score, as `fit` does at its end.
+
+        For a state loaded after its last epoch (a run killed before it was saved); returns self.
+        """
+        check_is_fitted(self, "coefs_")
+        self._trainer.restore_best()
+        return self
+
     def save(self, path: str | os.PathLike, metadata: dict | None = None) -> None:
         """Write weights, config, classes, history and optional JSON `metadata` to an .npz file, atomically."""
         save_model(self, path, metadata)

@@ -70,8 +70,12 @@ def load_snapshot(run_dir: str | os.PathLike, epoch: int) -> dict[str, np.ndarra
 
 
 def first_layer_snapshot(weights: list[np.ndarray]) -> dict[str, np.ndarray]:
-    """An MLP's snapshot: its first layer's weights (n_features, units) as float16."""
-    return {"first_layer": np.asarray(weights[0], dtype=np.float16)}
+    """An MLP's snapshot: its first layer's weights (n_features, units) as float16.
+
+    Weights beyond float16's range (a diverging run's) are clipped to it rather than cast to inf.
+    """
+    limit = float(np.finfo(np.float16).max)
+    return {"first_layer": np.clip(weights[0], -limit, limit).astype(np.float16)}
 
 
 def keras_snapshot(model: Any) -> dict[str, np.ndarray]:

@@ -40,8 +40,10 @@ Lab.showRun = async function (name, params = new URLSearchParams()) {
       ? Lab.el("button", {id: "stop-run", onclick: async () => {
           try { await Lab.api(`${base}/stop`, {body: {}}); Lab.toast("stopping…"); } catch (err) { Lab.toast(err.message); }
         }}, "Stop") : null;
-    header.replaceChildren(Lab.el("h1", {}, name), Lab.el("p", {},
-      `${row.model || "?"} on ${row.dataset || "?"} · status `, Lab.el("b", {id: "run-status"}, row.status),
+    header.replaceChildren(Lab.el("h1", {id: "run-label"}, row.label || name),
+      row.label && row.label !== name ? Lab.el("p", {class: "muted folder"}, name) : "", Lab.el("p", {},
+      `${row.model || "?"} on ${row.dataset || "?"} · status `, Lab.el("b", {id: "run-status", title: row.status_reason || ""}, row.status),
+      row.status_reason ? ` (${row.status_reason})` : "",
       ` · epoch ${row.epochs || 0}${row.planned_epochs ? "/" + row.planned_epochs : ""}`,
       row.test_accuracy !== null ? ` · test accuracy ${Lab.fmt(row.test_accuracy)}` : "", " ", stop,
       " ", Lab.el("a", {href: `/runs/${encodeURIComponent(name)}/config.json`, target: "_blank"}, "files")));

@@ -37,6 +37,7 @@ from mnistlab.runs.kinds.base import BatchCallback, EpochCallback, ModelKind, fl
 from mnistlab.runs.plots import WEIGHTS
 from mnistlab.runs.snapshots import load_snapshot
 from mnistlab.runs.training import mlp_session, train_mlp_run
+from mnistlab.threads import configure_threads
 
 RUN_FIELDS = ("dataset", "scaler", "pca_components", "kmeans_clusters", "train_size", "threads")
 """MLPRunConfig fields an override may set (the rest are the network's, under "mlp")."""
@@ -69,7 +70,7 @@ class MLPKind(ModelKind):
     """`mnistlab mlp train`: the from-scratch NumPy MLP."""
 
     name = "mlp"
-    presets = tuple(sorted(PRESETS))  # default, seed
+    presets = tuple(sorted(PRESETS))  # default, fashion, seed
     default_preset = "default"
     model_file = "model.npz"
     extra_figures = (WEIGHTS,)
@@ -127,13 +128,19 @@ class MLPKind(ModelKind):
 
     def train(self, config: MLPRunConfig, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1) -> dict[str, Any]:
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> dict[str, Any]:
         return train_mlp_run(config, runs_dir=str(runs_dir), name=name, on_epoch=on_epoch, on_batch=on_batch,
-                             checkpoint_every=checkpoint_every)
+                             checkpoint_every=checkpoint_every, trial=trial)
 
     def resume(self, run: Any, config: MLPRunConfig, checkpoint: Any, *, prepare: Callable[[], float],
                on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> dict[str, Any]:
-        """Bit for bit: weights, optimiser, random generator and history continue from the checkpoint."""
+        """Bit for bit: weights, optimiser, random generator and history continue from the checkpoint.
+
+        The run's thread bound is applied again: BLAS sums in another order on another thread count,
+        and float32 weights would then differ in their last bits from the uninterrupted run's.
+        """
+        if config.threads is not None:
+            configure_threads(config.threads)
         data = prepare_data(config)
         state = load_mlp_state(checkpoint)
         prior_seconds = prepare()
