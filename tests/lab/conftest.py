@@ -137,3 +137,9 @@ def serve_lab(lab_runs):
     yield serve
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlp_trainer():
+    """`train_mlp` as a fixture (test modules must not import from conftest)."""
+    return train_mlp

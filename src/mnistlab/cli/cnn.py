@@ -53,6 +53,9 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 @click.option("--label-smoothing", type=float, help=f"Label smoothing of the loss [default: {_D.label_smoothing}].")
 @click.option("--shift-pixels", type=int,
               help=f"Augment: shift each training image by up to N pixels per axis, per epoch [default: {_D.shift_pixels}].")
+@click.option("--flip/--no-flip", default=None,
+              help="Augment: mirror a random half of the training images left-right, per epoch (Fashion-MNIST; "
+                   "not digits) [default: off; the fashion preset: on].")
 @click.option("--l2", type=float, help=f"L2 kernel regularisation factor [default: {_D.l2}].")
 @click.option("--validation-split", type=float, help=f"Share of training images held out [default: {_D.validation_split}].")
 @click.option("--early-stopping", type=int, metavar="PATIENCE",

@@ -26,6 +26,8 @@ from mnistlab.errors import MnistlabError, ModelFileError
 from mnistlab.lab import inside
 from mnistlab.lab.epoch_routes import epoch_routes
 from mnistlab.lab.epochs import EpochModels
+from mnistlab.lab.match_routes import match_routes
+from mnistlab.lab.matching import MatchJobs
 from mnistlab.lab.models import CNNModel, MLPModel, ModelCache
 from mnistlab.lab.oips import OIPJobs, oip_file
 from mnistlab.lab.params import NotFound, int_param
@@ -34,6 +36,8 @@ from mnistlab.lab.runs_index import RunIndex
 from mnistlab.lab.runs_view import compare, run_details
 from mnistlab.lab.security import BODY_SECONDS, MAX_BODY_BYTES, LabGuard, run_file, run_path
 from mnistlab.lab.streams import MAX_STREAMS, OpenStreams, StreamLimit
+from mnistlab.lab.sweep_jobs import SweepJobs
+from mnistlab.lab.sweep_routes import sweep_routes
 from mnistlab.lab.table_routes import table_routes
 from mnistlab.lab.training import TrainingJobs
 from mnistlab.runs.rundir import RunDir
@@ -52,8 +56,10 @@ class Lab:
         self.poll_seconds = poll_seconds
         self.models = ModelCache()
         self.epochs = EpochModels(self.models)
+        self.matches = MatchJobs()
         self.oips = OIPJobs()
         self.jobs = TrainingJobs(self.runs_dir)
+        self.sweeps = SweepJobs(self.runs_dir)
         self.index = RunIndex(self.runs_dir, min_interval=poll_seconds / 2)
 
     def run(self, name: str) -> tuple[Path, str, dict[str, Any] | None]:
@@ -238,6 +244,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
     routes = [
         Route("/", index),
         *table_routes(),
+        *sweep_routes(),
         Route(run, api_run),
         Route(f"{run}/confusion", api_confusion),
         Route(f"{run}/examples", api_examples),
@@ -248,6 +255,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
         Route(f"{run}/oip", api_oip, methods=["GET", "POST"]),
         Route(f"{run}/stop", api_stop, methods=["POST"]),
         *epoch_routes(),
+        *match_routes(),
         Route("/api/compare", api_compare),
         Route("/api/predict", api_predict, methods=["POST"]),
         Route("/api/jobs", api_jobs),

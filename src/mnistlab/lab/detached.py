@@ -57,20 +57,20 @@ def started_processes() -> list[subprocess.Popen]:
     return list(_STARTED)
 
 
-def jobs_file(runs_dir: Path) -> Path:
-    """Where the lab keeps the trainings it started (`<runs>/.lab/jobs.json`)."""
-    return runs_dir / JOBS_FILE
+def jobs_file(runs_dir: Path, file: Path = JOBS_FILE) -> Path:
+    """Where the lab keeps the trainings it started (`<runs>/.lab/jobs.json`; sweeps: `file`)."""
+    return runs_dir / file
 
 
-def save_jobs(runs_dir: Path, jobs: list[dict[str, Any]]) -> None:
+def save_jobs(runs_dir: Path, jobs: list[dict[str, Any]], file: Path = JOBS_FILE) -> None:
     """Write the jobs file (id, name, kind, pid, argv, log, started of each job)."""
-    write_json_atomic(jobs_file(runs_dir), {"jobs": jobs})
+    write_json_atomic(jobs_file(runs_dir, file), {"jobs": jobs})
 
 
-def load_jobs(runs_dir: Path) -> list[dict[str, Any]]:
+def load_jobs(runs_dir: Path, file: Path = JOBS_FILE) -> list[dict[str, Any]]:
     """The jobs file's entries, or [] when it is absent or unreadable (it is only a convenience)."""
     try:
-        entries = read_json_object(jobs_file(runs_dir), "the lab's jobs file").get("jobs")
+        entries = read_json_object(jobs_file(runs_dir, file), "the lab's jobs file").get("jobs")
     except ConfigError:  # absent or damaged: nothing to adopt
         return []
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []

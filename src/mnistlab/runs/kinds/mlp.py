@@ -70,7 +70,7 @@ class MLPKind(ModelKind):
     """`mnistlab mlp train`: the from-scratch NumPy MLP."""
 
     name = "mlp"
-    presets = tuple(sorted(PRESETS))  # default, seed
+    presets = tuple(sorted(PRESETS))  # default, fashion, seed
     default_preset = "default"
     model_file = "model.npz"
     extra_figures = (WEIGHTS,)
