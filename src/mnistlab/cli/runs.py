@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mnistlab.runs.catalog import KINDS, RunDirError, RunRecord, list_runs, load_run
+from mnistlab.errors import ConfigError
 
 
 @click.command("report")
@@ -40,86 +40,42 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) 
     return 0
 
 
-def _format_row(row: dict) -> list[str]:
-    accuracy = row["test_accuracy"]
-    seconds = row["train_seconds"]
-    name = "".join(c if c.isprintable() else "?" for c in row["name"])  # a folder from before safe names
-    return [name, str(row["model"] or "?"), str(row["dataset"] or "?"),
-            str(row["epochs"] if row["epochs"] is not None else "?"),
-            f"{accuracy:.4f}" if accuracy is not None else "-",
-            f"{seconds:.1f}" if seconds is not None else "-", row["status"]]
-
-
 @click.command("runs")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
               show_default=True, help="The directory training commands write their runs into.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list instead of a table.")
 def runs_command(runs_dir: Path, as_json: bool) -> int:
     """List the recorded runs, oldest first: name, model, dataset, epochs, test accuracy, time, status."""
-    rows = [record.row() for record in list_runs(runs_dir)]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return 0
-    for line in _sweep_lines(runs_dir):
-        click.echo(line)
-    if not rows:
-        click.echo(f"no runs in {runs_dir}; train one with `mnistlab mlp train` or `mnistlab cnn train`")
-        return 0
-    header = ["name", "model", "dataset", "epochs", "test_acc", "seconds", "status"]
-    table = [header] + [_format_row(row) for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    right = {3, 4, 5}
-    for line in table:
-        click.echo("  ".join(cell.rjust(w) if i in right else cell.ljust(w)
-                             for i, (cell, w) in enumerate(zip(line, widths))).rstrip())
+    from mnistlab.runs.listing import run_rows, runs_lines
+
+    click.echo(json.dumps(run_rows(runs_dir), indent=2) if as_json else "\n".join(runs_lines(runs_dir)))
     return 0
-
-
-def _sweep_lines(runs_dir: Path) -> list[str]:
-    """One line per sweep directory under `runs_dir` (its trials are runs one level down)."""
-    from mnistlab.runs.sweeps import list_sweeps
-
-    return [f"sweep {sweep.path.name} ({sweep.status}; "
-            f"{', '.join(f'{n} {s}' for s, n in sorted(sweep.counts.items())) or 'no trials'}): "
-            f"mnistlab runs --runs-dir {sweep.path}" for sweep in list_sweeps(runs_dir)]
-
-
-def _has_option(argv: tuple[str, ...], option: str) -> bool:
-    return any(arg == option or arg.startswith(option + "=") for arg in argv)
-
-
-def rerun_argv(record: RunRecord, extra: tuple[str, ...]) -> list[str]:
-    """The `mnistlab` arguments that repeat `record`: `<kind> train --config RUN_DIR/config.json ...`."""
-    kind = record.kind
-    if kind not in KINDS:
-        raise RunDirError(f"{record.path} cannot be rerun: run.json names no known model kind ({kind!r}); "
-                          f"expected one of {', '.join(KINDS)}")
-    config = record.path / "config.json"
-    if record.config is None:
-        raise RunDirError(f"{record.path} cannot be rerun: {config.name} is missing or unreadable; "
-                          f"train again with `mnistlab {kind} train`")
-    argv = [kind, "train", "--config", str(config)]
-    if not _has_option(extra, "--runs-dir"):
-        argv += ["--runs-dir", str(record.path.parent)]
-    if not _has_option(extra, "--name") and record.info.get("name"):
-        argv += ["--name", f"{record.info['name']}-rerun"]
-    return argv + list(extra)
 
 
 @click.command("rerun", context_settings={"ignore_unknown_options": True})
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.argument("train_options", nargs=-1, type=click.UNPROCESSED)
-def rerun_command(run_dir: Path, train_options: tuple[str, ...]) -> int:
+@click.pass_context
+def rerun_command(ctx: click.Context, run_dir: Path, train_options: tuple[str, ...]) -> None:
     """Train again from RUN_DIR/config.json, as a new run beside the old one (name: <name>-rerun).
 
-    Further options go to `mnistlab <kind> train`, e.g. `mnistlab rerun RUN_DIR --quiet --json`
-    or `--runs-dir DIR --name NAME`.
+    Further options are those of `mnistlab <kind> train`, e.g. `mnistlab rerun RUN_DIR --quiet --json`
+    or `--runs-dir DIR --name NAME` or `--epochs 3`.
     """
-    from mnistlab.cli import main
+    from mnistlab.cli.options import kind_overrides, train_and_print
+    from mnistlab.runs.rerun import plan_rerun, run_kind
 
-    argv = rerun_argv(load_run(run_dir), train_options)
-    click.echo("mnistlab " + " ".join(argv), err=True)
-    return main(argv)
+    kind = run_kind(run_dir)
+    train = ctx.find_root().command.commands[kind].commands["train"]  # its options, parsed alike
+    parsed = train.make_context(f"{ctx.command_path} RUN_DIR", list(train_options), parent=ctx)
+    options = parsed.params
+    if options["config"] is not None:
+        raise ConfigError("rerun repeats RUN_DIR/config.json; train another config with `<kind> train --config FILE`")
+    default_dir = parsed.get_parameter_source("runs_dir") is click.core.ParameterSource.DEFAULT
+    plan = plan_rerun(run_dir, kind_overrides(kind, options), runs_dir=None if default_dir else options["runs_dir"], name=options["name"],
+                      preset=options["preset"])
+    click.echo(plan.command, err=True)
+    train_and_print(plan.kind, plan.config, options, runs_dir=plan.runs_dir, name=plan.name)
 
 
 @click.command("resume")
@@ -136,31 +92,15 @@ def resume_command(run_dir: Path, epochs: int | None, checkpoint_every: int, qui
     Example: mnistlab resume runs/20250101-120000-mlp-mnist --epochs 40
     """
     from mnistlab.cli.progress import TrainingProgress
-    from mnistlab.runs.resume import resume_run
+    from mnistlab.runs.resume import resume_run, resume_target
 
-    total = epochs or _configured_epochs(run_dir)
-    with TrainingProgress(total, show=not (quiet or as_json)) as progress:
+    with TrainingProgress(resume_target(run_dir, epochs), show=not (quiet or as_json)) as progress:
         summary = resume_run(run_dir, epochs=epochs, on_epoch=progress.on_epoch, on_batch=progress.on_batch,
                              checkpoint_every=checkpoint_every)
     if as_json:
         click.echo(json.dumps(summary, sort_keys=True))
     else:
-        click.echo(f"test accuracy {summary['test_accuracy']:.2%} after {summary['epochs']} epochs; "
-                   f"run: {summary['run_dir']}")
-
-
-def _configured_epochs(run_dir: Path) -> int:
-    """The epochs the run's config.json asks for (for the progress bar; resume_run validates it)."""
-    from mnistlab.errors import MnistlabError
-    from mnistlab.fileio import read_json_object
-
-    try:
-        values = read_json_object(run_dir / "config.json", "run config")
-    except MnistlabError:  # resume_run names the problem
-        return 0
-    mlp = values.get("mlp")
-    epochs = mlp.get("epochs") if isinstance(mlp, dict) else values.get("epochs")
-    return epochs if isinstance(epochs, int) else 0
+        click.echo(get_kind(summary["model"]).summary_line(summary))
 
 
 COMMANDS: list[click.Command] = [report_command, runs_command, rerun_command, resume_command]

@@ -16,7 +16,7 @@ from typing import Any
 
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import atomic_write, pid_alive, read_json_object, remove_stale_temp_files, write_json_atomic
-from mnistlab.runs.catalog import RunDirError
+from mnistlab.runs.catalog import RunDirError, find_key, load_run
 from mnistlab.runs.checkpoint import DEFAULT_EVERY, latest_checkpoint
 from mnistlab.runs.kinds import get_kind
 from mnistlab.runs.rundir import RunDir
@@ -77,3 +77,15 @@ def _keep_metrics_up_to(run: RunDir, epoch: int) -> float:
             writer.writeheader()
             writer.writerows(kept)
     return sum(float(row.get("epoch_seconds") or 0.0) for row in kept)
+
+
+def resume_target(run_dir: str | os.PathLike, epochs: int | None = None) -> int:
+    """The epochs a resume trains up to in all: `epochs`, else the run's config's (0 when unreadable,
+    for a progress bar only: resume_run names the problem)."""
+    if epochs is not None:
+        return epochs
+    try:
+        planned = find_key(load_run(run_dir).config or {}, "epochs")
+    except RunDirError:
+        return 0
+    return planned if isinstance(planned, int) else 0

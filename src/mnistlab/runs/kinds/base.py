@@ -5,9 +5,11 @@ A `ModelKind` answers every question the CLI, the sweep, the lab, `resume`, `rer
 
 - configuration: `presets`, `option_names`, `resolve_config(preset, config_file, overrides)` (the
   one resolution every entry point calls), `config_from_dict`, `epochs_of`, `resumed_to`;
-- training: `train` (a new run directory), `resume` (on from a checkpoint), `recorded_metrics`;
+- training: `prepare` (threads and framework set before any data loads), `train` (a new run
+  directory), `resume` (on from a checkpoint), `recorded_metrics`;
 - the trained model: `model_file`, `load_model`, `evaluate`, `predict_proba`, `activations`;
-- presentation: `extra_figures` (figures a finished run holds beyond the shared ones), `flat_config`.
+- presentation: `extra_figures` (figures a finished run holds beyond the shared ones), `flat_config`,
+  `config_lines` and `summary_line` (what `<kind> train` and `rerun` print).
 
 Resolution has three layers, in this order: a starting point (a preset, default `default_preset`,
 or a config file / an already-read config dict), then the `overrides` (option name -> value, by
@@ -18,6 +20,7 @@ off") live in the kind's `_apply`, so every entry point gets them.
 
 from __future__ import annotations
 
+import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -29,6 +32,7 @@ import numpy as np
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import read_json_object
+from mnistlab.threads import configure_threads
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
 BatchCallback = Callable[[int, int], None]
@@ -109,7 +113,21 @@ class ModelKind(ABC):
         """A config dict as one level of keys that line up across kinds (nested keys dotted)."""
         return flatten(dict(values or {}))
 
+    def config_lines(self, config: Any) -> list[str]:
+        """What `<kind> train` prints before training: the resolved config as one JSON line."""
+        return [f"config: {json.dumps(config.to_dict(), default=str)}"]
+
+    @abstractmethod
+    def summary_line(self, summary: dict[str, Any]) -> str:
+        """One line of a finished run's summary: test accuracy, epochs, time, where the run is."""
+
     # --- training -------------------------------------------------------------------------------------
+
+    def prepare(self, config: Any) -> Any:
+        """Bound the threads and start the framework before any data is loaded (a bad setting fails here);
+        return `config` with what the start settled (the CNN's backend)."""
+        configure_threads(getattr(config, "threads", None))
+        return config
 
     @abstractmethod
     def train(self, config: Any, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,

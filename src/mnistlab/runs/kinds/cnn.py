@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from mnistlab.cnn.backend import import_keras
+from mnistlab.cnn.backend import cpu_settings_in_force, import_keras
 from mnistlab.cnn.config import CNN_PRESETS, CNNConfig, parse_layers
+from mnistlab.cnn.cpu_settings import describe_backend
 from mnistlab.cnn.evaluate import Evaluation
 from mnistlab.cnn.evaluate import evaluate as evaluate_cnn
 from mnistlab.cnn.io import load_model as load_keras_model
@@ -94,6 +95,21 @@ class CNNKind(ModelKind):
     def recorded_metrics(self, config: CNNConfig) -> tuple[str, ...]:
         has_val = config.validation_split > 0
         return tuple(m for m in METRICS if has_val or not m.startswith("val_"))
+
+    def prepare(self, config: CNNConfig) -> CNNConfig:
+        """Start Keras with the config's backend, device and threads (measuring the CPU settings once)."""
+        keras = import_keras(config.backend, device=config.device, threads=config.threads,
+                             gpu_memory_fraction=config.gpu_memory_fraction, measure_cpu=True)
+        return config.replace(backend=keras.backend.backend())
+
+    def config_lines(self, config: CNNConfig) -> list[str]:
+        """The config, and the framework CPU settings in force (after `prepare`)."""
+        in_force = cpu_settings_in_force().get(config.backend, [])
+        return [*super().config_lines(config), f"cpu settings: {describe_backend(config.backend, in_force)}"]
+
+    def summary_line(self, summary: dict[str, Any]) -> str:
+        return (f"test accuracy {summary['test_accuracy']:.2%} after {summary['epochs']} epochs "
+                f"({summary['train_seconds']:.0f} s, {summary['backend']}); run: {summary['run_dir']}")
 
     def train(self, config: CNNConfig, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,

@@ -122,6 +122,11 @@ class MLPKind(ModelKind):
         values = dict(values or {})
         return flatten({**{k: v for k, v in values.items() if k != self.name}, **(values.get(self.name) or {})})
 
+    def summary_line(self, summary: dict[str, Any]) -> str:
+        return (f"test accuracy {summary['test_accuracy']:.2%} after {summary['epochs']} epochs "
+                f"(train {summary['train_seconds']:.1f} s, evaluation {summary['eval_seconds']:.1f} s); "
+                f"run: {summary['run_dir']}")
+
     def train(self, config: MLPRunConfig, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
               checkpoint_every: int = 1) -> dict[str, Any]:
