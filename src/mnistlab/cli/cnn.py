@@ -23,11 +23,6 @@ def cnn_group() -> None:
     """The Keras 3 convnet of the seed's CNN series: train, evaluate, look inside."""
 
 
-def resolve_config(options: dict[str, Any]) -> CNNConfig:
-    """The config from --config FILE or --preset (default "seed"), overridden by the options given explicitly."""
-    return resolve_train_config("cnn", options)
-
-
 @cnn_group.command("train")
 @click.option("--preset", type=click.Choice(list(CNN_PRESETS)),
               help="Starting configuration [default: seed]: seed (the seed's network, 5 epochs) or fast "
@@ -76,9 +71,7 @@ def train_command(**options: Any) -> None:
 
     Example: mnistlab cnn train --dataset fashion-mnist --epochs 5 --threads 2
     """
-    from mnistlab.runs.kinds import get_kind
-
-    train_and_print(get_kind("cnn"), resolve_config(options), options)
+    train_and_print("cnn", resolve_train_config("cnn", options), options)
 
 
 @cnn_group.command("eval")

@@ -8,15 +8,6 @@ from pathlib import Path
 
 import click
 
-from mnistlab.errors import ConfigError
-
-
-def lab_url(host: str, port: int, token: str | None) -> str:
-    """The address to open: http://HOST:PORT/ with ?token=... when one is required."""
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-
-
 @click.command("lab")
 @click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False),
               help="The runs to show; trainings started from the page are recorded here too.")
@@ -32,15 +23,11 @@ def lab_command(runs_dir: str, host: str, port: int, no_browser: bool) -> None:
     """
     from mnistlab.lab import create_app
     from mnistlab.lab.security import is_loopback, new_token
-    from mnistlab.lab.server import make_server, open_listener
+    from mnistlab.lab.server import lab_url, make_server, open_listener
 
     path = Path(runs_dir)  # click has refused a file; a missing directory shows no runs until one starts
     token = None if is_loopback(host) else new_token()
-    try:
-        listener = open_listener(host, port)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port "
-                          "(or --port 0 for any free one)") from None
+    listener = open_listener(host, port)
     url = lab_url(host, listener.getsockname()[1], token)
     click.echo(f"mnistlab lab on {path.resolve()}: {url}  (Ctrl-C to stop; trainings keep running)")
     if token:

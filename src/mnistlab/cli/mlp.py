@@ -17,11 +17,6 @@ from mnistlab.cli.options import print_evaluation, resolve_train_config, run_rec
 from mnistlab.data.catalog import DATASET_NAMES
 
 
-def resolve_config(options: dict[str, Any]):
-    """The run config from --config FILE or --preset, overridden by the options given explicitly."""
-    return resolve_train_config("mlp", options)
-
-
 @click.group("mlp")
 def mlp_group() -> None:
     """The from-scratch NumPy MLP (the seed's MyANN): train and evaluate."""
@@ -47,9 +42,7 @@ def train_command(**options: Any) -> None:
 
     Example: mnistlab mlp train --preset seed --dataset mnist --threads 2
     """
-    from mnistlab.runs.kinds import get_kind
-
-    train_and_print(get_kind("mlp"), resolve_config(options), options)
+    train_and_print("mlp", resolve_train_config("mlp", options), options)
 
 
 @mlp_group.command("eval")

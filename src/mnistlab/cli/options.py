@@ -9,24 +9,25 @@ from typing import Any
 import click
 
 
+def stacked(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """One decorator adding several click options, in the order given (as if written one above the other)."""
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
 def run_record_options(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Add --config, --runs-dir, --name, --quiet, --json and --checkpoint-every to a `<kind> train` command."""
-    options = [
+    return stacked(
         click.option("--config", type=click.Path(dir_okay=False), help="JSON config (e.g. a run's config.json)."),
         click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False)),
         click.option("--name", help=f"Run name [default: {kind}-DATASET]."),
         click.option("--quiet", is_flag=True, help="No progress bars, no per-epoch lines."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON summary on stdout."),
         click.option("--checkpoint-every", type=click.IntRange(min=0), default=1, show_default=True, metavar="K",
-                     help="Checkpoint every K epochs (0: only when interrupted); `mnistlab resume` continues it."),
-    ]
-
-    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):
-            command = option(command)
-        return command
-
-    return decorate
+                     help="Checkpoint every K epochs (0: only when interrupted); `mnistlab resume` continues it."))
 
 
 def kind_overrides(kind: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -51,9 +52,12 @@ def resolve_train_config(kind: str, options: dict[str, Any]) -> Any:
 def train_and_print(kind: Any, config: Any, options: dict[str, Any], **where: Any) -> None:
     """Start the kind's framework, print the config, train with progress, print the summary (`<kind> train`, `rerun`).
 
-    `where` (runs_dir, name) replaces the options of the same name.
+    `kind` is a ModelKind or its name; `where` (runs_dir, name) replaces the options of the same name.
     """
     from mnistlab.cli.progress import TrainingProgress
+    from mnistlab.runs.kinds import get_kind
+
+    kind = get_kind(kind) if isinstance(kind, str) else kind
 
     config = kind.prepare(config)  # threads, backend and device take effect (or fail) before any data loads
     options = {**options, **where}

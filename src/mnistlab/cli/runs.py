@@ -24,19 +24,10 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) 
     Open it in a browser. Missing or partial pieces (an interrupted run) are listed on the page.
     A sweep directory (of `mnistlab sweep`) gets the sweep's page: best trial, metric per option, top-k.
     """
-    from mnistlab.runs.report import write_report
-    from mnistlab.runs.sweeps import is_sweep_dir
+    from mnistlab.sweep.report import write_page
 
-    if len(run_dirs) == 1 and is_sweep_dir(run_dirs[0]):
-        from mnistlab.sweep.report import write_sweep_report
-
-        path = write_sweep_report(run_dirs[0], out)
-    else:
-        path = write_report(list(run_dirs), out)
-    if as_json:
-        click.echo(json.dumps({"report": str(path.resolve()), "runs": [str(p) for p in run_dirs]}))
-    else:
-        click.echo(str(path))
+    path = write_page(run_dirs, out)
+    click.echo(json.dumps({"report": str(path.resolve()), "runs": [str(p) for p in run_dirs]}) if as_json else str(path))
     return 0
 
 
@@ -92,15 +83,13 @@ def resume_command(run_dir: Path, epochs: int | None, checkpoint_every: int, qui
     Example: mnistlab resume runs/20250101-120000-mlp-mnist --epochs 40
     """
     from mnistlab.cli.progress import TrainingProgress
+    from mnistlab.runs.kinds import get_kind
     from mnistlab.runs.resume import resume_run, resume_target
 
     with TrainingProgress(resume_target(run_dir, epochs), show=not (quiet or as_json)) as progress:
         summary = resume_run(run_dir, epochs=epochs, on_epoch=progress.on_epoch, on_batch=progress.on_batch,
                              checkpoint_every=checkpoint_every)
-    if as_json:
-        click.echo(json.dumps(summary, sort_keys=True))
-    else:
-        click.echo(get_kind(summary["model"]).summary_line(summary))
+    click.echo(json.dumps(summary, sort_keys=True) if as_json else get_kind(summary["model"]).summary_line(summary))
 
 
 COMMANDS: list[click.Command] = [report_command, runs_command, rerun_command, resume_command]

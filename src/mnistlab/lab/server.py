@@ -30,6 +30,8 @@ from typing import Any
 import uvicorn  # the `lab` extra: this module is imported only when serving
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from mnistlab.errors import ConfigError
+
 KEEP_ALIVE_SECONDS = 5
 HEAD_SECONDS = 10.0
 STALL_SECONDS = 10.0
@@ -39,16 +41,26 @@ SEND_BUFFER_BYTES = 256 * 1024
 SHUTDOWN_SECONDS = 5
 
 
+def lab_url(host: str, port: int, token: str | None) -> str:
+    """The address to open: http://HOST:PORT/ with ?token=... when one is required."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+
 def open_listener(host: str = "127.0.0.1", port: int = 0, *, send_buffer: int = SEND_BUFFER_BYTES) -> socket.socket:
     """A TCP socket listening on host:port (0: any free port), with Nagle's algorithm off.
 
     Uvicorn's h11 protocol writes a response's head and body separately; with Nagle on, the body
     waits for the client's delayed ACK of the head, adding ~40 ms to every keep-alive request
     (a draw -> prediction round trip included). Accepted sockets inherit TCP_NODELAY and the
-    send buffer size (`send_buffer` bytes) on Linux.
+    send buffer size (`send_buffer` bytes) on Linux. ConfigError when the address cannot be had.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.create_server((host, port), family=family)
+    try:
+        listener = socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port "
+                          "(or --port 0 for any free one)") from None
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     return listener
