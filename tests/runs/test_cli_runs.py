@@ -70,6 +70,7 @@ def test_runs_on_an_empty_or_missing_directory(runs_dir, tmp_path, capsys):
 def test_rerun_trains_the_stored_config_without_reentering_the_cli(run_factory, runs_dir, monkeypatch, capsys):
     from mnistlab.cnn.config import CNNConfig
     from mnistlab.runs.kinds import get_kind
+    from mnistlab.runs.summary import RunSummary
 
     run = run_factory("orig", kind="cnn")
     (run.path / "config.json").write_text(json.dumps(CNNConfig(epochs=2).to_dict()))
@@ -78,12 +79,13 @@ def test_rerun_trains_the_stored_config_without_reentering_the_cli(run_factory, 
     monkeypatch.setattr(mnistlab.cli, "main", lambda argv=None: pytest.fail("rerun re-entered main()"))
     monkeypatch.setattr(type(kind), "prepare", lambda self, config: config)
     monkeypatch.setattr(type(kind), "train", lambda self, config, **where: calls.append((config, where)) or
-                        {"run_dir": "new", "test_accuracy": 0.5})
+                        RunSummary(model="cnn", run_dir="new", test_accuracy=0.5))
     assert main(["rerun", str(run.path), "--quiet", "--json"]) == ExitCode.OK
     ((config, where),) = calls
     assert config == kind.resolve_config(config_file=run.path / "config.json")
     assert (where["runs_dir"], where["name"]) == (runs_dir, "orig-rerun")
-    assert json.loads(capsys.readouterr().out) == {"run_dir": "new", "test_accuracy": 0.5}
+    assert json.loads(capsys.readouterr().out) == {"model": "cnn", "epochs": 0, "run_dir": "new",
+                                                   "test_accuracy": 0.5, "train_seconds": 0.0}
     calls.clear()
     assert main(["rerun", str(run.path), "--runs-dir", "elsewhere", "--name=x", "--epochs", "7", "--json"]) == 0
     ((config, where),) = calls

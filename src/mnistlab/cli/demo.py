@@ -29,7 +29,7 @@ def demo(runs_dir: str, cnn_epochs: int, quick: bool) -> int:
                       on_step=lambda title, command: click.echo(f"\n== {title}\n$ mnistlab {command}", err=True),
                       progress=TrainingProgress)
     for name, summary in (("MLP", result.mlp), ("CNN", result.cnn)):
-        click.echo(f"{name} test accuracy {summary['test_accuracy']:.2%} in {summary['train_seconds']:.1f} s", err=True)
+        click.echo(f"{name} test accuracy {summary.test_accuracy:.2%} in {summary.train_seconds:.1f} s", err=True)
     click.echo(f"{result.oips['n_converged']}/{result.oips['n_maps']} conv3 OIPs converged", err=True)
     click.echo(str(result.report))
     click.echo(f"\nOpen the report in a browser: {result.report.resolve()}", err=True)

@@ -67,7 +67,7 @@ def train_and_print(kind: Any, config: Any, options: dict[str, Any], **where: An
     with TrainingProgress(kind.epochs_of(config), show=not (quiet or as_json)) as progress:
         summary = kind.train(config, runs_dir=options["runs_dir"], name=options["name"], on_epoch=progress.on_epoch,
                              on_batch=progress.on_batch, checkpoint_every=options["checkpoint_every"])
-    click.echo(json.dumps(summary, sort_keys=True) if as_json else kind.summary_line(summary))
+    click.echo(json.dumps(summary.to_dict(), sort_keys=True) if as_json else kind.summary_line(summary))
 
 
 def print_evaluation(result: dict[str, Any], as_json: bool, *, confusion: bool = True) -> None:

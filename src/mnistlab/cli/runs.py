@@ -27,7 +27,8 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) 
     from mnistlab.sweep.report import write_page
 
     path = write_page(run_dirs, out)
-    click.echo(json.dumps({"report": str(path.resolve()), "runs": [str(p) for p in run_dirs]}) if as_json else str(path))
+    page = {"report": str(path.resolve()), "runs": [str(p) for p in run_dirs]}
+    click.echo(json.dumps(page) if as_json else str(path))
     return 0
 
 
@@ -63,8 +64,8 @@ def rerun_command(ctx: click.Context, run_dir: Path, train_options: tuple[str, .
     if options["config"] is not None:
         raise ConfigError("rerun repeats RUN_DIR/config.json; train another config with `<kind> train --config FILE`")
     default_dir = parsed.get_parameter_source("runs_dir") is click.core.ParameterSource.DEFAULT
-    plan = plan_rerun(run_dir, kind_overrides(kind, options), runs_dir=None if default_dir else options["runs_dir"], name=options["name"],
-                      preset=options["preset"])
+    plan = plan_rerun(run_dir, kind_overrides(kind, options), runs_dir=None if default_dir else options["runs_dir"],
+                      name=options["name"], preset=options["preset"])
     click.echo(plan.command, err=True)
     train_and_print(plan.kind, plan.config, options, runs_dir=plan.runs_dir, name=plan.name)
 
@@ -89,7 +90,7 @@ def resume_command(run_dir: Path, epochs: int | None, checkpoint_every: int, qui
     with TrainingProgress(resume_target(run_dir, epochs), show=not (quiet or as_json)) as progress:
         summary = resume_run(run_dir, epochs=epochs, on_epoch=progress.on_epoch, on_batch=progress.on_batch,
                              checkpoint_every=checkpoint_every)
-    click.echo(json.dumps(summary, sort_keys=True) if as_json else get_kind(summary["model"]).summary_line(summary))
+    click.echo(json.dumps(summary.to_dict(), sort_keys=True) if as_json else get_kind(summary.model).summary_line(summary))
 
 
 COMMANDS: list[click.Command] = [report_command, runs_command, rerun_command, resume_command]

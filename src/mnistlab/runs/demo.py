@@ -20,7 +20,8 @@ from mnistlab.insight.oip import OIPConfig
 from mnistlab.mlp.run import PRESETS
 from mnistlab.runs.insight import feature_maps_of, oips_of
 from mnistlab.runs.report import write_report
-from mnistlab.runs.training import train_cnn_run, train_mlp_run
+from mnistlab.runs.kinds import get_kind
+from mnistlab.runs.summary import RunSummary
 
 QUICK_TRAIN_SIZE = 5000
 
@@ -30,8 +31,8 @@ class DemoResult:
     """What the demo made: the report page, the two runs' summaries and the OIP summary."""
 
     report: Path
-    mlp: dict[str, Any]
-    cnn: dict[str, Any]
+    mlp: RunSummary
+    cnn: RunSummary
     oips: dict[str, Any]
 
 
@@ -64,20 +65,20 @@ def run_demo(runs_dir: str | os.PathLike = "runs", *, cnn_epochs: int = 5, quick
     on_step("The seed's MLP on MNIST", "mlp train --preset seed --dataset mnist --eval-train-every 1 "
             f"--eval-test-every 1{small}" + (" --epochs 3" if quick else ""))
     with progress(mlp_config.mlp.epochs) as bars:
-        mlp = train_mlp_run(mlp_config, runs_dir=str(runs_dir), name="demo-mlp-seed",
-                            on_epoch=bars.on_epoch, on_batch=bars.on_batch)
+        mlp = get_kind("mlp").train(mlp_config, runs_dir=runs_dir, name="demo-mlp-seed",
+                                     on_epoch=bars.on_epoch, on_batch=bars.on_batch)
 
     cnn_config = CNNConfig(dataset="mnist", epochs=1 if quick else cnn_epochs, train_size=train_size)
     on_step("The seed's CNN on MNIST", f"cnn train --dataset mnist --epochs {cnn_config.epochs}{small}")
     with progress(cnn_config.epochs) as bars:
-        cnn = train_cnn_run(cnn_config, runs_dir=str(runs_dir), name="demo-cnn",
-                            on_epoch=bars.on_epoch, on_batch=bars.on_batch)
+        cnn = get_kind("cnn").train(cnn_config, runs_dir=runs_dir, name="demo-cnn",
+                                     on_epoch=bars.on_epoch, on_batch=bars.on_batch)
 
-    cnn_dir = Path(cnn["run_dir"])
+    cnn_dir = Path(cnn.run_dir)
     on_step("Feature maps of every conv and pooling layer", f"cnn maps {cnn_dir}")
     feature_maps_of(cnn_dir)
     on_step("Input patterns that make each conv3 map fire most (OIPs)",
             f"cnn oip {cnn_dir} --layer conv3" + (" --steps 10" if quick else ""))
     oips = oips_of(cnn_dir, layer="conv3", config=OIPConfig(steps=10) if quick else OIPConfig())
-    report = write_report([Path(mlp["run_dir"]), cnn_dir], Path(runs_dir) / "demo-report.html")
+    report = write_report([Path(mlp.run_dir), cnn_dir], Path(runs_dir) / "demo-report.html")
     return DemoResult(report, mlp, cnn, oips)

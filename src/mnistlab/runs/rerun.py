@@ -16,6 +16,7 @@ from typing import Any
 
 from mnistlab.runs.catalog import RunDirError, RunRecord, load_run
 from mnistlab.runs.kinds import KIND_NAMES, ModelKind, get_kind
+from mnistlab.runs.summary import RunSummary
 from mnistlab.runs.training import BatchCallback, EpochCallback
 
 
@@ -55,7 +56,8 @@ def plan_rerun(run_dir: str | os.PathLike, overrides: dict[str, Any] | None = No
 
 
 def run_kind(run: str | os.PathLike | RunRecord) -> str:
-    """The kind of a run that can be rerun: RunDirError when run.json names no known kind or config.json is unreadable."""
+    """The kind of a run that can be rerun; RunDirError when run.json names no known kind or config.json is
+    unreadable."""
     record = run if isinstance(run, RunRecord) else load_run(run)
     if record.kind not in KIND_NAMES:
         raise RunDirError(f"{record.path} cannot be rerun: run.json names no known model kind ({record.kind!r}); "
@@ -69,7 +71,7 @@ def run_kind(run: str | os.PathLike | RunRecord) -> str:
 def rerun_run(run_dir: str | os.PathLike, overrides: dict[str, Any] | None = None, *,
               runs_dir: str | os.PathLike | None = None, name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1) -> dict[str, Any]:
+              checkpoint_every: int = 1) -> RunSummary:
     """Train `run_dir`'s config again (with `overrides`) as a new run; return its summary."""
     plan = plan_rerun(run_dir, overrides, runs_dir=runs_dir, name=name)
     config = plan.kind.prepare(plan.config)

@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any
 
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import atomic_write, pid_alive, read_json_object, remove_stale_temp_files, write_json_atomic
@@ -20,14 +19,15 @@ from mnistlab.runs.catalog import RunDirError, find_key, load_run
 from mnistlab.runs.checkpoint import DEFAULT_EVERY, latest_checkpoint
 from mnistlab.runs.kinds import get_kind
 from mnistlab.runs.rundir import RunDir
+from mnistlab.runs.summary import RunSummary
 from mnistlab.runs.training import BatchCallback, EpochCallback
 
 
 def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoch: EpochCallback | None = None,
-               on_batch: BatchCallback | None = None, checkpoint_every: int = DEFAULT_EVERY) -> dict[str, Any]:
+               on_batch: BatchCallback | None = None, checkpoint_every: int = DEFAULT_EVERY) -> RunSummary:
     """Continue the run in `run_dir` from its checkpoint up to `epochs` in all (default: its config's).
 
-    Returns the summary, as `train_mlp_run` does. RunDirError when there is nothing to continue.
+    Returns the run's summary. RunDirError when there is nothing to continue.
     """
     run = RunDir(Path(run_dir))
     if not run.path.is_dir():

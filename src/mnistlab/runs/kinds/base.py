@@ -32,6 +32,7 @@ import numpy as np
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import read_json_object
+from mnistlab.runs.summary import RunSummary
 from mnistlab.threads import configure_threads
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
@@ -118,7 +119,7 @@ class ModelKind(ABC):
         return [f"config: {json.dumps(config.to_dict(), default=str)}"]
 
     @abstractmethod
-    def summary_line(self, summary: dict[str, Any]) -> str:
+    def summary_line(self, summary: RunSummary) -> str:
         """One line of a finished run's summary: test accuracy, epochs, time, where the run is."""
 
     # --- training -------------------------------------------------------------------------------------
@@ -132,12 +133,12 @@ class ModelKind(ABC):
     @abstractmethod
     def train(self, config: Any, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1) -> dict[str, Any]:
+              checkpoint_every: int = 1) -> RunSummary:
         """Train `config` as a new run directory under `runs_dir`; return its summary."""
 
     @abstractmethod
     def resume(self, run: Any, config: Any, checkpoint: Any, *, prepare: Callable[[], float],
-               on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> dict[str, Any]:
+               on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> RunSummary:
         """Continue `run` from `checkpoint` up to `config`'s epochs; return the summary.
 
         The kind loads what it needs first (so a failure leaves the run untouched), then calls
