@@ -139,7 +139,8 @@ def test_divergence_fails_the_run_without_a_model(tmp_path, capsys):
     args = ["cnn", "train", *TINY, "--runs-dir", str(tmp_path), "--optimizer", "sgd", "--lr", "1e12",
             "--momentum", "0.99", "--train-size", "128"]
     assert main(args) == ExitCode.ERROR
-    assert "error: training diverged in epoch 1: the loss became nan; lower --lr" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "error: training diverged in epoch 1: the loss became nan; lower the learning rate: --lr 1e+12 was" in err
     run = next(tmp_path.iterdir())
     assert json.loads((run / "run.json").read_text())["status"] == "diverged"
     assert not list(run.glob("*.keras"))

@@ -66,7 +66,7 @@ def test_plateau_schedule_and_early_stopping_watch_val_loss(fashion_slice, small
 
 def test_divergence_is_reported(fashion_slice, small_config):
     x, y, _, _ = fashion_slice
-    with pytest.raises(TrainingDiverged, match="lower --lr"):
+    with pytest.raises(TrainingDiverged, match="lower the learning rate: --lr "):
         train(dataclasses.replace(small_config, optimizer="sgd", learning_rate=1e12, momentum=0.99, epochs=1,
                                   train_size=128), x, y)
 

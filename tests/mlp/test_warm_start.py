@@ -77,3 +77,17 @@ def test_warm_start_refuses_other_classes_or_layers(blobs):
         clf.fit(X[y < 2], y[y < 2])
     with pytest.raises(ValueError, match="cannot change hidden_sizes"):
         clf.set_params(hidden_sizes=(4,)).fit(X, y)
+
+
+@pytest.mark.parametrize("schedule", [dict(lr_schedule="cosine", warmup_epochs=1.0),
+                                      dict(lr_schedule="onecycle", warmup_epochs=1.0)])
+def test_a_per_batch_schedule_resumed_mid_way_spans_the_whole_training(blobs, schedule):
+    """Resuming 2 of 5 epochs continues the 5-epoch schedule, not a fresh 3-epoch one (issue 23)."""
+    X, y = blobs
+    options = dict(RUN, solver="sgd", learning_rate=0.05, epochs=5, **schedule)
+    straight = MLPClassifier(**options).fit(X, y)
+    states = {}
+    clf = MLPClassifier(**options)
+    clf.fit(X, y, on_epoch_end=lambda row: states.setdefault(int(row["epoch"]), clf.state_dict()) and None)
+    resumed = MLPClassifier(**{**options, "epochs": 3, "warm_start": True}).load_state_dict(states[2]).fit(X, y)
+    assert_same_training(straight, resumed)

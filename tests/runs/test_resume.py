@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -23,9 +24,12 @@ LEARNED = ("weights_0", "biases_0", "weights_1", "biases_1", "history__loss", "h
            "history__test_accuracy")
 
 
+def _cli_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+
+
 def _cli(*args: str, **kwargs) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
-    return subprocess.Popen([sys.executable, "-m", "mnistlab", *args], env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "mnistlab", *args], env=_cli_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kwargs)
 
 
@@ -78,6 +82,54 @@ def test_a_run_killed_mid_epoch_resumes_to_the_uninterrupted_result(tmp_path):
         assert np.array_equal(resumed[key], uninterrupted[key], equal_nan=True), key
     assert json.loads((run / "run.json").read_text())["status"] == "completed"
     assert not [p for p in run.iterdir() if p.name.startswith(".")], "no temporary file left"
+
+
+# The default preset (one-pixel shifts on, Adam, decay), small; --threads 1 in every process, as in issue 23.
+DEFAULT = ["mlp", "train", "--train-size", "1500", "--hidden", "32,16", "--epochs", "6", "--seed", "3",
+           "--threads", "1", "--quiet"]
+
+
+def _kill_at(runs: Path, after_epoch: int, delay: float) -> Path | None:
+    """Start DEFAULT, SIGKILL it `delay` s after metrics.csv holds `after_epoch` rows; its run (None: it ended)."""
+    proc = _cli(*DEFAULT, "--runs-dir", str(runs))
+    _wait_for_checkpoint(runs, proc, epoch=1)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        rows = [len(m.read_text().splitlines()) - 1 for m in runs.glob("*/metrics.csv")]
+        if rows and rows[0] >= after_epoch:
+            time.sleep(delay)
+            break
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=60)
+    (run,) = runs.iterdir()
+    return None if proc.returncode == 0 else run
+
+
+@pytest.mark.slow
+def test_the_default_preset_with_shifts_resumes_bit_for_bit_after_kills_at_random_moments(tmp_path):
+    reference = _cli(*DEFAULT, "--runs-dir", str(tmp_path / "full"))
+    _, err = reference.communicate(timeout=300)
+    assert reference.returncode == 0, err
+    (full,) = (tmp_path / "full").iterdir()
+    expected = np.load(full / "model.npz")
+    # Seeded moments (epoch 1 is always checkpointed first): as epoch 2 is logged, so mostly while its
+    # checkpoint is written; a random one mid-training; after the last epoch, before the model is saved.
+    # Whatever the moment, the same result. Each moment costs two processes, hence only three.
+    moments = random.Random(23)
+    for i, (after_epoch, delay) in enumerate([(2, 0.0), (moments.randint(2, 5), moments.uniform(0, 0.05)), (6, 0.0)]):
+        run = _kill_at(tmp_path / f"killed{i}", after_epoch, delay)
+        if run is None:
+            continue  # it finished before the kill landed: nothing to resume
+        resumed = subprocess.run([sys.executable, "-m", "mnistlab", "resume", str(run), "--quiet"],
+                                 env=_cli_env(), capture_output=True, text=True, timeout=300)
+        assert resumed.returncode == 0, resumed.stderr
+        assert _epochs(run) == [str(e) for e in range(1, 7)]
+        with np.load(run / "model.npz") as got:
+            for key in expected.files:
+                if key.startswith(("weights_", "biases_")) or key in LEARNED:
+                    assert np.array_equal(got[key], expected[key], equal_nan=True), (i, after_epoch, delay, key)
+        assert json.loads((run / "run.json").read_text())["status"] == "completed"
 
 
 def test_sigterm_ends_a_run_as_interrupted_with_a_checkpoint(tmp_path):

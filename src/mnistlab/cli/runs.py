@@ -37,7 +37,7 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) 
               show_default=True, help="The directory training commands write their runs into.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list instead of a table.")
 def runs_command(runs_dir: Path, as_json: bool) -> int:
-    """List the recorded runs, oldest first: name, model, dataset, epochs, test accuracy, time, status."""
+    """List the recorded runs, oldest first: folder, label (--name), model, dataset, epochs, test accuracy, time, status."""
     from mnistlab.runs.listing import run_rows, runs_lines
 
     click.echo(json.dumps(run_rows(runs_dir), indent=2) if as_json else "\n".join(runs_lines(runs_dir)))

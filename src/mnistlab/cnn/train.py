@@ -1,4 +1,4 @@
-"""Train a `CNNConfig`'s model: optimiser, schedule and warm-up, label smoothing, shifts, hold-out, early stopping.
+"""Train a `CNNConfig`'s model: optimiser, schedule, warm-up, label smoothing, shifts, flips, hold-out, early stop.
 
 `train(config, images, labels)` is the library entry point (the CLI adds the run directory):
 one seed (`config.seed`) fixes weights, hold-out split and batch order, so the same seed on the
@@ -20,7 +20,7 @@ from mnistlab.cnn.backend import import_keras
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model, to_model_input
 from mnistlab.cnn.schedules import warmup_schedule
-from mnistlab.divergence import divergence_reason
+from mnistlab.divergence import divergence_reason, diverged_message
 from mnistlab.errors import ConfigError, TrainingDiverged
 
 EpochHook = Callable[[dict[str, float]], "bool | None"]
@@ -95,9 +95,11 @@ def _callbacks(keras: Any, config: CNNConfig, history: list[dict[str, float]], o
             if "val_loss" in logs:
                 row.update(val_loss=float(logs["val_loss"]), val_accuracy=float(logs["val_accuracy"]))
             row.update(learning_rate=self.lr, epoch_seconds=time.perf_counter() - self.start)
+            kernels = [w for w in self.model.get_weights() if w.ndim >= 2]  # weight matrices and filters
             finite = math.isfinite(row["loss"]) and all(np.isfinite(w).all() for w in self.model.get_weights())
             reason = divergence_reason([r["loss"] for r in history] + [row["loss"]], row["accuracy"],
-                                       n_classes=config.n_classes, weights_finite=finite)
+                                       n_classes=config.n_classes, weights_finite=finite,
+                                       mean_abs_weights=[float(np.abs(w).mean()) for w in kernels] if finite else ())
             if reason is not None:
                 diverged.append((epoch + 1, reason))
                 self.model.stop_training = True
@@ -173,17 +175,16 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     history: list[dict[str, float]] = []
     diverged: list[tuple[int, str]] = []
     inputs: dict[str, Any] = {"x": x_fit, "y": y_fit, "batch_size": config.batch_size, "shuffle": True}
-    if config.shift_pixels:
+    if config.shift_pixels or config.flip:
         inputs = {"x": ShiftedBatches(keras, x_fit, y_fit, config.batch_size, config.shift_pixels,
-                                      (config.seed + initial_epoch) % 2**32)}
+                                      (config.seed + initial_epoch) % 2**32, flip=config.flip)}
     start = time.perf_counter()
     model.fit(**inputs, epochs=config.epochs, initial_epoch=initial_epoch, validation_data=validation, verbose=0,
               callbacks=_callbacks(keras, config, history, on_epoch, on_batch, steps_per_epoch, diverged))
     seconds = time.perf_counter() - start
     if diverged:
         epoch, reason = diverged[0]
-        raise TrainingDiverged(f"training diverged in epoch {epoch}: {reason}; lower --lr "
-                               f"(now {config.learning_rate:g}) or add --l2 / batch norm")
+        raise TrainingDiverged(diverged_message(epoch, reason, config.learning_rate, CNNConfig.learning_rate))
     return TrainResult(model=model, history=history, train_seconds=seconds,
                        stopped_early=len(history) < config.epochs - initial_epoch, backend=keras.backend.backend())
 

@@ -90,6 +90,11 @@ _WRAPPERS = {LoadedMLP: MLPModel, LoadedCNN: CNNModel}
 """The lab's view of each kind's loaded model (keyed by the kind's model type, not its name)."""
 
 
+def wrap(loaded: Any) -> MLPModel | CNNModel:
+    """The lab's view of a kind's loaded model."""
+    return _WRAPPERS[type(loaded)](loaded)
+
+
 class ModelCache:
     """Loaded models keyed by (run directory, model file mtime); loading happens once per key."""
 
@@ -117,6 +122,6 @@ class ModelCache:
                 raise
             except MnistlabError as exc:
                 raise ModelFileError(f"{run_dir.name}: {exc}") from None
-            model = _WRAPPERS[type(loaded)](loaded)
+            model = wrap(loaded)
             self._models[run_dir] = (mtime, model)
             return model

@@ -2,8 +2,9 @@
 
 Computing every map's OIP takes seconds to minutes, so a request starts a job in a thread and the
 page polls its progress. The maps are done in small batches (progress is the share of maps done);
-the result is written to `<run>/lab_oip_<layer>.npz` (atomically, no pickles), so it is computed
-once per run and layer and survives restarts of the lab.
+the result is written to `<run>/lab_oip_<layer>.npz` (`lab_oip_<layer>_epoch<N>.npz` for the model
+at epoch N; atomically, no pickles), so it is computed once per run, layer and epoch and survives
+restarts of the lab.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from mnistlab.lab.models import CNNModel
 BATCH = 16
 
 
-def oip_file(run_dir: Path, layer: str) -> Path:
-    """Where the OIPs of `layer` are kept in the run directory."""
+def oip_file(run_dir: Path, layer: str, epoch: int | None = None) -> Path:
+    """Where the OIPs of `layer` (of the final model, or of the model at `epoch`) are kept in the run directory."""
     if not re.fullmatch(r"[A-Za-z0-9_]+", layer):
         raise ConfigError(f"layer={layer!r} is not a layer name; use one of the run's conv layers, e.g. conv1")
-    return run_dir / f"lab_oip_{layer}.npz"
+    return run_dir / (f"lab_oip_{layer}.npz" if epoch is None else f"lab_oip_{layer}_epoch{int(epoch)}.npz")
 
 
 def read_gallery(path: Path) -> dict[str, Any] | None:

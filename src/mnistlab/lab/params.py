@@ -1,4 +1,4 @@
-"""Reading a request's query parameters the same way in every route module (one error line when bad)."""
+"""Reading a request's parameters the same way in every route module (one error line when bad), and NotFound."""
 
 from __future__ import annotations
 
@@ -16,3 +16,7 @@ def int_param(request: Request, name: str, default: int | None = None) -> int | 
         return int(text)
     except ValueError:
         raise MnistlabError(f"{name}={text!r} is not a whole number") from None
+
+
+class NotFound(MnistlabError):
+    """A run, file, epoch or job that does not exist (or may not be shown): HTTP 404."""

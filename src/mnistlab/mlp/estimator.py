@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import fields
 
 import numpy as np
@@ -189,7 +190,8 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         self.best_validation_score_ = stopping.best_score if early else None
 
     def fit(self, X, y, sample_weight=None, eval_set=None, *, on_batch_end: BatchCallback | None = None,
-            on_epoch_end: EpochCallback | list[EpochCallback] | None = None) -> MLPClassifier:
+            on_epoch_end: EpochCallback | list[EpochCallback] | None = None,
+            on_start: Callable[[MLPClassifier], None] | None = None) -> MLPClassifier:
         """Train on X (n_samples, n_features), dense or sparse, and labels y (n_samples,) or a
         multilabel indicator (n_samples, n_labels); with warm_start, continue the previous fit.
 
@@ -197,6 +199,7 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         eval_set : optional (X_test, y_test) scored every `eval_test_every` epochs.
         on_batch_end(batch, n_batches) : progress hook. on_epoch_end(row) : called after every
             epoch with its history row (a callable or a list); returning True stops training.
+        on_start(self) : called once the weights exist, before the first batch (a run keeps epoch 0's weights).
         """
         cfg = self._validated_config()
         warm = cfg.warm_start and hasattr(self, "_trainer")
@@ -211,6 +214,9 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         if cfg.early_stopping and cfg.solver != "lbfgs":  # L-BFGS-B ignores it, as in scikit-learn
             data, validation = self._split_validation(cfg, data)
         test = self._eval_data(eval_set)
+        if on_start is not None:
+            self._sync(self._trainer.epochs_done)
+            on_start(self)
         hook, before = self._epoch_hook(on_epoch_end), self._trainer.epochs_done
         try:
             if cfg.solver == "lbfgs":
@@ -300,6 +306,15 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         self._start(cfg, self.n_features_in_, Targets(str(state["targets_kind"]), np.asarray(state["classes"])))
         self._trainer.load_state_dict(state["trainer"])
         self._sync()
+        return self
+
+    def restore_best_weights(self) -> MLPClassifier:
+        """With early stopping, put back the weights of the best validation score, as `fit` does at its end.
+
+        For a state loaded after its last epoch (a run killed before it was saved); returns self.
+        """
+        check_is_fitted(self, "coefs_")
+        self._trainer.restore_best()
         return self
 
     def save(self, path: str | os.PathLike, metadata: dict | None = None) -> None:

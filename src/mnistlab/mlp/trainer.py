@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from mnistlab.data.augment import shift_images
-from mnistlab.divergence import NONFINITE_WEIGHTS, divergence_reason
+from mnistlab.divergence import NONFINITE_WEIGHTS, divergence_reason, diverged_message
 from mnistlab.errors import TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
 from mnistlab.mlp.dropout import Dropout
@@ -38,6 +38,9 @@ BLOCK_ROWS = 2048
 """Batches larger than this are processed in blocks of this many rows, their gradients summed:
 a gathered block stays in cache from the forward product to the weight gradient, which makes
 large batches about 20% faster (benchmarks/README.md). Smaller batches run in one pass."""
+
+USUAL_LEARNING_RATE = MLPConfig.learning_rate
+"""The rate a diverged training's message suggests at most (the default, suited to Adam and RMSprop)."""
 
 MIN_ADAPTIVE_RATE = 1e-6
 """The "adaptive" schedule stops dividing the rate by 5 below this (scikit-learn's bound)."""
@@ -105,6 +108,7 @@ class Trainer:
         self.best_params: Params | None = None
         self.adaptive_rate: float | None = None
         self.split_seed: int | None = None
+        self.schedule_epochs: int | None = None
 
     def __getstate__(self) -> dict:
         # The workspace and dropout masks are scratch and are rebuilt on demand; never pickle them.
@@ -199,7 +203,7 @@ class Trainer:
         for k in range(n_batches):
             start, stop = k * B, min((k + 1) * B, n)
             rate = batch_learning_rate(cfg.lr_schedule, cfg.learning_rate, self.epochs_done * n_batches + k,
-                                       n_batches, cfg.epochs, cfg.warmup_epochs)
+                                       n_batches, self.schedule_epochs or cfg.epochs, cfg.warmup_epochs)
             if rate is not None:  # per-batch schedules and warm-up (bench tta's recipes)
                 self.optimizer.learning_rate = rate
             reg_cost = regularisation_cost(params, cfg.l2, cfg.l1)
@@ -218,13 +222,15 @@ class Trainer:
         """The divergence rule (mnistlab.divergence) on this training's per-sample losses so far."""
         per_sample = 1.0 / batch_rows(self.cfg.batch_size, n) if self.cfg.loss_reduction == "sum" else 1.0
         losses = [*self.history.as_arrays()["loss"].tolist(), row["loss"]]
+        finite = all(np.isfinite(W).all() for W in self.params.weights)
         return divergence_reason([v * per_sample for v in losses], row["accuracy"],
                                  n_classes=max(2, self.params.weights[-1].shape[1]), loss=self.spec.loss,
-                                 weights_finite=all(np.isfinite(W).all() for W in self.params.weights))
+                                 weights_finite=finite,
+                                 mean_abs_weights=[float(np.abs(W).mean()) for W in self.params.weights] if finite
+                                 else ())
 
     def _diverged_message(self, reason: str, epoch: int) -> str:
-        return (f"training diverged in epoch {epoch}: {reason}; lower the learning rate "
-                f"(now {self.cfg.learning_rate:g}) or the regularisation, or standardise the inputs")
+        return diverged_message(epoch, reason, self.cfg.learning_rate, USUAL_LEARNING_RATE)
 
     def score(self, data: TrainData) -> float:
         """Accuracy on `data` (weighted by its row weights; multilabel: whole rows right)."""
@@ -277,6 +283,8 @@ class Trainer:
         "budget": every epoch ran. With early stopping, the best weights are restored.
         """
         outcome = "budget"
+        # A per-batch schedule spans every epoch, those of an earlier fit (a resumed run) included.
+        self.schedule_epochs = self.epochs_done + epochs
         if self.cfg.label_smoothing:
             data = TrainData(data.X, smooth_targets(data.Y, self.cfg.label_smoothing), data.y_index, data.weights)
         for _ in range(epochs):

@@ -12,7 +12,8 @@ from typing import Any
 from mnistlab.runs.catalog import list_runs
 from mnistlab.runs.sweeps import list_sweeps
 
-COLUMNS = ("name", "model", "dataset", "epochs", "test_acc", "seconds", "status")
+COLUMNS = ("name", "label", "model", "dataset", "epochs", "test_acc", "seconds", "status")
+"""The folder's name (unique), then the user's label (`--name`, as typed), then what the run did."""
 RIGHT_ALIGNED = {"epochs", "test_acc", "seconds"}
 
 
@@ -23,8 +24,8 @@ def run_rows(runs_dir: str | os.PathLike) -> list[dict[str, Any]]:
 
 def _cells(row: dict[str, Any]) -> list[str]:
     accuracy, seconds = row["test_accuracy"], row["train_seconds"]
-    name = "".join(c if c.isprintable() else "?" for c in row["name"])  # a folder from before safe names
-    return [name, str(row["model"] or "?"), str(row["dataset"] or "?"),
+    name, label = ("".join(c if c.isprintable() else "?" for c in row[k] or "") for k in ("name", "label"))
+    return [name, label, str(row["model"] or "?"), str(row["dataset"] or "?"),
             str(row["epochs"] if row["epochs"] is not None else "?"),
             f"{accuracy:.4f}" if accuracy is not None else "-",
             f"{seconds:.1f}" if seconds is not None else "-", row["status"]]

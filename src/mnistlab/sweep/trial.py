@@ -2,14 +2,14 @@
 
 The trial bounds its thread pools, builds its config from the plan, and trains through the
 run-level library function; every epoch's metrics go to Tune (`tune.report`), so a scheduler such
-as ASHA can stop it. The run directory is `<sweep_dir>/<date-time>-trial-<trial id>/`, and
-`trial.json` in it records the searched options, seed, node and process: enough for the driver to
-mark a run that Ray stopped, and for a resumed sweep to replay a finished trial instead of training it again.
+as ASHA can stop it. The run directory is `<sweep_dir>/<date-time>-trial-<trial id>/`, and its
+record's `trial` (`RunDir.trial`) holds the sweep, trial id, searched options, seed, node and process:
+enough for the driver to mark a run that Ray stopped, and for a resumed sweep to replay a finished
+trial instead of training it again.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import socket
@@ -21,14 +21,11 @@ from typing import Any
 
 from threadpoolctl import threadpool_info
 
-from mnistlab.fileio import write_json_atomic
 from mnistlab.runs.kinds import get_kind
+from mnistlab.runs.rundir import RunDir, RunStatus, find_runs, is_run_dir
 from mnistlab.sweep.options import trial_config
 from mnistlab.sweep.search import seed_and_params
 from mnistlab.threads import configure_threads
-
-TRIAL_FILE = "trial.json"
-
 
 @dataclass
 class TrialPlan:
@@ -52,27 +49,30 @@ def trial_key(params: dict[str, Any], seed: int) -> str:
 
 def find_run_dir(sweep_dir: str | os.PathLike, trial_id: str) -> Path | None:
     """The run directory that trial `trial_id` created in `sweep_dir`, or None (not created yet)."""
-    matches = sorted(Path(sweep_dir).glob(f"*-trial-{trial_id}"))
-    return matches[-1] if matches else None
+    matches = find_runs(sweep_dir, f"trial-{trial_id}")
+    return matches[-1].path if matches else None
 
 
 def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
     """A completed run of the trial with `key` in `sweep_dir` (a resumed sweep does not train it again)."""
-    for marker in sorted(Path(sweep_dir).glob(f"*/{TRIAL_FILE}")):
-        try:
-            same = json.loads(marker.read_text()).get("key") == key
-            done = json.loads((marker.parent / "run.json").read_text()).get("status") == "completed"
-        except (OSError, json.JSONDecodeError):
+    for path in sorted(Path(sweep_dir).iterdir()):
+        if not is_run_dir(path):
             continue
-        if same and done:
-            return marker.parent
+        run = RunDir(path)
+        try:
+            if run.trial.get("key") == key and run.info.get("status") == RunStatus.COMPLETED:
+                return path
+        except (OSError, ValueError):
+            continue
     return None
 
 
 def train_model(model: str, config: Any, *, runs_dir: str, name: str, on_epoch: Callable[[dict], bool | None],
-                on_batch: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Train `config` as a run directory under `runs_dir` and return its summary."""
-    return get_kind(model).train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
+                on_batch: Callable[[int, int], None] | None = None,
+                trial: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train `config` as a run directory under `runs_dir` (its record holding `trial`) and return its summary."""
+    return get_kind(model).train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch, on_batch=on_batch,
+                                 trial=trial)
 
 
 def _numbers(row: dict[str, Any]) -> dict[str, float]:
@@ -81,13 +81,12 @@ def _numbers(row: dict[str, Any]) -> dict[str, float]:
 
 def _replay(run_dir: Path, report: Callable[[dict], None]) -> None:
     """Report a finished run's recorded epochs again (a resumed sweep whose state missed its end)."""
-    marker = json.loads((run_dir / TRIAL_FILE).read_text())
+    run = RunDir(run_dir)
+    marker = run.trial
     # Where it trained, not where it is replayed.
     where = {k: marker[k] for k in ("hostname", "pid", "node_id", "blas_threads") if k in marker}
-    with (run_dir / "metrics.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            values = {k: float(v) for k, v in row.items() if v not in ("", None)}
-            report({**values, **where, "run_dir": str(run_dir), "replayed": 1})
+    for row in run.epoch_rows():
+        report({**{k: float(v) for k, v in row.numbers().items()}, **where, "run_dir": str(run_dir), "replayed": 1})
 
 
 def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
@@ -121,16 +120,17 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
         row = {**row, "epoch_cpu_seconds": cpu - cpu0, "epoch_wall_seconds": wall - wall0}
         state["clocks"] = (cpu, wall)
         if "run_dir" not in state:
-            state["run_dir"] = run_dir = find_run_dir(plan.sweep_dir, trial_id)
-            marker = {"key": key, "trial_id": trial_id, "params": params, "seed": seed, **where}
-            write_json_atomic(run_dir / TRIAL_FILE, marker)
+            state["run_dir"] = find_run_dir(plan.sweep_dir, trial_id)
         try:
             tune.report({**_numbers(row), **where, "run_dir": str(state["run_dir"])})
         except SystemExit:  # Tune stops this trial (e.g. ASHA): end the run as "stopped", not "failed"
             return True
         return None
 
-    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
+    trial = {"sweep": Path(plan.sweep_dir).name, "trial_id": trial_id, "key": key, "params": params, "seed": seed,
+             **where}
+    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch, on_batch=on_batch,
+                trial=trial)
 
 
 def _blas_threads() -> int:

@@ -32,6 +32,7 @@ import numpy as np
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import read_json_object
+from mnistlab.runs.rundir import RunDir
 from mnistlab.runs.summary import RunSummary
 from mnistlab.threads import configure_threads
 
@@ -52,6 +53,8 @@ class ModelKind(ABC):
     """Figure stems a finished run holds beyond the shared curves, confusion and misclassified images."""
     option_names: ClassVar[tuple[str, ...]]
     """Every name `overrides` may use: the train command's option names and the config's field names."""
+    epoch_views: ClassVar[tuple[str, ...]] = ()
+    """What `model_at_epoch` gives truly as it was at an epoch, by the lab's view names (weights, kernels, maps, oip)."""
 
     # --- configuration -------------------------------------------------------------------------------
 
@@ -133,8 +136,11 @@ class ModelKind(ABC):
     @abstractmethod
     def train(self, config: Any, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1) -> RunSummary:
-        """Train `config` as a new run directory under `runs_dir`; return its summary."""
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> RunSummary:
+        """Train `config` as a new run directory under `runs_dir`; return its summary.
+
+        `trial` (a sweep's name, trial id...) is kept in the run's record (`RunDir.trial`).
+        """
 
     @abstractmethod
     def resume(self, run: Any, config: Any, checkpoint: Any, *, prepare: Callable[[], float],
@@ -162,6 +168,13 @@ class ModelKind(ABC):
     def activations(self, model: Any, images: np.ndarray) -> dict[str, np.ndarray]:
         """Per-layer activations of images (n, 28, 28), in layer order, ending with "output" (the probabilities)."""
 
+    def model_at_epoch(self, model: Any, run_dir: str | os.PathLike, epoch: int) -> Any:
+        """The loaded final `model` of the run at `run_dir` with the weights it kept for `epoch` (runs/snapshots.py).
+
+        Only what `epoch_views` names is the epoch's own; ModelFileError when the run kept no weights of `epoch`.
+        """
+        raise NotImplementedError(f"{self.name} runs keep no weights per epoch")
+
     @abstractmethod
     def evaluate(self, path: Path, *, dataset: str | None, split: str, backend: str | None = None) -> Any:
         """(dataset, Evaluation, class names) of the model at `path` on `dataset`'s `split`."""
@@ -180,11 +193,11 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def run_dataset(model_path: Path) -> str | None:
-    """The dataset named in the config.json beside `model_path` (its run directory), or None."""
-    config = Path(model_path).parent / "config.json"
-    if not config.is_file():
+    """The dataset named in the config of the run directory holding `model_path`, or None."""
+    run = RunDir(Path(model_path).parent)
+    if not run.config_path.is_file():
         return None
-    dataset = read_json_object(config, "run config").get("dataset")  # a damaged one is an error, not a guess
+    dataset = run.read_config().get("dataset")  # a damaged one is an error, not a guess
     return dataset if dataset in DATASET_NAMES else None
 
 

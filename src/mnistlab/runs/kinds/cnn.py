@@ -27,10 +27,11 @@ from mnistlab.cnn.evaluate import evaluate as evaluate_cnn
 from mnistlab.cnn.io import load_model as load_keras_model
 from mnistlab.cnn.model import to_model_input
 from mnistlab.data import load
-from mnistlab.errors import ConfigError, MnistlabError
+from mnistlab.errors import ConfigError, MnistlabError, ModelFileError
 from mnistlab.insight.extract import layer_kind, layers_of_kind, model_input
 from mnistlab.runs.summary import RunSummary
 from mnistlab.runs.kinds.base import BatchCallback, EpochCallback, ModelKind, model_path, run_dataset
+from mnistlab.runs.snapshots import keras_weights, load_snapshot
 from mnistlab.runs.training import cnn_session, train_cnn_run
 
 ALIASES = {"lr": "learning_rate"}
@@ -53,6 +54,15 @@ class CNNModel:
     dataset: str
 
 
+def _studied(model: Any, dataset: str, backend: str | None = None) -> CNNModel:
+    """`model` with one feature extractor over its conv/pooling layers and its output."""
+    keras = import_keras(backend)
+    map_layers = layers_of_kind(model, ("conv", "pool"))
+    extractor = keras.Model(inputs=model_input(model), outputs=[layer.output for layer in map_layers] + [model.output])
+    conv = [layer.name for layer in map_layers if layer_kind(layer) == "conv"]
+    return CNNModel(model, extractor, [layer.name for layer in map_layers], conv, dataset)
+
+
 class CNNKind(ModelKind):
     """`mnistlab cnn train`: the seed's Keras 3 convnet."""
 
@@ -61,6 +71,7 @@ class CNNKind(ModelKind):
     default_preset = "seed"
     model_file = "model.keras"
     option_names = (*FIELDS, *ALIASES, *ARCH_OPTIONS)
+    epoch_views = ("kernels", "maps", "oip")
 
     def preset_config(self, name: str) -> CNNConfig:
         return CNN_PRESETS[name].replace()
@@ -114,9 +125,9 @@ class CNNKind(ModelKind):
 
     def train(self, config: CNNConfig, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1) -> RunSummary:
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> RunSummary:
         summary = train_cnn_run(config, runs_dir=str(runs_dir), name=name, on_epoch=on_epoch, on_batch=on_batch,
-                                checkpoint_every=checkpoint_every)
+                                checkpoint_every=checkpoint_every, trial=trial)
         return RunSummary.from_dict(summary)
 
     def resume(self, run: Any, config: CNNConfig, checkpoint: Any, *, prepare: Callable[[], float],
@@ -135,12 +146,19 @@ class CNNKind(ModelKind):
         """The Keras model of model.keras (safe mode) and its extractor of conv/pooling maps."""
         file = model_path(path, self.model_file)
         model = load_keras_model(file, backend=backend)
-        keras = import_keras(backend)
-        map_layers = layers_of_kind(model, ("conv", "pool"))
-        extractor = keras.Model(inputs=model_input(model), outputs=[layer.output for layer in map_layers] + [model.output])
-        conv = [layer.name for layer in map_layers if layer_kind(layer) == "conv"]
-        return CNNModel(model, extractor, [layer.name for layer in map_layers], conv,
-                        dataset or run_dataset(file) or "mnist")
+        return _studied(model, dataset or run_dataset(file) or "mnist", backend)
+
+    def model_at_epoch(self, model: CNNModel, run_dir: str | os.PathLike, epoch: int) -> CNNModel:
+        """A copy of the architecture with every weight as it was after `epoch` (0: the initial weights)."""
+        weights = keras_weights(load_snapshot(run_dir, epoch))
+        keras = import_keras()
+        clone = keras.models.clone_model(model.model)
+        try:
+            clone.set_weights(weights)
+        except ValueError as exc:
+            raise ModelFileError(f"the weights kept for epoch {epoch} do not fit {Path(run_dir).name}'s model "
+                                 f"({str(exc).splitlines()[0]}); train the run again with `mnistlab rerun`") from None
+        return _studied(clone, model.dataset)
 
     def predict_proba(self, model: CNNModel, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
         """Class probabilities (n, 10), in batches called directly (no `predict` loop set-up per call)."""

@@ -15,6 +15,7 @@ split (same scaler, PCA components, k-means seed), exactly as in training.
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,7 +27,7 @@ from mnistlab.cnn.evaluate import Evaluation, score
 from mnistlab.data import load
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.data.preprocess import build_preprocessor
-from mnistlab.errors import ConfigError
+from mnistlab.errors import ConfigError, ModelFileError
 from mnistlab.mlp.estimator import MLPClassifier
 from mnistlab.mlp.option_text import parse_option
 from mnistlab.mlp.options import OPTIONS
@@ -35,7 +36,9 @@ from mnistlab.runs.checkpoint import load_mlp_state
 from mnistlab.runs.summary import RunSummary
 from mnistlab.runs.kinds.base import BatchCallback, EpochCallback, ModelKind, flatten, model_path
 from mnistlab.runs.plots import WEIGHTS
+from mnistlab.runs.snapshots import load_snapshot
 from mnistlab.runs.training import mlp_session, train_mlp_run
+from mnistlab.threads import configure_threads
 
 RUN_FIELDS = ("dataset", "scaler", "pca_components", "kmeans_clusters", "train_size", "threads")
 """MLPRunConfig fields an override may set (the rest are the network's, under "mlp")."""
@@ -68,11 +71,12 @@ class MLPKind(ModelKind):
     """`mnistlab mlp train`: the from-scratch NumPy MLP."""
 
     name = "mlp"
-    presets = tuple(sorted(PRESETS))  # default, seed
+    presets = tuple(sorted(PRESETS))  # default, fashion, seed
     default_preset = "default"
     model_file = "model.npz"
     extra_figures = (WEIGHTS,)
     option_names = (*RUN_FIELDS, *RUN_ALIASES, *NET_FIELDS, *NET_ALIASES)
+    epoch_views = ("weights",)
 
     def preset_config(self, name: str) -> MLPRunConfig:
         preset = PRESETS[name]
@@ -130,14 +134,20 @@ class MLPKind(ModelKind):
 
     def train(self, config: MLPRunConfig, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1) -> RunSummary:
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> RunSummary:
         summary = train_mlp_run(config, runs_dir=str(runs_dir), name=name, on_epoch=on_epoch, on_batch=on_batch,
-                                checkpoint_every=checkpoint_every)
+                                checkpoint_every=checkpoint_every, trial=trial)
         return RunSummary.from_dict(summary)
 
     def resume(self, run: Any, config: MLPRunConfig, checkpoint: Any, *, prepare: Callable[[], float],
                on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> RunSummary:
-        """Bit for bit: weights, optimiser, random generator and history continue from the checkpoint."""
+        """Bit for bit: weights, optimiser, random generator and history continue from the checkpoint.
+
+        The run's thread bound is applied again: BLAS sums in another order on another thread count,
+        and float32 weights would then differ in their last bits from the uninterrupted run's.
+        """
+        if config.threads is not None:
+            configure_threads(config.threads)
         data = prepare_data(config)
         state = load_mlp_state(checkpoint)
         prior_seconds = prepare()
@@ -167,6 +177,18 @@ class MLPKind(ModelKind):
             raise ConfigError(f"{file} expects {classifier.n_features_in_} features but {dataset} gives {width}; "
                               "check the model's preprocessing")
         return model
+
+    def model_at_epoch(self, model: MLPModel, run_dir: str | os.PathLike, epoch: int) -> MLPModel:
+        """The model with its first layer as it was after `epoch`; the MLP keeps only that layer per epoch,
+        so the other layers, and the predictions, stay the final ones (`epoch_views`: weights)."""
+        first = load_snapshot(run_dir, epoch)["first_layer"].astype(np.float32)  # (n_features, units)
+        final = model.classifier.coefs_
+        if first.shape != final[0].shape:
+            raise ModelFileError(f"the weights kept for epoch {epoch} are {first.shape}, the model's first layer "
+                                 f"{final[0].shape}; train the run again with `mnistlab rerun`")
+        classifier = copy.copy(model.classifier)
+        classifier.coefs_ = [first, *final[1:]]
+        return replace(model, classifier=classifier)
 
     def predict_proba(self, model: MLPModel, images: np.ndarray) -> np.ndarray:
         return model.classifier.predict_proba(model.features(images))
