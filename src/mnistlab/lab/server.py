@@ -23,8 +23,11 @@ The server's bounds on clients (docs/lab.md lists them with the app's own, bound
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn  # the `lab` extra: this module is imported only when serving
@@ -144,3 +147,28 @@ def make_server(app: Any, *, head_seconds: float = HEAD_SECONDS, stall_seconds: 
                             timeout_graceful_shutdown=SHUTDOWN_SECONDS)
     streams = getattr(getattr(app, "state", None), "streams", None)  # create_app's OpenStreams
     return LabServer(config, on_shutdown=streams.close_all if streams is not None else None)
+
+
+@contextlib.contextmanager
+def ctrl_c_interrupts() -> Iterator[None]:
+    """While the lab serves, SIGINT raises KeyboardInterrupt even if the parent ignored it.
+
+    A shell's `cmd &` (and some CI runners) start a process with SIGINT ignored. Uvicorn stops on
+    SIGINT all the same, then re-raises it to the handler it found: an ignored one would end the lab
+    with exit code 0 instead of 130. Trainings started from the page then also inherit a SIGINT they
+    can act on, so the page's stop button interrupts them rather than waiting to send SIGTERM.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def serve(app: Any, listener: socket.socket) -> None:
+    """Serve `app` on `listener` until Ctrl-C (`mnistlab lab`): a bounded server, SIGINT always heard."""
+    with ctrl_c_interrupts():
+        make_server(app).run(sockets=[listener])

@@ -56,11 +56,11 @@ def plan_rerun(run_dir: str | os.PathLike, overrides: dict[str, Any] | None = No
 
 
 def run_kind(run: str | os.PathLike | RunRecord) -> str:
-    """The kind of a run that can be rerun; RunDirError when run.json names no known kind or config.json is
+    """The kind of a run that can be rerun; RunDirError when the run names no known kind or config.json is
     unreadable."""
     record = run if isinstance(run, RunRecord) else load_run(run)
     if record.kind not in KIND_NAMES:
-        raise RunDirError(f"{record.path} cannot be rerun: run.json names no known model kind ({record.kind!r}); "
+        raise RunDirError(f"{record.path} cannot be rerun: its record names no known model kind ({record.kind!r}); "
                           f"expected one of {', '.join(KIND_NAMES)}")
     if record.config is None:
         raise RunDirError(f"{record.path} cannot be rerun: config.json is missing or unreadable; "
