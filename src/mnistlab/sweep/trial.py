@@ -9,6 +9,7 @@ mark a run that Ray stopped, and for a resumed sweep to replay a finished trial 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -21,9 +22,14 @@ from typing import Any
 
 from threadpoolctl import threadpool_info
 
+from mnistlab.errors import MnistlabError, TrainingDiverged
 from mnistlab.fileio import write_json_atomic
+from mnistlab.runs.checkpoint import latest_checkpoint
 from mnistlab.runs.kinds import get_kind
+from mnistlab.runs.resume import resume_run
+from mnistlab.runs.rundir import RunDir
 from mnistlab.sweep.options import trial_config
+from mnistlab.sweep.results import close_run
 from mnistlab.sweep.search import seed_and_params
 from mnistlab.threads import configure_threads
 
@@ -51,9 +57,39 @@ def trial_key(params: dict[str, Any], seed: int) -> str:
 
 
 def find_run_dir(sweep_dir: str | os.PathLike, trial_id: str) -> Path | None:
-    """The run directory that trial `trial_id` created in `sweep_dir`, or None (not created yet)."""
-    matches = sorted(Path(sweep_dir).glob(f"*-trial-{trial_id}"))
-    return matches[-1] if matches else None
+    """The run directory that trial `trial_id` created last in `sweep_dir`, or None (not created yet).
+
+    An attempt restarted within the same second gets a numbered folder (`...-trial-ID-2`): the newest wins.
+    """
+    folder = Path(sweep_dir)
+    matches = [*folder.glob(f"*-trial-{trial_id}"), *folder.glob(f"*-trial-{trial_id}-[0-9]*")]
+    return max(matches, key=_started) if matches else None
+
+
+def _started(run_dir: Path) -> tuple[str, int]:
+    """A run directory's creation order: its date-time prefix, then its same-second number."""
+    stamp, _, tail = run_dir.name.partition("-trial-")
+    number = tail.rpartition("-")[2]
+    return stamp, int(number) if number.isdigit() and "-" in tail else 1
+
+
+def earlier_attempt(sweep_dir: str | os.PathLike, trial_id: str) -> Path | None:
+    """The run of an earlier attempt of this trial that can continue from its checkpoint, or None.
+
+    Tune starts a trial again when its worker died (FailureConfig) or when a resumed sweep restarts an
+    errored or unfinished trial; the new attempt continues that run in place (`resume_run`), bit for
+    bit for the MLP. An attempt without a checkpoint is closed as interrupted and trained afresh.
+    """
+    run_dir = find_run_dir(sweep_dir, trial_id)
+    if run_dir is None:
+        return None
+    try:
+        status = json.loads((run_dir / "run.json").read_text()).get("status")
+        latest_checkpoint(run_dir)
+    except (OSError, json.JSONDecodeError, MnistlabError):
+        close_run(run_dir, "interrupted")
+        return None
+    return run_dir if status in ("running", "interrupted", "failed") else None
 
 
 def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
@@ -130,7 +166,20 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
             return True
         return None
 
-    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
+    previous = earlier_attempt(plan.sweep_dir, trial_id)
+    try:
+        if previous is not None:
+            resume_run(previous, on_epoch=on_epoch, on_batch=on_batch)
+        else:
+            train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
+    except TrainingDiverged:
+        return  # the run says "diverged" and why; training it again would diverge again: no retry
+    except MnistlabError as exc:  # a full disk...: the run says why in one line; Tune retries, then records it
+        run_dir = find_run_dir(plan.sweep_dir, trial_id)
+        if run_dir is not None:
+            with contextlib.suppress(OSError, ValueError):
+                RunDir(run_dir).set_status("failed", error=str(exc))
+        raise
 
 
 def _blas_threads() -> int:
