@@ -230,6 +230,24 @@ def safe_dirname(label: str, max_length: int = 64) -> str:
     return slug or "run"
 
 
+def make_unique_dir(parent: str | os.PathLike, label: str) -> Path:
+    """Create and return `parent/<date-time>-<safe label>`, with `-2`, `-3`... when that folder exists.
+
+    Each try is one `os.mkdir` (never exist_ok), which exactly one of many processes asking for the
+    same name wins: runs and sweeps started in the same second with the same name get distinct folders.
+    `parent` must exist; OSError other than "exists" propagates.
+    """
+    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{safe_dirname(label)}"
+    path, suffix = Path(parent) / base, 1
+    while True:
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            suffix += 1
+            path = Path(parent) / f"{base}-{suffix}"
+
+
 def ensure_inside(path: str | os.PathLike, root: str | os.PathLike) -> Path:
     """`path` if it resolves (symlinks followed) inside `root`; else OutputError naming both."""
     resolved, base = Path(path).resolve(), Path(root).resolve()

@@ -6,7 +6,8 @@ import pytest
 
 from mnistlab.bench.engines import get_engine
 from mnistlab.bench.jobs import CnnJob, TrainJob, TtaJob, job_from_fields, job_to_fields
-from mnistlab.bench.recipes import RECIPES, TASKS, Recipe, get_recipe, learning_rate_at, recipe_from_cnn_config
+from mnistlab.bench.recipes import (RECIPES, TASKS, Recipe, get_recipe, learning_rate_at, recipe_from_cnn_config,
+                                    recipe_from_mlp_config)
 from mnistlab.cnn.config import CNN_PRESETS, LayerSpec
 from mnistlab.errors import ConfigError
 
@@ -82,6 +83,24 @@ def test_the_documented_default_mlp_is_the_mlp_default_recipe():
     assert (recipe.schedule, recipe.init, recipe.shift_pixels, recipe.epsilon) == (
         "inverse_time", "uniform_fan_in", mlp.shift_pixels, mlp.epsilon)
     assert (mlp.init, mlp.l2, mlp.dropout, preset.scaler, recipe.preprocessing) == ("sqrt_nodes", 0.0, 0.0, "unit", "unit")
+
+
+def test_the_fashion_tasks_run_the_fashion_presets():
+    from mnistlab.mlp.run import PRESETS
+
+    mlp, cnn = TASKS["mlp-fashion"], TASKS["cnn-fashion"]
+    assert (mlp.target, cnn.target) == (0.90, 0.93)
+    assert RECIPES[cnn.recipe] == recipe_from_cnn_config("cnn-fashion", CNN_PRESETS["fashion"])
+    assert RECIPES[cnn.recipe].flip and not RECIPES["cnn-fast"].flip
+    preset, recipe = PRESETS["fashion"].mlp, RECIPES[mlp.recipe]
+    assert (recipe.hidden, recipe.dropout, recipe.shift_pixels, recipe.label_smoothing, recipe.max_epochs) == (
+        preset.hidden_sizes, preset.dropout, preset.shift_pixels, preset.label_smoothing, preset.epochs)
+    assert (recipe.schedule, recipe.warmup_epochs, recipe.init) == ("onecycle", preset.warmup_epochs, "uniform_fan_in")
+    assert PRESETS["fashion"].dataset == "fashion-mnist"
+    with pytest.raises(ConfigError, match="flip is a cnn recipe"):
+        Recipe(flip=True)
+    with pytest.raises(ConfigError, match="preset odd: only ReLU"):
+        recipe_from_mlp_config("odd", PRESETS["seed"].mlp)
 
 
 def test_a_preset_a_recipe_cannot_state_is_refused():

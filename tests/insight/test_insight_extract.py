@@ -11,7 +11,7 @@ pytestmark = pytest.mark.cnn
 keras = pytest.importorskip("keras")
 
 from mnistlab.insight.extract import (  # noqa: E402
-    check_cnn, check_map_index, get_layer, last_conv_layer, layers_of_kind, load_cnn, predict_layers, run_dir_of)
+    check_cnn, check_map_index, get_layer, last_conv_layer, layers_of_kind, load_cnn, predict_layers)
 
 
 def _dense_only():
@@ -66,8 +66,6 @@ def test_load_cnn_errors(tmp_path, tiny_model_file):
     with pytest.raises(ModelFileError, match="isn't a CNN"):
         load_cnn(dense)
     assert load_cnn(tiny_model_file.parent).name == load_cnn(tiny_model_file).name  # run dir or file
-    assert run_dir_of(tiny_model_file) == tiny_model_file.parent
-    assert run_dir_of(tmp_path / "x.keras") is None
 
 
 def test_predict_layers_matches_the_full_model(tiny_model, mnist_slices):

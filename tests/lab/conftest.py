@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +16,7 @@ import pytest
 from mnistlab.lab import create_app  # imports no Starlette: each test module skips when the extra is absent
 
 HAS_KERAS = importlib.util.find_spec("keras") is not None
+LIVE_LABEL = "live ünï cödé 🚀"
 
 
 def train_mlp(runs_dir: Path, name: str, *, train_size: int = 10000, hidden: tuple[int, ...] = (32,),
@@ -37,6 +41,23 @@ def train_cnn(runs_dir: Path, name: str) -> Path:
     return Path(train_cnn_run(config, runs_dir=str(runs_dir), name=name)["run_dir"])
 
 
+@pytest.fixture(autouse=True)
+def _no_training_left_running() -> Iterator[None]:
+    """After each test, end and reap the trainings it started from the lab (they outlive a lab by design).
+
+    None then trains on into later tests, and none is left un-waited: at exit, Python would warn
+    that its Popen object's subprocess "is still running".
+    """
+    from mnistlab.lab.detached import started_processes
+
+    yield
+    for process in started_processes():
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # its own session: the training and its threads
+            process.wait()
+
+
 @pytest.fixture(scope="session")
 def lab_runs(tmp_path_factory) -> dict[str, Path]:
     """A runs directory with two trained MLPs, a tiny CNN (when Keras is installed) and a run still 'running'."""
@@ -48,7 +69,8 @@ def lab_runs(tmp_path_factory) -> dict[str, Path]:
             "mlp_small": train_mlp(runs_dir, "small-mlp", train_size=2000, hidden=(16,), epochs=3)}
     if HAS_KERAS:
         runs["cnn"] = train_cnn(runs_dir, "tiny-cnn")
-    live = RunDir.create(runs_dir, "live", "mlp", {"dataset": "mnist", "mlp": {"epochs": 10}})
+    # Its label is any text (shown by the table and the run page); its folder is the safe form.
+    live = RunDir.create(runs_dir, LIVE_LABEL, "mlp", {"dataset": "mnist", "mlp": {"epochs": 10}})
     live.log_epoch({"epoch": 1, "loss": 1.0, "test_accuracy": 0.5})
     runs["live"] = live.path
     runs["dir"] = runs_dir
@@ -115,3 +137,9 @@ def serve_lab(lab_runs):
     yield serve
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlp_trainer():
+    """`train_mlp` as a fixture (test modules must not import from conftest)."""
+    return train_mlp

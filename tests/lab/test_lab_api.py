@@ -42,6 +42,9 @@ def test_runs_lists_every_run_with_its_state(lab_client, lab_runs):
     assert 0.85 < mlp["test_accuracy"] <= 1
     assert live["status"] == "running" and live["epochs"] == 1 and live["planned_epochs"] == 10
     assert not live["has_model"] and live["test_accuracy"] == 0.5
+    assert live["label"] == "live ünï cödé 🚀" and live["name"].endswith("-live-uni-code")  # label as typed; safe folder
+    assert mlp["label"] == "draw-mlp"
+    assert lab_client.get(f"/api/runs/{live['name']}").json()["row"]["label"] == "live ünï cödé 🚀"  # the run page
 
 
 def test_one_run_has_curves_config_and_files(lab_client, lab_runs):

@@ -60,6 +60,11 @@ def test_the_runs_page_loads_without_console_errors(lab_server, lab_runs, page):
     assert int(page.get_attribute("#runs-table", "data-rows")) >= 3
     page.select_option("select[data-filter='status']", "running")
     assert page.get_attribute("#runs-table", "data-rows") == "1"
+    live = page.inner_text(f"tr[data-run='{lab_runs['live'].name}']")
+    assert "live ünï cödé 🚀" in live and lab_runs["live"].name in live  # the label, and the folder beside it
+    page.click(f"tr[data-run='{lab_runs['live'].name}'] a")
+    wait_for(lambda: page.query_selector("#run-label"), 20, "the run page")
+    assert page.inner_text("#run-label") == "live ünï cödé 🚀"
     assert page.problems == []
 
 
@@ -171,3 +176,59 @@ def test_chosen_columns_stay_in_the_url_and_csv_export_downloads_the_shown_rows(
     assert text[0] == "name,hidden_sizes,test_accuracy,learning_rate"
     assert len(text) == 2 and text[1].startswith(lab_runs["mlp"].name + ",[32],")
     assert page.problems == []
+
+
+TINY_SWEEP = "\n".join(['name = "tiny"', 'model = "mlp"', 'metric = "test_accuracy"', 'mode = "max"', 'search = "grid"',
+                        "seeds = [0]", "max_concurrent = 1", "[fixed]", "train_size = 500", "epochs = 2",
+                        'hidden = "8"', "eval_test_every = 1", "[space]", "lr = [0.0005, 0.05]", ""])
+
+
+@pytest.mark.slow  # a real sweep on a local Ray: its start-up alone takes seconds
+def test_a_sweep_started_from_the_page_is_one_row_updates_live_and_its_plot_filters(serve_lab, tmp_path, page):
+    server = serve_lab(tmp_path / "runs")
+    page.goto(server.url)
+    page.fill("#sweep-toml", "model = \"mlp\"\nspeed = 3\n[space]\nlr = [0.1]\n")
+    page.click("#sweep-start")
+    error = wait_for(lambda: page.inner_text("#sweep-error"), 60, "the CLI's error line")
+    assert "unknown key 'speed'" in error and "\n" not in error.strip()
+    page.fill("#sweep-toml", TINY_SWEEP)
+    page.click("#sweep-start")
+    row = "tr.sweep[data-run$='-tiny']"
+    wait_for(lambda: page.query_selector(row), 90, "the sweep's row")
+    assert page.locator("#runs-table tbody tr").count() == 1  # one row: its trials are folded under it
+    name = page.get_attribute(row, "data-run")
+    wait_for(lambda: page.query_selector(f"{row} .hint") and "2 trials" in page.inner_text(f"{row} .hint"), 120,
+             "both trials in the sweep's row")
+    page.click(f"{row} button.fold")
+    wait_for(lambda: page.locator(f"tr.trial[data-sweep='{name}']").count() >= 1, 120, "a trial row under the sweep")
+
+    page.click(f"{row} a")
+    page.wait_for_selector("#sweep-trials[data-rows]")
+    wait_for(lambda: page.get_attribute("#sweep-trials", "data-epochs") == "4", 180, "every trial's two epochs")
+    wait_for(lambda: page.inner_text("#sweep-status") == "completed", 60, "the sweep to complete")
+    assert int(page.get_attribute("#view", "data-updates")) > 1  # drawn again as epochs arrived, never reloaded
+    assert page.get_attribute("#sweep-trials", "data-rows") == "2"
+    assert page.get_attribute("#sweep-curves", "data-series") == "2"
+    assert page.get_attribute("#sweep-parallel", "data-lines") == "2"
+    assert "too few" in page.inner_text("#sweep-importance")
+
+    # Brush the top of the lr axis: only the larger rate's trial stays, in the plot and in the table.
+    box = page.locator("#sweep-parallel g.axis[data-axis='lr'] rect.grip").bounding_box()
+    x, top = box["x"] + box["width"] / 2, box["y"]
+    page.mouse.move(x, top + 2)
+    page.mouse.down()
+    page.mouse.move(x, top + box["height"] * 0.3, steps=5)
+    page.mouse.up()
+    wait_for(lambda: page.get_attribute("#sweep-parallel", "data-shown") == "1", 10, "the brush to filter the plot")
+    assert page.get_attribute("#sweep-trials", "data-rows") == "1"
+    lr = page.inner_text("#sweep-trials tbody tr td:nth-child(6)")
+    assert float(lr) == 0.05
+    page.mouse.click(x, top + box["height"] / 2)  # a click on the axis clears its brush
+    wait_for(lambda: page.get_attribute("#sweep-trials", "data-rows") == "2", 10, "every trial again")
+
+    page.click("#best-trial")
+    page.wait_for_selector("#run-status")
+    assert page.inner_text("#run-status") == "completed" and "~" in page.url
+    assert [p for p in page.problems if "400" not in p] == []  # the refused spec's 400, nothing else
+    wait_for(lambda: all(j["status"] == "exited" for j in server.app.state.lab.sweeps.list()), 120,
+             "the sweep's process to end (it stops its Ray)")

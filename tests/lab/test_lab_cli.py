@@ -18,16 +18,23 @@ pytest.importorskip("starlette", reason="the lab needs the [lab] extra (starlett
 pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette, uvicorn)")
 
 
-def test_the_command_serves_the_runs_and_stops_on_ctrl_c(lab_runs):
+# Starts the command with SIGINT at a set disposition: SIG_IGN is what a shell's `cmd &` (and some CI
+# runners) hand down; exec keeps it, while a Python handler would be reset to the default.
+LAUNCH_WITH_SIGINT = "import os, signal, sys; signal.signal(signal.SIGINT, getattr(signal, sys.argv[1])); " \
+                     "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
+
+
+@pytest.mark.parametrize("inherited", ["SIG_DFL", "SIG_IGN"])
+def test_the_command_serves_the_runs_and_stops_on_ctrl_c(lab_runs, inherited):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "mnistlab", "lab", "--runs-dir", str(lab_runs["dir"]),
-                                "--port", "0", "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env)
+    command = [sys.executable, "-c", LAUNCH_WITH_SIGINT, inherited,
+               "-m", "mnistlab", "lab", "--runs-dir", str(lab_runs["dir"]), "--port", "0", "--no-browser"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = process.stdout.readline()
         assert line.startswith("mnistlab lab on ") and "http://127.0.0.1:" in line and "token" not in line
         url = line.split(": ", 1)[1].split()[0]
-        with urllib.request.urlopen(url + "api/runs", timeout=30) as response:
+        with urllib.request.urlopen(url + "api/runs", timeout=30) as response:  # answered: the server runs
             names = [row["name"] for row in json.load(response)["runs"]]
         assert lab_runs["mlp"].name in names
         process.send_signal(signal.SIGINT)

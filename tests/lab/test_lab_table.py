@@ -52,6 +52,22 @@ def test_the_index_rereads_only_the_runs_whose_files_changed(runs_dir):
     assert index.changes(changes.version).removed == [live.path.name]
 
 
+def test_the_index_shows_a_run_whose_process_died_as_interrupted(runs_dir):
+    import subprocess
+    import sys
+
+    trainer = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    live = make_run(runs_dir, "killed", status="running")
+    live.update_info(pid=trainer.pid)  # trained by another process
+    index = RunIndex(runs_dir, min_interval=0)
+    assert {r["name"]: r["status"] for r in index.rows()}[live.path.name] == "running"
+    trainer.kill()  # SIGKILL: no file of the run changes after this
+    trainer.wait()
+    trainer.stdin.close()
+    index.refresh(force=True)
+    assert {r["name"]: r["status"] for r in index.rows()}[live.path.name] == "interrupted"
+
+
 def test_select_keeps_the_matching_runs_and_names_the_options_that_differ(runs_dir):
     rows = RunIndex(runs_dir).rows()
     selection = select(rows, "lr >= 0.001 and test_accuracy > 0.9")

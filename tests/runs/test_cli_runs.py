@@ -46,10 +46,22 @@ def test_runs_lists_a_table(run_factory, runs_dir, capsys):
     run_factory("second", status="running", epochs=1)
     assert main(["runs", "--runs-dir", str(runs_dir)]) == ExitCode.OK
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["name", "model", "dataset", "epochs", "test_acc", "seconds", "status"]
+    assert lines[0].split() == ["name", "label", "model", "dataset", "epochs", "test_acc", "seconds", "status"]
     first, second = (line.split() for line in lines[1:])
-    assert first[0].endswith("-first") and first[1:] == ["mlp", "mnist", "3", "0.8500", "0.8", "completed"]
-    assert second[0].endswith("-second") and second[1:] == ["mlp", "mnist", "1", "0.5500", "-", "running"]
+    assert first[0].endswith("-first") and first[1:] == ["first", "mlp", "mnist", "3", "0.8500", "0.8", "completed"]
+    assert second[0].endswith("-second") and second[1:] == ["second", "mlp", "mnist", "1", "0.5500", "-", "running"]
+
+
+def test_runs_shows_the_label_as_typed_beside_the_safe_folder(run_factory, runs_dir, capsys):
+    label = "ünï cödé 🚀 run"
+    run = run_factory(label, epochs=1)
+    assert run.path.name.endswith("-uni-code-run")
+    assert main(["runs", "--runs-dir", str(runs_dir)]) == ExitCode.OK
+    (line,) = capsys.readouterr().out.splitlines()[1:]
+    assert line.startswith(run.path.name) and label in line
+    assert main(["runs", "--runs-dir", str(runs_dir), "--json"]) == ExitCode.OK
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["label"] == label and row["name"] == run.path.name
 
 
 def test_runs_json_is_machine_readable(run_factory, runs_dir, capsys):

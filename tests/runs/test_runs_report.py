@@ -71,7 +71,7 @@ def test_a_partial_run_report_shows_what_exists_and_lists_what_is_missing(run_fa
     with (run.path / "metrics.csv").open("a") as fh:
         fh.write("3,0.1")
     text = write_report([run.path]).read_text()
-    for note in ("curves.png is missing: the curves below are drawn from metrics.csv",
+    for note in ("curves.png is missing: the curves below are drawn from the logged epochs",
                  "confusion_matrix.png is missing", "misclassified.png is missing",
                  "summary.json is missing", "the last row of metrics.csv is incomplete",
                  "status is &#x27;running&#x27;"):
@@ -117,3 +117,14 @@ def test_bad_input_gets_one_line_errors_and_writes_nothing(run_factory, tmp_path
     with pytest.raises(ConfigError, match="does not exist; create it or choose another --out"):
         write_report([run.path], tmp_path / "missing" / "report.html")
     assert not (run.path / "report.html").exists()
+
+
+def test_the_report_names_a_run_by_its_label_as_typed(run_factory, tmp_path):
+    label = "ünï cödé 🚀 run"
+    run = run_factory(label, epochs=1)
+    other = run_factory("plain", epochs=1)
+    text = write_report([run.path]).read_text(encoding="utf-8")
+    assert f"<h2>{label}<" in text and run.path.name in text  # the label heads it; the folder is named too
+    compared = write_report([run.path, other.path], tmp_path / "both.html").read_text(encoding="utf-8")
+    label_row = next(cells for cells in re.findall(r"<tr[^>]*>(.*?)</tr>", compared, re.S) if ">label<" in cells)
+    assert label in label_row and "plain" in label_row

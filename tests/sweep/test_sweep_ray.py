@@ -78,8 +78,9 @@ def test_asha_stops_the_bad_trial_and_its_run_says_so(asha_sweep):
     assert record.status == "stopped"
     assert record.summary["stopped"] is True and record.summary["epochs"] == int(bad["epochs_trained"])
     assert load_run(good["run_dir"]).status == "completed"
-    marker = json.loads((Path(bad["run_dir"]) / "trial.json").read_text())
+    marker = record.trial  # the trial's metadata, in the run's own record
     assert marker["params"] == {"lr": 1e-9} and marker["seed"] == 0
+    assert marker["sweep"] == Path(bad["run_dir"]).parent.name and bad["run_dir"].endswith(f"-trial-{marker['trial_id']}")
 
 
 def test_report_of_a_sweep_directory_is_the_sweep_page(asha_sweep, capsys):

@@ -15,6 +15,7 @@ import pytest
 
 from mnistlab.cli import main
 from mnistlab.runs.catalog import load_run
+from mnistlab.runs.rundir import is_run_dir
 
 pytest.importorskip("ray.tune")
 
@@ -48,16 +49,16 @@ def test_resume_after_sigkill_trains_only_what_is_left(write_spec, tmp_path, cap
     finally:
         _kill_group(driver)
     (sweep_dir,) = runs.iterdir()
-    before = {p.name for p in sweep_dir.iterdir() if (p / "run.json").is_file()}
-    done_before = {json.loads((sweep_dir / p / "trial.json").read_text())["key"] for p in before
+    before = {p.name for p in sweep_dir.iterdir() if is_run_dir(p)}
+    done_before = {load_run(sweep_dir / p).trial["key"] for p in before
                    if load_run(sweep_dir / p).status == "completed"}
 
     assert main(["sweep", "--resume", str(sweep_dir), "--json", "--quiet"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["status"] == "completed"
-    runs_after = [load_run(p) for p in sweep_dir.iterdir() if (p / "run.json").is_file()]
+    runs_after = [load_run(p) for p in sweep_dir.iterdir() if is_run_dir(p)]
     completed = [r for r in runs_after if r.status == "completed"]
-    keys = [json.loads((r.path / "trial.json").read_text())["key"] for r in completed]
+    keys = [r.trial["key"] for r in completed]
     assert len(keys) == len(set(keys)) == 4  # each point completed exactly once
     assert done_before <= set(keys)
     new = [r for r in completed if r.name not in before]

@@ -53,6 +53,9 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 @click.option("--label-smoothing", type=float, help=f"Label smoothing of the loss [default: {_D.label_smoothing}].")
 @click.option("--shift-pixels", type=int,
               help=f"Augment: shift each training image by up to N pixels per axis, per epoch [default: {_D.shift_pixels}].")
+@click.option("--flip/--no-flip", default=None,
+              help="Augment: mirror a random half of the training images left-right, per epoch (Fashion-MNIST; "
+                   "not digits) [default: off; the fashion preset: on].")
 @click.option("--l2", type=float, help=f"L2 kernel regularisation factor [default: {_D.l2}].")
 @click.option("--validation-split", type=float, help=f"Share of training images held out [default: {_D.validation_split}].")
 @click.option("--early-stopping", type=int, metavar="PATIENCE",
@@ -74,7 +77,7 @@ def resolve_config(options: dict[str, Any]) -> CNNConfig:
 @click.option("--train-size", type=int, help="Use only the first N training images (quick trials).")
 @run_record_options("cnn")
 def train_command(**options: Any) -> None:
-    """Train the CNN and record a run (metrics.csv, model.keras, figures, summary.json).
+    """Train the CNN and record a run (config, per-epoch metrics, model.keras, figures, summary).
 
     Example: mnistlab cnn train --dataset fashion-mnist --epochs 5 --threads 2
     """

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -47,7 +50,27 @@ def lab_command(runs_dir: str, host: str, port: int, no_browser: bool) -> None:
         click.echo("anyone who can reach this address and has the URL (with its token) can use the lab", err=True)
     if not no_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    make_server(create_app(path, token=token)).run(sockets=[listener])
+    with _ctrl_c_interrupts():
+        make_server(create_app(path, token=token)).run(sockets=[listener])
+
+
+@contextlib.contextmanager
+def _ctrl_c_interrupts() -> Iterator[None]:
+    """While the lab serves, SIGINT raises KeyboardInterrupt even if the parent ignored it.
+
+    A shell's `cmd &` (and some CI runners) start a process with SIGINT ignored. Uvicorn stops on
+    SIGINT all the same, then re-raises it to the handler it found: an ignored one would end the lab
+    with exit code 0 instead of 130. Trainings started from the page then also inherit a SIGINT they
+    can act on, so the page's stop button interrupts them rather than waiting to send SIGTERM.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 COMMANDS = [lab_command]

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from mnistlab.runs.catalog import KINDS, RunDirError, RunRecord, list_runs, load_run
+from mnistlab.runs.rundir import RunDir
 
 
 @click.command("report")
@@ -43,8 +44,8 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) 
 def _format_row(row: dict) -> list[str]:
     accuracy = row["test_accuracy"]
     seconds = row["train_seconds"]
-    name = "".join(c if c.isprintable() else "?" for c in row["name"])  # a folder from before safe names
-    return [name, str(row["model"] or "?"), str(row["dataset"] or "?"),
+    name, label = ("".join(c if c.isprintable() else "?" for c in row[k]) for k in ("name", "label"))
+    return [name, label, str(row["model"] or "?"), str(row["dataset"] or "?"),
             str(row["epochs"] if row["epochs"] is not None else "?"),
             f"{accuracy:.4f}" if accuracy is not None else "-",
             f"{seconds:.1f}" if seconds is not None else "-", row["status"]]
@@ -55,7 +56,7 @@ def _format_row(row: dict) -> list[str]:
               show_default=True, help="The directory training commands write their runs into.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list instead of a table.")
 def runs_command(runs_dir: Path, as_json: bool) -> int:
-    """List the recorded runs, oldest first: name, model, dataset, epochs, test accuracy, time, status."""
+    """List the recorded runs, oldest first: folder, label (--name), model, dataset, epochs, test accuracy, time, status."""
     rows = [record.row() for record in list_runs(runs_dir)]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -65,10 +66,10 @@ def runs_command(runs_dir: Path, as_json: bool) -> int:
     if not rows:
         click.echo(f"no runs in {runs_dir}; train one with `mnistlab mlp train` or `mnistlab cnn train`")
         return 0
-    header = ["name", "model", "dataset", "epochs", "test_acc", "seconds", "status"]
+    header = ["name", "label", "model", "dataset", "epochs", "test_acc", "seconds", "status"]
     table = [header] + [_format_row(row) for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    right = {3, 4, 5}
+    right = {4, 5, 6}
     for line in table:
         click.echo("  ".join(cell.rjust(w) if i in right else cell.ljust(w)
                              for i, (cell, w) in enumerate(zip(line, widths))).rstrip())
@@ -92,9 +93,9 @@ def rerun_argv(record: RunRecord, extra: tuple[str, ...]) -> list[str]:
     """The `mnistlab` arguments that repeat `record`: `<kind> train --config RUN_DIR/config.json ...`."""
     kind = record.kind
     if kind not in KINDS:
-        raise RunDirError(f"{record.path} cannot be rerun: run.json names no known model kind ({kind!r}); "
+        raise RunDirError(f"{record.path} cannot be rerun: its record names no known model kind ({kind!r}); "
                           f"expected one of {', '.join(KINDS)}")
-    config = record.path / "config.json"
+    config = RunDir(record.path).config_path
     if record.config is None:
         raise RunDirError(f"{record.path} cannot be rerun: {config.name} is missing or unreadable; "
                           f"train again with `mnistlab {kind} train`")
@@ -150,17 +151,8 @@ def resume_command(run_dir: Path, epochs: int | None, checkpoint_every: int, qui
 
 
 def _configured_epochs(run_dir: Path) -> int:
-    """The epochs the run's config.json asks for (for the progress bar; resume_run validates it)."""
-    from mnistlab.errors import MnistlabError
-    from mnistlab.fileio import read_json_object
-
-    try:
-        values = read_json_object(run_dir / "config.json", "run config")
-    except MnistlabError:  # resume_run names the problem
-        return 0
-    mlp = values.get("mlp")
-    epochs = mlp.get("epochs") if isinstance(mlp, dict) else values.get("epochs")
-    return epochs if isinstance(epochs, int) else 0
+    """The epochs the run plans in all (for the progress bar; resume_run validates it), 0 when unknown."""
+    return RunDir(run_dir).planned_epochs or 0
 
 
 COMMANDS: list[click.Command] = [report_command, runs_command, rerun_command, resume_command]

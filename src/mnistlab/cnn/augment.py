@@ -1,4 +1,4 @@
-"""Shifted batches for Keras: the CNN's cheap augmentation (the shift itself is `mnistlab.data.augment`)."""
+"""Augmented batches for Keras: the CNN's cheap augmentation (the image operations are `mnistlab.data.augment`)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from mnistlab.data.augment import shift_images
+from mnistlab.data.augment import flip_images, shift_images
 
 
 def ShiftedBatches(keras: Any, images: np.ndarray, labels: np.ndarray, batch_size: int, max_shift: int,  # noqa: N802
-                   seed: int) -> Any:
-    """A `keras.utils.PyDataset` of shuffled batches, each image shifted anew every epoch (a factory: keras is lazy)."""
+                   seed: int, *, flip: bool = False) -> Any:
+    """A `keras.utils.PyDataset` of shuffled batches, each image shifted (and, with `flip`, mirrored at random)
+    anew every epoch (a factory: keras is lazy)."""
 
     class Shifted(keras.utils.PyDataset):
         def __init__(self) -> None:
@@ -24,7 +25,8 @@ def ShiftedBatches(keras: Any, images: np.ndarray, labels: np.ndarray, batch_siz
 
         def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
             rows = self.order[index * batch_size:(index + 1) * batch_size]
-            return shift_images(images[rows], max_shift, self.rng), labels[rows]
+            batch = shift_images(images[rows], max_shift, self.rng)  # (batch, 28, 28, 1)
+            return (flip_images(batch, self.rng) if flip else batch), labels[rows]
 
         def on_epoch_end(self) -> None:
             self.order = self.rng.permutation(len(images))

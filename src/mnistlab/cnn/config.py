@@ -79,6 +79,7 @@ class CNNConfig:
     warmup_epochs: float = 0.0
     label_smoothing: float = 0.0
     shift_pixels: int = 0
+    flip: bool = False
     validation_split: float = 0.0
     early_stopping: int = 0
     seed: int = 0
@@ -110,6 +111,8 @@ class CNNConfig:
         _check_float("warmup_epochs", self.warmup_epochs, low=0.0)
         _check_float("label_smoothing", self.label_smoothing, low=0.0, high=1.0, high_open=True)
         _check_int("shift_pixels", self.shift_pixels, minimum=0)
+        if not isinstance(self.flip, bool):
+            raise ConfigError(f"flip must be true or false, got {self.flip!r}")
         if self.schedule == "onecycle" and not 0 < self.warmup_epochs < self.epochs:
             raise ConfigError(f"schedule 'onecycle' ramps up over warmup_epochs then down; set 0 < warmup_epochs "
                               f"< epochs ({self.epochs}), e.g. --warmup-epochs 0.5")
@@ -208,6 +211,28 @@ def layer_output_shapes(layers: list[LayerSpec], input_shape: tuple[int, ...] = 
         shape = _layer_output_shape(name, spec, shape)
         shapes.append(shape)
     return shapes
+
+
+def parameter_count(layers: list[LayerSpec], n_classes: int = 10) -> int:
+    """Weights of the model `layers` build, output layer included, as Keras' `count_params()` counts them.
+
+    Batch norm counts 4 per channel (scale, offset and the two moving statistics), as Keras does.
+
+    Examples
+    --------
+    >>> parameter_count(seed_layers())
+    93322
+    """
+    total, shape = 0, IMAGE_SHAPE
+    for spec, out in zip(layers, layer_output_shapes(layers)):
+        if spec.kind == "conv":
+            total += spec.kernel * spec.kernel * shape[-1] * spec.size + spec.size
+        elif spec.kind == "dense":
+            total += shape[0] * spec.size + spec.size
+        elif spec.kind == "batchnorm":
+            total += 4 * shape[-1]
+        shape = out
+    return total + math.prod(shape) * n_classes + n_classes
 
 
 def _layer_output_shape(name: str, spec: LayerSpec, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -317,6 +342,13 @@ CNN_PRESETS: dict[str, CNNConfig] = {
                               LayerSpec("flatten"), LayerSpec("dense", 128)],
                       epochs=3, batch_size=256, learning_rate=0.005, schedule="onecycle", warmup_epochs=0.5,
                       label_smoothing=0.1),
+    "fashion": CNNConfig(dataset="fashion-mnist",
+                         layers=[LayerSpec("conv", 32), LayerSpec("batchnorm"), LayerSpec("maxpool", kernel=2, stride=0),
+                                 LayerSpec("conv", 64), LayerSpec("batchnorm"), LayerSpec("maxpool", kernel=2, stride=0),
+                                 LayerSpec("conv", 64), LayerSpec("batchnorm"), LayerSpec("flatten"),
+                                 LayerSpec("dense", 64)],
+                         epochs=30, batch_size=128, learning_rate=0.003, schedule="onecycle", warmup_epochs=1.0,
+                         label_smoothing=0.1, shift_pixels=1, flip=True),
 }
 """`mnistlab cnn train --preset NAME`: "seed" is the documented default (the seed's network,
 Adam 0.002, cosine, batch 32, 5 epochs); "fast" is two narrow conv blocks (16 and 32 filters,

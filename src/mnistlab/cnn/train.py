@@ -1,4 +1,4 @@
-"""Train a `CNNConfig`'s model: optimiser, schedule and warm-up, label smoothing, shifts, hold-out, early stopping.
+"""Train a `CNNConfig`'s model: optimiser, schedule, warm-up, label smoothing, shifts, flips, hold-out, early stop.
 
 `train(config, images, labels)` is the library entry point (the CLI adds the run directory):
 one seed (`config.seed`) fixes weights, hold-out split and batch order, so the same seed on the
@@ -175,9 +175,9 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     history: list[dict[str, float]] = []
     diverged: list[tuple[int, str]] = []
     inputs: dict[str, Any] = {"x": x_fit, "y": y_fit, "batch_size": config.batch_size, "shuffle": True}
-    if config.shift_pixels:
+    if config.shift_pixels or config.flip:
         inputs = {"x": ShiftedBatches(keras, x_fit, y_fit, config.batch_size, config.shift_pixels,
-                                      (config.seed + initial_epoch) % 2**32)}
+                                      (config.seed + initial_epoch) % 2**32, flip=config.flip)}
     start = time.perf_counter()
     model.fit(**inputs, epochs=config.epochs, initial_epoch=initial_epoch, validation_data=validation, verbose=0,
               callbacks=_callbacks(keras, config, history, on_epoch, on_batch, steps_per_epoch, diverged))

@@ -1,4 +1,4 @@
-"""Cheap augmentation: every image moved by a few whole pixels, zero-filled, in NumPy.
+"""Cheap augmentation in NumPy: every image moved by a few whole pixels, zero-filled; mirrored images.
 
 Small shifts are the augmentation that costs almost nothing on MNIST (a gather per batch) and
 still helps a net generalise: the CNN (`cnn.augment`) and the MLP (`shift_pixels`) both use it,
@@ -38,4 +38,25 @@ def shift_images(images: np.ndarray, max_shift: int, rng: np.random.Generator) -
             if rows.size:
                 top, left = max_shift - dy, max_shift - dx
                 out[rows] = padded[rows, top:top + height, left:left + width]
+    return out
+
+
+def flip_images(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A copy of `images` (n, H, W) or (n, H, W, 1) with about half of them, drawn at random, mirrored left-right.
+
+    Valid for Fashion-MNIST (a shirt mirrored is still a shirt), not for digits (a mirrored 2 is no
+    digit); the CNN turns it on with its `flip` option.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = np.zeros((64, 3, 3), np.uint8); img[:, 1, 0] = 255
+    >>> out = flip_images(img, np.random.default_rng(0))
+    >>> 0 < int(out[:, 1, 2].astype(bool).sum()) < 64 and bool((out[:, 1, 0] | out[:, 1, 2]).all())
+    True
+    """
+    images = np.asarray(images)
+    out = images.copy()
+    rows = np.flatnonzero(rng.random(len(images)) < 0.5)
+    out[rows] = images[rows, :, ::-1]
     return out

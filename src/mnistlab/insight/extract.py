@@ -164,10 +164,3 @@ def load_cnn(path: str | Path) -> Any:
     except ConfigError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
     return model
-
-
-def run_dir_of(model_path: str | Path) -> Path | None:
-    """The run directory holding `model_path` (a dir with run.json beside model.keras), or None."""
-    path = Path(model_path)
-    folder = path if path.is_dir() else path.parent
-    return folder if (folder / "run.json").exists() else None

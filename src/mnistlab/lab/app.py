@@ -26,6 +26,8 @@ from mnistlab.errors import MnistlabError, ModelFileError
 from mnistlab.lab import inside
 from mnistlab.lab.epoch_routes import epoch_routes
 from mnistlab.lab.epochs import EpochModels
+from mnistlab.lab.match_routes import match_routes
+from mnistlab.lab.matching import MatchJobs
 from mnistlab.lab.models import CNNModel, MLPModel, ModelCache
 from mnistlab.lab.oips import OIPJobs, oip_file
 from mnistlab.lab.params import NotFound, int_param
@@ -34,8 +36,11 @@ from mnistlab.lab.runs_index import RunIndex
 from mnistlab.lab.runs_view import compare, run_details
 from mnistlab.lab.security import BODY_SECONDS, MAX_BODY_BYTES, LabGuard, run_file, run_path
 from mnistlab.lab.streams import MAX_STREAMS, OpenStreams, StreamLimit
+from mnistlab.lab.sweep_jobs import SweepJobs
+from mnistlab.lab.sweep_routes import sweep_routes
 from mnistlab.lab.table_routes import table_routes
 from mnistlab.lab.training import TrainingJobs
+from mnistlab.runs.rundir import RunDir
 
 STATIC = Path(__file__).parent / "static"
 # Everything comes from the lab itself (no CDN); uPlot and the page set element styles.
@@ -51,8 +56,10 @@ class Lab:
         self.poll_seconds = poll_seconds
         self.models = ModelCache()
         self.epochs = EpochModels(self.models)
+        self.matches = MatchJobs()
         self.oips = OIPJobs()
         self.jobs = TrainingJobs(self.runs_dir)
+        self.sweeps = SweepJobs(self.runs_dir)
         self.index = RunIndex(self.runs_dir, min_interval=poll_seconds / 2)
 
     def run(self, name: str) -> tuple[Path, str, dict[str, Any] | None]:
@@ -60,8 +67,16 @@ class Lab:
         path = run_path(self.runs_dir, name)
         if path is None:
             raise NotFound(f"no run {name!r} in the runs directory; pick one from /api/runs")
-        info = _read_json(path / "run.json") or {}
-        return path, str(info.get("kind")), _read_json(path / "config.json")
+        run = RunDir(path)
+        try:
+            kind = run.info.get("kind")
+        except (OSError, ValueError):
+            kind = None
+        try:
+            config = run.read_config()
+        except MnistlabError:
+            config = None
+        return path, str(kind), config
 
     def model(self, name: str, kind: str | None = None) -> MLPModel | CNNModel:
         """The cached model of run `name`, checked to be of `kind` when given."""
@@ -69,14 +84,6 @@ class Lab:
         if kind is not None and run_kind != kind:
             raise ModelFileError(f"run {name!r} is a {run_kind} run; this view needs a {kind} run")
         return self.models.get(path, run_kind, config)
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _lab(request: Request) -> Lab:
@@ -237,6 +244,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
     routes = [
         Route("/", index),
         *table_routes(),
+        *sweep_routes(),
         Route(run, api_run),
         Route(f"{run}/confusion", api_confusion),
         Route(f"{run}/examples", api_examples),
@@ -247,6 +255,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
         Route(f"{run}/oip", api_oip, methods=["GET", "POST"]),
         Route(f"{run}/stop", api_stop, methods=["POST"]),
         *epoch_routes(),
+        *match_routes(),
         Route("/api/compare", api_compare),
         Route("/api/predict", api_predict, methods=["POST"]),
         Route("/api/jobs", api_jobs),

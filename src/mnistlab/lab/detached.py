@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,12 @@ NICENESS = 10
 # Every training process this Python process started. They may outlive the lab that started them,
 # so their Popen objects must not be collected with it (Python would warn that they still run).
 _STARTED: list[subprocess.Popen] = []
+# Execs its arguments with SIGINT at its default. A process started with SIGINT ignored (a shell's
+# `cmd &`, some CI runners) hands the ignoring down through exec, and the lab's stop (SIGINT, see
+# training.py) would then wait its grace period for SIGTERM instead of interrupting the training.
+# exec keeps the command line /proc shows, so `process_runs` still recognises the training.
+_SIGINT_DEFAULT = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                   "os.execv(sys.argv[1], sys.argv[1:])")
 
 
 def start_detached(argv: list[str], log: Path) -> subprocess.Popen:
@@ -37,6 +44,7 @@ def start_detached(argv: list[str], log: Path) -> subprocess.Popen:
     """
     nice = shutil.which("nice")
     command = [nice, "-n", str(NICENESS), *argv] if nice else argv  # nice execs argv: /proc shows argv itself
+    command = [sys.executable, "-c", _SIGINT_DEFAULT, *command]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -44,20 +52,25 @@ def start_detached(argv: list[str], log: Path) -> subprocess.Popen:
     return process
 
 
-def jobs_file(runs_dir: Path) -> Path:
-    """Where the lab keeps the trainings it started (`<runs>/.lab/jobs.json`)."""
-    return runs_dir / JOBS_FILE
+def started_processes() -> list[subprocess.Popen]:
+    """Every training process this Python process started, oldest first (running or not)."""
+    return list(_STARTED)
 
 
-def save_jobs(runs_dir: Path, jobs: list[dict[str, Any]]) -> None:
+def jobs_file(runs_dir: Path, file: Path = JOBS_FILE) -> Path:
+    """Where the lab keeps the trainings it started (`<runs>/.lab/jobs.json`; sweeps: `file`)."""
+    return runs_dir / file
+
+
+def save_jobs(runs_dir: Path, jobs: list[dict[str, Any]], file: Path = JOBS_FILE) -> None:
     """Write the jobs file (id, name, kind, pid, argv, log, started of each job)."""
-    write_json_atomic(jobs_file(runs_dir), {"jobs": jobs})
+    write_json_atomic(jobs_file(runs_dir, file), {"jobs": jobs})
 
 
-def load_jobs(runs_dir: Path) -> list[dict[str, Any]]:
+def load_jobs(runs_dir: Path, file: Path = JOBS_FILE) -> list[dict[str, Any]]:
     """The jobs file's entries, or [] when it is absent or unreadable (it is only a convenience)."""
     try:
-        entries = read_json_object(jobs_file(runs_dir), "the lab's jobs file").get("jobs")
+        entries = read_json_object(jobs_file(runs_dir, file), "the lab's jobs file").get("jobs")
     except ConfigError:  # absent or damaged: nothing to adopt
         return []
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []

@@ -1,15 +1,19 @@
 """An in-memory index of the runs table, refreshed from the run directories by modification time.
 
-Why: reading a run (run.json, config.json, metrics.csv, summary.json ...) takes about a
+Why: reading a run (its record, config, metrics, summary ...) takes about a
 millisecond, so a thousand runs take seconds to scan, and the event stream used to scan every half
 second for every open page. The index keeps each run's table row with the stamp of the files it was
-read from, `(mtime_ns, size)` of run.json, config.json, metrics.csv and summary.json. A refresh
+read from, `(mtime_ns, size)` of each of the run's record files (`RUN_FILES`). A refresh
 only `stat`s those files and re-reads the runs whose stamp changed, so an epoch written by a running
 run costs one run's read, whatever the number of runs. A finished run is only `stat`ed as a folder:
-its files change only by being replaced (every write but the metrics.csv append is atomic, a
+its files change only by being replaced (every write but the metrics append is atomic, a
 rename), which changes the folder's mtime; a run is only appended to while it says "running". `benchmarks/lab_runs.py` measured the
 alternatives (docs/lab.md): the stdlib's SQLite would only add a second copy to keep in step; the
 run directories stay the truth and the index is rebuilt from them at start.
+
+A sweep directory (sweep.json) gives one row of its own (`kind` "sweep", lab/sweeps.py) and a row
+per trial run, named `SWEEP~TRIAL` and marked `sweep: SWEEP`; its row is re-read when sweep.json
+or one of its trials changes.
 
 Every row carries a version number: the event stream asks for `changes(since)` and sends only the
 rows that changed (and the names of runs that disappeared), so twenty open pages cost one refresh
@@ -26,7 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.lab.runs_view import index_row
-from mnistlab.runs.catalog import RUN_FILES, RunDirError, load_run
+from mnistlab.lab.security import TRIAL_SEPARATOR
+from mnistlab.lab.sweeps import sweep_row
+from mnistlab.runs.catalog import RunDirError, load_run
+from mnistlab.runs.rundir import RUN_FILES, RunDir, RunStatus, is_run_dir
+from mnistlab.runs.sweeps import SWEEP_FILE, load_sweep
 
 Stamp = tuple[tuple[int, int] | None, ...]
 
@@ -85,36 +93,85 @@ class RunIndex:
         with self._lock:
             if not force and time.monotonic() - self._refreshed_at < self.min_interval:
                 return self.version
-            seen = set()
+            seen: set[str] = set()
             children = sorted(self.runs_dir.iterdir()) if self.runs_dir.is_dir() else []
             for child in children:
                 folder_mtime = None if child.name.startswith(".") else _folder_mtime(child)
-                if folder_mtime is None or not child.is_dir():
+                if folder_mtime is None:
                     continue
                 entry = self._entries.get(child.name)
-                if entry is not None and entry.folder_mtime == folder_mtime and entry.row["status"] != "running":
-                    seen.add(child.name)  # a finished run changes only by replacing run.json (resume): a new mtime
-                    continue
-                stamp = run_stamp(child)
-                if stamp is None:
-                    continue
-                seen.add(child.name)
-                if entry is not None and entry.stamp == stamp:
-                    entry.folder_mtime = folder_mtime
-                    continue
-                try:
-                    row = index_row(load_run(child))
-                except RunDirError:  # vanished between the stat and the read
-                    continue
-                self.version += 1
-                self._entries[child.name] = _Entry(stamp, row, self.version, folder_mtime)
-                self._removed.pop(child.name, None)
+                if entry is not None and entry.row.get("kind") != "sweep":  # a run stays a run: one stat
+                    self._refresh_run(child.name, child, seen, folder_mtime=folder_mtime)
+                elif (child / SWEEP_FILE).is_file():
+                    self._refresh_sweep(child, seen)
+                elif child.is_dir():
+                    self._refresh_run(child.name, child, seen, folder_mtime=folder_mtime)
             for name in set(self._entries) - seen:
                 self.version += 1
                 del self._entries[name]
                 self._removed[name] = self.version
             self._refreshed_at = time.monotonic()
             return self.version
+
+    def _refresh_run(self, name: str, path: Path, seen: set[str], extra: dict[str, Any] | None = None,
+                     folder_mtime: int | None = None) -> bool:
+        """Re-read run `name` at `path` if its files changed (noting it in `seen`); whether its row changed."""
+        folder_mtime = folder_mtime if folder_mtime is not None else _folder_mtime(path)
+        if folder_mtime is None:
+            return False
+        entry = self._entries.get(name)
+        if entry is not None and entry.folder_mtime == folder_mtime and entry.row["status"] != "running":
+            seen.add(name)  # a finished run changes only by replacing its record (resume): a new mtime
+            return False
+        stamp = run_stamp(path)
+        if stamp is None:
+            return False
+        seen.add(name)
+        if entry is not None and entry.stamp == stamp and not self._closed_now(path, entry):
+            entry.folder_mtime = folder_mtime
+            return False
+        try:
+            row = {**index_row(load_run(path)), **(extra or {}), "name": name}
+        except RunDirError:  # vanished between the stat and the read
+            return False
+        self._store(name, stamp, row, folder_mtime)
+        return True
+
+    def _refresh_sweep(self, path: Path, seen: set[str]) -> None:
+        """A sweep directory: its trials' runs (`SWEEP~TRIAL`), then its own row when it or a trial changed."""
+        changed, names = False, []
+        for child in sorted(path.iterdir()):
+            name = f"{path.name}{TRIAL_SEPARATOR}{child.name}"
+            if name in self._entries or (not child.name.startswith(".") and is_run_dir(child)):
+                changed |= self._refresh_run(name, child, seen, {"sweep": path.name})
+                names.append(name)
+        try:
+            info = (path / SWEEP_FILE).stat()
+        except OSError:
+            return
+        stamp: Stamp = ((info.st_mtime_ns, info.st_size), len(names))
+        entry = self._entries.get(path.name)
+        seen.add(path.name)
+        if entry is not None and entry.stamp == stamp and not changed:
+            return
+        record = load_sweep(path)
+        if record is None:
+            return
+        trials = [self._entries[n].row for n in names if n in self._entries]
+        self._store(path.name, stamp, sweep_row(record, trials), 0)
+
+    def _store(self, name: str, stamp: Stamp, row: dict[str, Any], folder_mtime: int) -> None:
+        self.version += 1
+        self._entries[name] = _Entry(stamp, row, self.version, folder_mtime)
+        self._removed.pop(name, None)
+
+    @staticmethod
+    def _closed_now(path: Path, entry: _Entry) -> bool:
+        """Whether a run shown as running was just closed as interrupted (its process is gone)."""
+        if entry.row["status"] != RunStatus.RUNNING:
+            return False
+        info = RunDir(path).close_if_dead()
+        return info is not None and info.get("status") != RunStatus.RUNNING
 
     def rows(self) -> list[dict[str, Any]]:
         """Every run's row after a refresh, oldest first (by start time, then name)."""

@@ -13,13 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from mnistlab.runs.catalog import RunRecord, find_key, list_runs, load_run
+from mnistlab.runs.catalog import MODEL_FILES, RunRecord, list_runs, load_run
 from mnistlab.runs.diverged import recorded_divergence
 from mnistlab.runs.kinds import KINDS
 from mnistlab.runs.kinds.base import flatten
 from mnistlab.runs.metrics import epochs_axis, last_value
+from mnistlab.runs.rundir import RUN_FILES
 
-WATCHED_FILES = ("run.json", "metrics.csv", "summary.json")
+WATCHED_FILES = RUN_FILES
 
 
 def _finite(value: Any) -> Any:
@@ -29,18 +30,17 @@ def _finite(value: Any) -> Any:
 
 
 def planned_epochs(record: RunRecord) -> int | None:
-    """The epochs the run's config asks for (mlp.epochs or epochs), or None."""
-    epochs = find_key(record.config or {}, "epochs")
-    return epochs if isinstance(epochs, int) else None
+    """The epochs the run is to train in all (the run's own record of it), or None."""
+    return record.planned_epochs
 
 
 def run_row(record: RunRecord) -> dict[str, Any]:
-    """One line of the runs table: the `mnistlab runs` row plus kind, planned epochs and model presence."""
+    """One line of the runs table: the `mnistlab runs` row (label included) plus kind, planned epochs, model presence."""
     row = {k: _finite(v) for k, v in record.row().items() if k != "path"}
     if row["test_accuracy"] is None:
         row["test_accuracy"] = _finite(record.get("val_accuracy"))
     row.update(kind=record.kind, planned_epochs=planned_epochs(record),
-               has_model=any((record.path / f).is_file() for f in ("model.npz", "model.keras")))
+               has_model=any((record.path / f).is_file() for f in MODEL_FILES))
     if row["status"] not in ("diverged", "failed") and (found := recorded_divergence(record)) is not None:
         row.update(status="diverged", status_reason=f"diverged in epoch {found[0]}: {found[1]}")
     return row
@@ -56,7 +56,7 @@ def options(record: RunRecord) -> dict[str, Any]:
 
 
 def final_metrics(record: RunRecord) -> dict[str, Any]:
-    """The run's last value of every metrics.csv column, overridden by summary.json's scalars."""
+    """The run's last value of every metrics column, overridden by summary.json's scalars."""
     final: dict[str, Any] = {}
     for name in record.metrics:
         value = last_value(record.metrics, name)

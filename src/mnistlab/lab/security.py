@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from mnistlab.runs.rundir import is_run_dir
+from mnistlab.runs.sweeps import SWEEP_FILE
+
 TOKEN_COOKIE = "mnistlab_lab_token"
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a 280x280 drawing as JSON is ~0.4 MB; nothing the page sends is larger
 BODY_SECONDS = 10.0  # the whole body must arrive within this long: a body sent a byte a second is cut off (408)
@@ -52,14 +55,35 @@ def inside(root: Path, *parts: str) -> Path | None:
     return path if path.is_relative_to(base) and path != base else None
 
 
+TRIAL_SEPARATOR = "~"
+"""A sweep's trial run is named `SWEEP~TRIAL` in the lab: its directory is `runs_dir/SWEEP/TRIAL`."""
+
+
 def run_path(runs_dir: Path, run: str) -> Path | None:
-    """The directory of run `run`: a direct child of `runs_dir` holding run.json, else None."""
+    """The directory of run `run` holding run.json, else None: a direct child of `runs_dir`, or a
+    sweep's trial `SWEEP~TRIAL` (a child of a sweep directory, one that holds sweep.json)."""
     if "/" in run or run.startswith("."):
         return None
-    path = inside(runs_dir, run)
-    if path is None or path.parent != runs_dir.resolve() or not path.is_dir():
+    parts = run.split(TRIAL_SEPARATOR)
+    if len(parts) > 2 or any(not part or part.startswith(".") for part in parts):
         return None
-    return path if (path / "run.json").is_file() else None
+    path = inside(runs_dir, *parts)
+    parent = runs_dir.resolve() / parts[0] if len(parts) == 2 else runs_dir.resolve()
+    if path is None or path.parent != parent or not path.is_dir():
+        return None
+    if len(parts) == 2 and not (parent / SWEEP_FILE).is_file():
+        return None
+    return path if is_run_dir(path) else None
+
+
+def sweep_path(runs_dir: Path, sweep: str) -> Path | None:
+    """The directory of sweep `sweep`: a direct child of `runs_dir` holding sweep.json, else None."""
+    if "/" in sweep or sweep.startswith(".") or TRIAL_SEPARATOR in sweep:
+        return None
+    path = inside(runs_dir, sweep)
+    if path is None or path.parent != runs_dir.resolve():
+        return None
+    return path if (path / SWEEP_FILE).is_file() else None
 
 
 def run_file(runs_dir: Path, run: str, name: str) -> Path | None:

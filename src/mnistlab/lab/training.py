@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import os
 import re
 import signal
@@ -26,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ConfigError
-from mnistlab.fileio import write_json_atomic
 from mnistlab.lab.detached import AdoptedProcess, load_jobs, process_runs, save_jobs, start_detached
 from mnistlab.runs.kinds import KIND_NAMES, ModelKind, get_kind
+from mnistlab.runs.rundir import RunDir, find_runs
 
 DATASETS = ("mnist", "fashion-mnist")
 GRACE_SECONDS = (15.0, 5.0)  # after SIGINT, then after SIGTERM
@@ -136,21 +135,14 @@ class Job:
 
 
 def find_run(runs_dir: Path, name: str) -> Path | None:
-    """The run directory a job named `name` created (`<stamp>-<name>`), newest first, or None."""
-    matches = sorted(p for p in runs_dir.glob(f"*-{name}") if p.is_dir() and (p / "run.json").is_file())
-    return matches[-1] if matches else None
+    """The run directory a job named `name` created (the newest run of that name), or None."""
+    matches = find_runs(runs_dir, name)
+    return matches[-1].path if matches else None
 
 
 def mark_interrupted(run_dir: Path) -> None:
-    """Record status "interrupted" in run.json if the run still says "running" (its process is gone)."""
-    path = run_dir / "run.json"
-    try:
-        info = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return
-    if info.get("status") == "running":
-        info.update(status="interrupted", finished=dt.datetime.now().isoformat(timespec="seconds"))
-        write_json_atomic(path, info)
+    """Record status "interrupted" if the run still says "running" (its process is gone)."""
+    RunDir(run_dir).mark_interrupted_if_running()
 
 
 class TrainingJobs:

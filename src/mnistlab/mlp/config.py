@@ -254,3 +254,11 @@ DEFAULT_PRESET = MLPConfig(hidden_sizes=(512, 256), decrease_const=0.3, batch_si
 15 epochs, every batch's images shifted by up to one pixel; with pixels scaled to [0, 1] it reaches
 98.8% on MNIST in about 16 s of training on two cores (issue 16; docs/mlp.md, benchmarks/README.md).
 Until issue 16 it had L2 5e-4, no shift and 20 epochs: 98.3% in 24 s."""
+
+FASHION_PRESET = MLPConfig(hidden_sizes=(1024, 512), dropout=0.3, shift_pixels=1, label_smoothing=0.1,
+                           lr_schedule="onecycle", warmup_epochs=1.0, batch_size=128, epochs=30,
+                           n_iter_no_change=None, init="sqrt_nodes", random_state=0, eval_train_every=0,
+                           eval_test_every=1)
+"""Fashion-MNIST's preset: 784-1024-512-10 ReLU, dropout 0.3, softmax with label smoothing 0.1, Adam
+0.001 on a one-cycle schedule (one epoch up, then linearly down to 0), batch 128, 30 epochs, every
+batch shifted by up to one pixel. Measured figures (>= 90% test accuracy, median of 3 seeds): docs/mlp.md."""

@@ -7,25 +7,22 @@ Only a directory that holds nothing of a run is refused (`RunDirError`).
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mnistlab.errors import MnistlabError
-from mnistlab.runs.metrics import Metrics, last_row_cut_off, last_value, read_metrics
-from mnistlab.runs.rundir import FORMAT_VERSION
+from mnistlab.runs.kinds import KIND_NAMES, KINDS as _KIND_REGISTRY
+from mnistlab.runs.metrics import Metrics, last_value
+from mnistlab.runs.rundir import (FORMAT_VERSION, RUN_FILE, RUN_FILES, RunDir, RunDirError, RunStatus,
+                                  holds_run_files, planned_epochs_of)
 
-RUN_FILES = ("run.json", "config.json", "metrics.csv", "summary.json")
-MODEL_FILES = ("model.npz", "model.keras")
-KINDS = ("mlp", "cnn")
+MODEL_FILES = tuple(kind.model_file for kind in _KIND_REGISTRY.values())
+"""The model file each registered kind leaves in a finished run (model.npz, model.keras)."""
+KINDS = KIND_NAMES
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"IEND\xaeB`\x82"
-
-
-class RunDirError(MnistlabError):
-    """A path is not a run directory, or a run cannot be used for what was asked."""
+__all__ = ["RUN_FILES", "MODEL_FILES", "KINDS", "RunDirError", "RunRecord", "find_key", "list_runs", "load_run"]
 
 
 @dataclass
@@ -47,8 +44,26 @@ class RunRecord:
         return self.path.name
 
     @property
+    def label(self) -> str:
+        """The name the user gave the run (`--name`, any text), else the directory's name."""
+        label = self.info.get("name")
+        return label if isinstance(label, str) and label else self.name
+
+    @property
+    def planned_epochs(self) -> int | None:
+        """The epochs the run is to train in all (its record's planned_epochs, else its config's)."""
+        planned = self.info.get("planned_epochs")
+        return planned if isinstance(planned, int) else planned_epochs_of(self.config)
+
+    @property
+    def trial(self) -> dict[str, Any]:
+        """The sweep trial this run is ({} for a run trained on its own)."""
+        trial = self.info.get("trial")
+        return trial if isinstance(trial, dict) else {}
+
+    @property
     def kind(self) -> str | None:
-        """"mlp" or "cnn" (from run.json), or None when unknown."""
+        """"mlp" or "cnn" (from the run's record), or None when unknown."""
         kind = self.info.get("kind")
         return str(kind) if kind is not None else None
 
@@ -58,7 +73,7 @@ class RunRecord:
         return str(self.info.get("status", "unknown"))
 
     def get(self, key: str) -> Any:
-        """`key` from summary.json, else the last logged value in metrics.csv, else config.json, else None."""
+        """`key` from summary.json, else the last logged value of its metrics, else config.json, else None."""
         if self.summary and self.summary.get(key) is not None:
             return self.summary[key]
         value = last_value(self.metrics, key)
@@ -75,10 +90,10 @@ class RunRecord:
         return max((len(v) for v in self.metrics.values()), default=0) or None
 
     def row(self) -> dict[str, Any]:
-        """The run's line in `mnistlab runs`: name, model, dataset, epochs, test accuracy, time, status."""
+        """The run's line in `mnistlab runs`: name, label, model, dataset, epochs, test accuracy, time, status."""
         seconds = self.get("train_seconds")
         accuracy = self.get("test_accuracy")
-        return {"name": self.name, "model": self.get("model") or self.kind, "dataset": self.get("dataset"),
+        return {"name": self.name, "label": self.label, "model": self.get("model") or self.kind, "dataset": self.get("dataset"),
                 "epochs": self.n_epochs,
                 "test_accuracy": float(accuracy) if isinstance(accuracy, (int, float)) else None,
                 "train_seconds": float(seconds) if isinstance(seconds, (int, float)) else None,
@@ -97,21 +112,6 @@ def find_key(tree: dict[str, Any], key: str) -> Any:
     return None
 
 
-def _read_json(path: Path, problems: list[str], missing_note: str) -> dict[str, Any] | None:
-    if not path.is_file():
-        problems.append(f"{path.name} is missing{missing_note}")
-        return None
-    try:
-        payload = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        problems.append(f"{path.name} is unreadable ({exc.__class__.__name__}: {exc})")
-        return None
-    if not isinstance(payload, dict):
-        problems.append(f"{path.name} does not hold a JSON object")
-        return None
-    return payload
-
-
 def is_complete_png(path: Path) -> bool:
     """Whether `path` starts with the PNG signature and ends with the IEND chunk (not cut short)."""
     try:
@@ -127,7 +127,7 @@ def is_complete_png(path: Path) -> bool:
 def _check_format(info: dict[str, Any], problems: list[str]) -> None:
     version = info.get("format_version")
     if version is None:
-        problems.append("run.json has no format_version (an older format): showing what can be read")
+        problems.append(f"{RUN_FILE} has no format_version (an older format): showing what can be read")
     elif version != FORMAT_VERSION:
         newer = isinstance(version, int) and version > FORMAT_VERSION
         problems.append(f"format_version {version!r} is {'newer than' if newer else 'not'} the one this "
@@ -135,19 +135,19 @@ def _check_format(info: dict[str, Any], problems: list[str]) -> None:
                         + ("; upgrade mnistlab" if newer else "") + ": showing what can be read")
     kind = info.get("kind")
     if kind not in KINDS:
-        problems.append(f"run.json names an unknown model kind {kind!r} (expected one of {', '.join(KINDS)})")
+        problems.append(f"{RUN_FILE} names an unknown model kind {kind!r} (expected one of {', '.join(KINDS)})")
 
 
 def _check_status(record: RunRecord) -> None:
     status = record.info.get("status")
     epochs = max((len(v) for v in record.metrics.values()), default=0)
-    if status == "running":
+    if status == RunStatus.RUNNING:
         record.problems.append(f"status is 'running': the run is still training or was killed without "
                                f"a record ({epochs} epochs logged so far)")
-    elif status in ("interrupted", "failed", "diverged"):
+    elif status in (RunStatus.INTERRUPTED, RunStatus.FAILED, RunStatus.DIVERGED):
         record.problems.append(f"the run {status} after {epochs} logged epochs: results are partial")
-    elif status not in ("completed", "stopped") and record.info:
-        record.problems.append(f"run.json has an unknown status {status!r}")
+    elif status not in (RunStatus.COMPLETED, RunStatus.STOPPED) and record.info:
+        record.problems.append(f"{RUN_FILE} has an unknown status {status!r}")
 
 
 def load_run(path: str | os.PathLike) -> RunRecord:
@@ -167,25 +167,18 @@ def load_run(path: str | os.PathLike) -> RunRecord:
         raise RunDirError(f"{path} does not exist; pass a run directory (list them with `mnistlab runs`)")
     if not path.is_dir():
         raise RunDirError(f"{path} is a file, not a run directory; "
-                          "pass the directory that holds run.json (list them with `mnistlab runs`)")
-    if not any((path / name).exists() for name in RUN_FILES):
-        raise RunDirError(f"{path} is not a run directory (no run.json, config.json or metrics.csv); "
+                          f"pass the directory that holds {RUN_FILE} (list them with `mnistlab runs`)")
+    if not holds_run_files(path):
+        raise RunDirError(f"{path} is not a run directory (no {', '.join(RUN_FILES[:3])}); "
                           "pass a directory written by `mnistlab mlp train` or `mnistlab cnn train` "
                           "(list them with `mnistlab runs`)")
-    problems: list[str] = []
-    info = _read_json(path / "run.json", problems, ": the kind, status and format of the run are unknown")
-    if info is not None:
-        _check_format(info, problems)
-    record = RunRecord(path=path, info=info or {}, problems=problems)
-    record.config = _read_json(path / "config.json", problems, ": the run cannot be repeated")
-    record.environment = _read_json(path / "environment.json", problems, "")
-    record.metrics = read_metrics(path / "metrics.csv")
-    if not (path / "metrics.csv").is_file():
-        problems.append("metrics.csv is missing: no epoch was logged")
-    elif last_row_cut_off(path / "metrics.csv"):
-        problems.append("the last row of metrics.csv is incomplete (the run stopped while writing it)")
+    files = RunDir(path).read_files()  # a run left running by a dead process is closed as interrupted
+    problems = files.problems
+    if files.info is not None:
+        _check_format(files.info, problems)
+    record = RunRecord(path=path, info=files.info or {}, config=files.config, environment=files.environment,
+                       summary=files.summary, metrics=files.metrics, problems=problems)
     _check_status(record)
-    record.summary = _read_json(path / "summary.json", problems, ": the run did not finish")
     if not any((path / name).exists() for name in MODEL_FILES):
         problems.append(f"no saved model ({' or '.join(MODEL_FILES)})")
     for png in sorted(path.glob("*.png")):

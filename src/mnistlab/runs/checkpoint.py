@@ -24,9 +24,8 @@ import numpy as np
 
 from mnistlab.cnn.io import save_model as save_cnn_model
 from mnistlab.errors import ModelFileError
-from mnistlab.runs.catalog import RunDirError
 from mnistlab.fileio import save_npz_atomic
-from mnistlab.runs.rundir import RunDir
+from mnistlab.runs.rundir import RunDir, RunDirError
 
 _STATE_FILE = re.compile(r"checkpoint-epoch(\d+)\.(npz|keras)")
 _KINDS = {"npz": "mlp", "keras": "cnn"}
@@ -84,14 +83,14 @@ def unflatten_state(files: dict[str, np.ndarray]) -> Any:
 
 def _drop_older(run: RunDir, latest: Path) -> None:
     """Delete the state files older than `latest`, now that it is complete."""
-    for old in run.path.glob("checkpoint-epoch*"):
+    for old in run.checkpoint_files():
         if old.name != latest.name and old.is_file():
             old.unlink(missing_ok=True)
 
 
 def save_mlp_checkpoint(run: RunDir, state: dict[str, Any], epoch: int) -> Path:
     """Write the MLP training `state` (an MLPClassifier.state_dict()) as the checkpoint at `epoch`."""
-    path = run.file(f"checkpoint-epoch{epoch}.npz")
+    path = run.checkpoint_path(epoch, "npz")
     save_npz_atomic(path, durable=False, **flatten_state(state))  # an fsync per epoch would cost ~2% (docs/runs.md)
     _drop_older(run, path)
     return path
@@ -99,7 +98,7 @@ def save_mlp_checkpoint(run: RunDir, state: dict[str, Any], epoch: int) -> Path:
 
 def save_cnn_checkpoint(run: RunDir, model: Any, epoch: int) -> Path:
     """Write the Keras `model` (weights and optimiser state) as the checkpoint at `epoch`."""
-    path = save_cnn_model(model, run.file(f"checkpoint-epoch{epoch}.keras"))
+    path = save_cnn_model(model, run.checkpoint_path(epoch, "keras"))
     _drop_older(run, path)
     return path
 
@@ -107,7 +106,7 @@ def save_cnn_checkpoint(run: RunDir, model: Any, epoch: int) -> Path:
 def latest_checkpoint(run_dir: str | Path) -> Checkpoint:
     """The highest-numbered complete state file of the run; RunDirError when there is none."""
     run = RunDir(Path(run_dir))
-    found = [(int(m.group(1)), m.group(2), path) for path in run.path.glob("checkpoint-epoch*")
+    found = [(int(m.group(1)), m.group(2), path) for path in run.checkpoint_files()
              if (m := _STATE_FILE.fullmatch(path.name)) and path.is_file()]
     if not found or max(found)[0] < 1:
         raise RunDirError(f"{run.path} has no checkpoint (recorded before checkpoints existed, or stopped before "

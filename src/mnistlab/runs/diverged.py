@@ -1,4 +1,4 @@
-"""A recorded run judged by the divergence rule, from its metrics.csv: for runs that ended "completed"
+"""A recorded run judged by the divergence rule, from its logged epochs: for runs that ended "completed"
 before the rule caught them (issue 23's RMSprop at lr 1e6), so the lab shows them as diverged.
 
 The rule is `mnistlab.divergence`'s; this module only finds its inputs in the run: per-sample

@@ -26,12 +26,13 @@ from mnistlab.errors import ConfigError, OutputError
 from mnistlab.fileio import describe_os_error
 from mnistlab.insight import figures
 from mnistlab.insight.compare import compare_many, compare_models
-from mnistlab.insight.extract import LayerRef, get_layer, last_conv_layer, layer_kind, load_cnn, run_dir_of
+from mnistlab.insight.extract import LayerRef, get_layer, last_conv_layer, layer_kind, load_cnn
 from mnistlab.insight.feature_maps import feature_maps, first_layer_kernels, map_statistics
 from mnistlab.insight.oip import OIPConfig, compute_oips, reference_activations
 from mnistlab.insight.patterns import activation_patterns
 from mnistlab.runs.evaluation import run_dataset
 from mnistlab.runs.plots import save_figure
+from mnistlab.runs.rundir import run_dir_of
 from mnistlab.runs.sweeps import expand_sweeps
 
 DEFAULT_FOLDER = Path("runs") / "insight"

@@ -24,7 +24,7 @@ from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import confusion_matrix
 
 from mnistlab.errors import ConfigError
-from mnistlab.runs.metrics import Metrics, epochs_axis, read_metrics
+from mnistlab.runs.metrics import Metrics, epochs_axis
 from mnistlab.fileio import save_figure_atomic
 from mnistlab.runs.rundir import RunDir
 
@@ -32,7 +32,7 @@ LOSS_SERIES = (("loss", "train"), ("train_loss", "train (full pass)"), ("val_los
                ("test_loss", "test"))
 ACCURACY_SERIES = (("accuracy", "train (batch avg.)"), ("train_accuracy", "train"),
                    ("val_accuracy", "validation"), ("test_accuracy", "test"))
-"""(metrics.csv column, legend label) drawn in the cost and the accuracy panel, when present."""
+"""(metrics column, legend label) drawn in the cost and the accuracy panel, when present."""
 
 _SPLIT_STYLE = {"train": "-", "train (full pass)": "-", "train (batch avg.)": (0, (1, 1)),
                 "validation": "--", "test": "-."}
@@ -78,7 +78,7 @@ def curves_figure(metrics: Metrics, *, title: str | None = None) -> Figure:
     Parameters
     ----------
     metrics : dict of str to ndarray of shape (n_epochs,)
-        Columns of metrics.csv (see `mnistlab.runs.metrics.read_metrics`); absent ones are skipped.
+        A run's per-epoch columns (see `RunDir.metrics`); absent ones are skipped.
     title : str, optional
         Figure title.
     """
@@ -235,7 +235,7 @@ def write_run_figures(run: RunDir | str | os.PathLike, *, images: np.ndarray, y_
                       first_layer_weights: np.ndarray | None = None) -> list[Path]:
     """Save a run's standard figures into its directory and return their paths.
 
-    Writes curves.png (from metrics.csv), confusion_matrix.png, misclassified.png and, when
+    Writes curves.png (from the run's logged epochs), confusion_matrix.png, misclassified.png and, when
     `first_layer_weights` is given, first_layer_weights.png.
 
     Parameters
@@ -261,7 +261,7 @@ def write_run_figures(run: RunDir | str | os.PathLike, *, images: np.ndarray, y_
                               "pass class indices that match class_names")
 
     figures = [
-        (CURVES, curves_figure(read_metrics(run.path / "metrics.csv"))),
+        (CURVES, curves_figure(run.metrics())),
         (CONFUSION, confusion_matrix_figure(confusion_matrix(y_true, y_pred, labels=range(n_classes)),
                                             class_names)),
         (MISCLASSIFIED, misclassified_figure(images, y_true, y_pred, class_names,

@@ -54,9 +54,9 @@ def _figures_html(record: RunRecord, problems: list[str]) -> str:
         if path is not None:
             parts.append(html.image(path.read_bytes(), FIGURE_TITLES[name], alt=f"{record.name}: {name}"))
         elif name == CURVES and record.metrics:
-            problems.append(f"{name}.png is missing: the curves below are drawn from metrics.csv")
+            problems.append(f"{name}.png is missing: the curves below are drawn from the logged epochs")
             parts.append(html.image(html.png_bytes(curves_figure(record.metrics)),
-                                    FIGURE_TITLES[name] + " (drawn from metrics.csv)",
+                                    FIGURE_TITLES[name] + " (drawn from the logged epochs)",
                                     alt=f"{record.name}: {name}"))
         else:
             problems.append(f"{name}.png is missing ({FIGURE_TITLES[name].split(':')[0].lower()} not saved)")
@@ -92,7 +92,7 @@ def run_section(record: RunRecord, index: int) -> str:
     finished = record.info.get("finished")
     when = f"started {started}" + (f", finished {finished}" if finished else "")
     parts = [f'<section id="run-{index}">',
-             f"<h2>{escape(record.name)}<span class=\"badge {escape(record.status)}\">"
+             f"<h2>{escape(record.label)}<span class=\"badge {escape(record.status)}\">"
              f"{escape(record.status)}</span><span class=\"badge\">{escape(record.kind or 'unknown kind')}"
              f"</span></h2>",
              f'<p class="muted">{escape(str(record.path))} · {escape(when)}</p>']
@@ -125,8 +125,8 @@ def compare_section(records: Sequence[RunRecord]) -> str:
     """The comparison of several runs: overlaid curves and a table of final metrics and configs."""
     labels = [r.name for r in records]
     with_metrics = {r.name: r.metrics for r in records if r.metrics}
-    finals = [{k: r.get(k) for k in SUMMARY_KEYS} | {"model": r.get("model") or r.kind, "epochs": r.n_epochs,
-                                                      "status": r.status} for r in records]
+    finals = [{"label": r.label} | {k: r.get(k) for k in SUMMARY_KEYS}
+              | {"model": r.get("model") or r.kind, "epochs": r.n_epochs, "status": r.status} for r in records]
     extra = _union_keys([r.summary or {} for r in records])
     finals = [f | {k: (r.summary or {}).get(k) for k in extra if k not in f} for f, r in zip(finals, records)]
     configs = [html.flatten(r.config or {}) for r in records]
@@ -149,7 +149,7 @@ def compare_section(records: Sequence[RunRecord]) -> str:
 def render_report(records: Sequence[RunRecord]) -> str:
     """The whole HTML page for `records` (one or more runs)."""
     stamp = dt.datetime.now().isoformat(timespec="seconds")
-    title = f"mnistlab report: {records[0].name}" if len(records) == 1 else \
+    title = f"mnistlab report: {records[0].label}" if len(records) == 1 else \
         f"mnistlab report: {len(records)} runs"
     nav = "".join(f'<a href="#run-{i}">{escape(r.name)}</a>' for i, r in enumerate(records))
     body = [f"<header><h1>{escape(title)}</h1>",

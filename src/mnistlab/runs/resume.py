@@ -1,25 +1,23 @@
 """Continue a run from its latest checkpoint, in the same run directory (`mnistlab resume RUN_DIR`).
 
 An interrupted, killed, failed, diverged, stopped or finished run continues where its checkpoint
-ends: metrics.csv keeps the rows up to that epoch and gets the new ones appended; model, figures and
+ends: the metrics keep the rows up to that epoch and gets the new ones appended; model, figures and
 summary are written again at the end. The MLP continues bit for bit (weights, optimiser, random
 generator, history); the CNN continues its weights and optimiser state, with a fresh shuffle stream.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ConfigError
-from mnistlab.fileio import atomic_write, pid_alive, read_json_object, remove_stale_temp_files, write_json_atomic
-from mnistlab.runs.catalog import RunDirError
+from mnistlab.fileio import remove_stale_temp_files
 from mnistlab.runs.checkpoint import DEFAULT_EVERY, latest_checkpoint
 from mnistlab.runs.kinds import get_kind
-from mnistlab.runs.rundir import RunDir
+from mnistlab.runs.rundir import RunDir, RunDirError, RunStatus
 from mnistlab.runs.training import BatchCallback, EpochCallback
 
 
@@ -32,14 +30,12 @@ def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoc
     run = RunDir(Path(run_dir))
     if not run.path.is_dir():
         raise RunDirError(f"no run directory at {run.path}; list the runs with `mnistlab runs`")
-    info = read_json_object(run.path / "run.json", "run record")
+    info = run.read_info()
     checkpoint = latest_checkpoint(run.path)
-    if info.get("status") == "running" and isinstance(info.get("pid"), int) and pid_alive(info["pid"]) \
-            and info["pid"] != os.getpid():
+    if info.get("status") == RunStatus.RUNNING and run.trainer_alive(info) and info.get("pid") != os.getpid():
         raise RunDirError(f"{run.path} is being trained by process {info['pid']}; wait for it or stop it first")
     kind = get_kind(checkpoint.kind)
-    config_file = run.path / "config.json"
-    config = kind.config_from_dict(read_json_object(config_file, "run config"))
+    config = kind.config_from_dict(run.read_config())
     target = kind.epochs_of(config) if epochs is None else epochs
     # Killed after its last checkpoint but before model and summary were written: finish it, 0 epochs more.
     unfinished = target == checkpoint.epoch and info.get("status") in ("running", "interrupted", "failed")
@@ -52,30 +48,13 @@ def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoc
         raise RunDirError(f"{run.path}: {exc}") from None
 
     def prepare() -> float:
-        """Once the kind has loaded what it needs: trim metrics.csv, store the config, mark the run running."""
-        prior_seconds = _keep_metrics_up_to(run, checkpoint.epoch)
+        """Once the kind has loaded what it needs: trim the metrics, store the config, mark the run running."""
+        kept = run.keep_epochs_up_to(checkpoint.epoch)  # rows logged after the checkpoint are trained again
         remove_stale_temp_files(run.path)
-        write_json_atomic(config_file, config.to_dict())
+        run.write_config(config.to_dict())
         resumed = [*info.get("resumed", []), dt.datetime.now().isoformat(timespec="seconds")]
-        run.set_status("running", pid=os.getpid(), resumed=resumed, resumed_from_epoch=checkpoint.epoch)
-        return prior_seconds
+        run.mark_running(resumed=resumed, resumed_from_epoch=checkpoint.epoch, planned_epochs=target)
+        return sum(row.get("epoch_seconds") or 0.0 for row in kept)
 
     return kind.resume(run, config, checkpoint, prepare=prepare, on_epoch=on_epoch, on_batch=on_batch,
                        checkpoint_every=checkpoint_every)
-
-
-def _keep_metrics_up_to(run: RunDir, epoch: int) -> float:
-    """Drop metrics.csv rows after `epoch` (logged after the checkpoint); return the kept epochs' seconds."""
-    metrics = run.file("metrics.csv")
-    if not metrics.is_file():
-        return 0.0
-    with metrics.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        header, rows = reader.fieldnames or [], list(reader)
-    kept = [row for row in rows if row.get("epoch") and int(float(row["epoch"])) <= epoch]
-    if len(kept) != len(rows):
-        with atomic_write(metrics, "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=header, restval="")
-            writer.writeheader()
-            writer.writerows(kept)
-    return sum(float(row.get("epoch_seconds") or 0.0) for row in kept)

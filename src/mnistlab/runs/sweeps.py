@@ -65,6 +65,8 @@ class SweepRecord:
     status: str
     counts: dict[str, int]
     trials: list[TrialRow]
+    started: str | None = None
+    seconds: float = 0.0
 
     def completed_runs(self) -> list[Path]:
         """The run directories of the completed trials, in trial order (e.g. one per seed)."""
@@ -92,7 +94,8 @@ def load_sweep(sweep_dir: str | os.PathLike) -> SweepRecord | None:
         return None
     return SweepRecord(path=Path(sweep_dir), spec=state.get("spec") or {}, status=state.get("status", "?"),
                        counts=(state.get("summary") or {}).get("counts", {}),
-                       trials=[TrialRow.from_dict(row) for row in state.get("trials", [])])
+                       trials=[TrialRow.from_dict(row) for row in state.get("trials", [])],
+                       started=state.get("started"), seconds=float(state.get("seconds") or 0.0))
 
 
 def list_sweeps(runs_dir: str | os.PathLike) -> list[SweepRecord]:

@@ -34,7 +34,8 @@ from mnistlab.mlp.estimator import MLPClassifier
 from mnistlab.mlp.run import MLPRunConfig, prepare_data
 from mnistlab.runs.checkpoint import DEFAULT_EVERY, Checkpointer, save_cnn_checkpoint, save_mlp_checkpoint
 from mnistlab.runs.plots import write_run_figures
-from mnistlab.runs.rundir import RunDir
+from mnistlab.runs.metrics import ordered_cells
+from mnistlab.runs.rundir import RunDir, RunStatus
 from mnistlab.runs.snapshots import first_layer_snapshot, keras_snapshot, save_snapshot
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
@@ -42,17 +43,9 @@ EpochCallback = Callable[[dict[str, Any]], "bool | None"]
 BatchCallback = Callable[[int, int], None]
 """on_batch(done, total): batches done in this epoch and batches per epoch."""
 
-METRIC_COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "train_accuracy", "test_accuracy",
-                  "learning_rate", "epoch_seconds")
-"""The first columns of metrics.csv, in this order; a model's further columns follow."""
-
-
 def metrics_row(row: dict[str, float]) -> dict[str, Any]:
     """A history row in the run-directory column order; NaN (not measured) becomes an empty cell."""
-    ordered = {c: row.get(c, math.nan) for c in METRIC_COLUMNS}
-    ordered.update({k: v for k, v in row.items() if k not in ordered})
-    return {k: ("" if isinstance(v, float) and math.isnan(v) else (int(v) if k == "epoch" else v))
-            for k, v in ordered.items()}
+    return ordered_cells(row)
 
 
 def save_history(history: list[dict[str, float]], path: str | os.PathLike) -> Path:
@@ -93,16 +86,16 @@ class _EpochRelay:
 
 def train_mlp_run(config: MLPRunConfig, *, runs_dir: str = "runs", name: str | None = None,
                   on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-                  checkpoint_every: int = DEFAULT_EVERY) -> dict[str, Any]:
+                  checkpoint_every: int = DEFAULT_EVERY, trial: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train the MLP of `config` in a new run directory and return the summary (also summary.json).
 
     The run directory (under `runs_dir`, named after `name`, default "mlp-<dataset>") gets
-    config.json, metrics.csv, model.npz, figures and summary.json, and a checkpoint every
+    config.json, the per-epoch metrics, model.npz, figures and summary.json, and a checkpoint every
     `checkpoint_every` epochs (0: only when interrupted) that `resume_run` continues.
     """
     config.validate()
     data = prepare_data(config)
-    run = RunDir.create(runs_dir, name or f"mlp-{config.dataset}", "mlp", config.to_dict())
+    run = RunDir.create(runs_dir, name or f"mlp-{config.dataset}", "mlp", config.to_dict(), trial=trial)
     return mlp_session(run, config, data, on_epoch=on_epoch, on_batch=on_batch, checkpoint_every=checkpoint_every)
 
 
@@ -170,11 +163,11 @@ def mlp_session(run: RunDir, config: MLPRunConfig, data: tuple, *, on_epoch: Epo
 
 def train_cnn_run(config: CNNConfig, *, runs_dir: str = "runs", name: str | None = None,
                   on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-                  checkpoint_every: int = DEFAULT_EVERY) -> dict[str, Any]:
+                  checkpoint_every: int = DEFAULT_EVERY, trial: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train the CNN of `config` in a new run directory and return the summary (also summary.json).
 
     The run directory (under `runs_dir`, named after `name`, default "cnn-<dataset>") gets
-    config.json, metrics.csv, history.json, model.keras, figures and summary.json, and a checkpoint
+    config.json, the per-epoch metrics, history.json, model.keras, figures and summary.json, and a checkpoint
     every `checkpoint_every` epochs (0: only when interrupted). Keras is set up first from
     `config.backend`, `config.threads` and `config.device`.
     """
@@ -185,7 +178,7 @@ def train_cnn_run(config: CNNConfig, *, runs_dir: str = "runs", name: str | None
                          gpu_memory_fraction=config.gpu_memory_fraction)
     config = config.replace(backend=keras.backend.backend())
     load(config.dataset, "train")  # a missing dataset fails here, before a run directory exists
-    run = RunDir.create(runs_dir, name or f"cnn-{config.dataset}", "cnn", config.to_dict())
+    run = RunDir.create(runs_dir, name or f"cnn-{config.dataset}", "cnn", config.to_dict(), trial=trial)
     return cnn_session(run, config, on_epoch=on_epoch, on_batch=on_batch, checkpoint_every=checkpoint_every)
 
 
@@ -222,7 +215,7 @@ def cnn_session(run: RunDir, config: CNNConfig, *, on_epoch: EpochCallback | Non
             summary.update(epochs=done + len(epochs.rows), train_seconds=prior_seconds + time.perf_counter() - start)
         scores = evaluate_cnn(result.model, test_set.images, test_set.labels)
         save_cnn(result.model, run.file("model.keras"))
-        save_history(read_rows(run.file("metrics.csv")) if done else result.history, run.file("history.json"))
+        save_history(read_rows(run) if done else result.history, run.file("history.json"))
         write_run_figures(run, images=test_set.images, y_true=test_set.labels, y_pred=scores.y_pred,
                           class_names=test_set.class_names, first_layer_weights=None)
     last = result.history[-1] if result.history else {}
@@ -235,18 +228,14 @@ def cnn_session(run: RunDir, config: CNNConfig, *, on_epoch: EpochCallback | Non
     return _finish(run, summary, epochs.stopped)
 
 
-def read_rows(metrics_csv: Path) -> list[dict[str, float]]:
-    """The rows of a run's metrics.csv as numbers (empty cells left out)."""
-    if not metrics_csv.is_file():
-        return []
-    with metrics_csv.open(newline="") as fh:
-        return [{k: (int(float(v)) if k == "epoch" else float(v)) for k, v in row.items() if v not in ("", None)}
-                for row in csv.DictReader(fh)]
+def read_rows(run: RunDir) -> list[dict[str, float]]:
+    """The logged epochs of `run` as numbers (empty cells left out)."""
+    return [row.numbers() for row in run.epoch_rows()]
 
 
 def _finish(run: RunDir, summary: dict[str, Any], stopped: bool) -> dict[str, Any]:
     """Mark the run completed, or stopped at the caller's request, and write summary.json."""
     if stopped:
         summary["stopped"] = True
-    run.finish(summary, status="stopped" if stopped else "completed")
+    run.finish(summary, status=RunStatus.STOPPED if stopped else RunStatus.COMPLETED)
     return summary

@@ -11,7 +11,6 @@ A trial whose worker dies is started again by Tune (TRIAL_RETRIES) and continues
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import os
 import time
@@ -20,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ConfigError, MnistlabError
+from mnistlab.fileio import make_unique_dir
 from mnistlab.runs.kinds import get_kind
+from mnistlab.runs.rundir import is_run_dir
 from mnistlab.sweep.results import SweepTable, close_run, is_sweep_dir, read_sweep
 from mnistlab.sweep.search import num_samples, param_space, scheduler, search_algorithm
 from mnistlab.sweep.options import read_base
@@ -108,13 +109,9 @@ def _tuner(spec: SweepSpec, sweep_dir: Path, recorder: Any) -> Any:
 
 
 def _new_sweep_dir(runs_dir: str | os.PathLike, name: str) -> Path:
-    base = Path(runs_dir) / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{name}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    path.mkdir(parents=True)
-    return path
+    """A new folder for the sweep (`-2`, `-3`... when another sweep of that name started in the same second)."""
+    Path(runs_dir).mkdir(parents=True, exist_ok=True)  # the shared parent; the sweep's own folder is exclusive
+    return make_unique_dir(runs_dir, name)
 
 
 def _fit(tuner: Any, table: SweepTable, n_trials: int) -> dict[str, Any]:
@@ -193,5 +190,6 @@ def _close_unfinished(table: SweepTable) -> list[dict[str, Any]]:
 
 def _close_orphans(sweep_dir: Path) -> None:
     """Mark runs that a killed driver's trials left "running" as interrupted."""
-    for run_json in sweep_dir.glob("*/run.json"):
-        close_run(run_json.parent, "interrupted")
+    for path in sorted(sweep_dir.iterdir()):
+        if is_run_dir(path):
+            close_run(path, "interrupted")

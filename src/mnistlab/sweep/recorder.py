@@ -83,7 +83,7 @@ class SweepRecorder(Callback):
         self._emit("restart", row)
 
     def _finish(self, trial: Any, if_running: str) -> None:
-        """A run still "running" when its trial ended was stopped by Tune (or failed): say so in run.json."""
+        """A run still "running" when its trial ended was stopped by Tune (or failed): say so in its record."""
         row = self.table.update(trial.trial_id)
         run_dir = (trial.last_result or {}).get("run_dir") or row.get("run_dir")
         status = close_run(run_dir, if_running) if run_dir else "unknown"

@@ -16,8 +16,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from mnistlab.errors import MnistlabError
 from mnistlab.fileio import atomic_write, write_json_atomic
-from mnistlab.runs.rundir import RunDir
+from mnistlab.runs.rundir import RunDir, RunStatus
 from mnistlab.runs.sweeps import SWEEP_FILE, is_sweep_dir, read_sweep  # the reading side, one layer down
 
 __all__ = ["SWEEP_FILE", "SweepTable", "close_run", "is_sweep_dir", "read_sweep", "run_error"]
@@ -25,34 +26,29 @@ RESULTS_FILE = "results.csv"
 FINISHED = ("completed", "stopped", "failed", "interrupted")
 
 
-def _metrics_summary(run_dir: Path) -> dict[str, Any]:
-    """Epochs, train seconds and last value of each column of a run's metrics.csv."""
-    try:
-        with (run_dir / "metrics.csv").open(newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError:
-        rows = []
-    last = {k: float(v) for k, v in (rows[-1] if rows else {}).items() if v not in ("", None)}
-    seconds = sum(float(r["epoch_seconds"]) for r in rows if r.get("epoch_seconds"))
-    return {"epochs": len(rows), "train_seconds": seconds, "test_accuracy": last.get("test_accuracy"),
-            "val_accuracy": last.get("val_accuracy"), "loss": last.get("loss")}
+def _metrics_summary(run: RunDir) -> dict[str, Any]:
+    """Epochs, train seconds and the last row's test accuracy, validation accuracy and loss of a run."""
+    rows = run.epoch_rows()
+    last = rows[-1] if rows else None
+    return {"epochs": len(rows), "train_seconds": sum(row.get("epoch_seconds") or 0.0 for row in rows),
+            **{k: last.get(k) if last else None for k in ("test_accuracy", "val_accuracy", "loss")}}
 
 
 def close_run(run_dir: str | Path, status: str) -> str:
-    """Give a run that Ray ended (still "running" in run.json) its final `status`; return its status.
+    """Give a run that Ray ended (still "running") its final `status`; return its status.
 
     A stopped run gets a summary.json from its logged epochs, with "stopped": true.
     """
     run = RunDir(Path(run_dir))
     try:
-        current = run.info.get("status")
-        kind, config = run.info.get("kind"), json.loads((run.path / "config.json").read_text())
-    except (OSError, json.JSONDecodeError):
+        info, config = run.info, run.read_config()
+    except (OSError, ValueError, MnistlabError):
         return "unknown"
-    if current != "running":
+    current = info.get("status")
+    if current != RunStatus.RUNNING:
         return str(current)
-    summary = {"model": kind, "dataset": config.get("dataset"), "run_dir": str(run.path),
-               **_metrics_summary(run.path), "stopped": status == "stopped"}
+    summary = {"model": info.get("kind"), "dataset": config.get("dataset"), "run_dir": str(run.path),
+               **_metrics_summary(run), "stopped": status == RunStatus.STOPPED}
     run.finish(summary, status=status)
     return status
 

@@ -2,15 +2,15 @@
 
 The trial bounds its thread pools, builds its config from the plan, and trains through the
 run-level library function; every epoch's metrics go to Tune (`tune.report`), so a scheduler such
-as ASHA can stop it. The run directory is `<sweep_dir>/<date-time>-trial-<trial id>/`, and
-`trial.json` in it records the searched options, seed, node and process: enough for the driver to
-mark a run that Ray stopped, and for a resumed sweep to replay a finished trial instead of training it again.
+as ASHA can stop it. The run directory is `<sweep_dir>/<date-time>-trial-<trial id>/`, and its
+record's `trial` (`RunDir.trial`) holds the sweep, trial id, searched options, seed, node and process:
+enough for the driver to mark a run that Ray stopped, and for a resumed sweep to replay a finished
+trial instead of training it again.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
 import socket
@@ -23,18 +23,14 @@ from typing import Any
 from threadpoolctl import threadpool_info
 
 from mnistlab.errors import MnistlabError, TrainingDiverged
-from mnistlab.fileio import write_json_atomic
 from mnistlab.runs.checkpoint import latest_checkpoint
 from mnistlab.runs.kinds import get_kind
 from mnistlab.runs.resume import resume_run
-from mnistlab.runs.rundir import RunDir
+from mnistlab.runs.rundir import RunDir, RunStatus, find_runs, is_run_dir
 from mnistlab.sweep.options import trial_config
 from mnistlab.sweep.results import close_run
 from mnistlab.sweep.search import seed_and_params
 from mnistlab.threads import configure_threads
-
-TRIAL_FILE = "trial.json"
-
 
 @dataclass
 class TrialPlan:
@@ -57,58 +53,51 @@ def trial_key(params: dict[str, Any], seed: int) -> str:
 
 
 def find_run_dir(sweep_dir: str | os.PathLike, trial_id: str) -> Path | None:
-    """The run directory that trial `trial_id` created last in `sweep_dir`, or None (not created yet).
-
-    An attempt restarted within the same second gets a numbered folder (`...-trial-ID-2`): the newest wins.
-    """
-    folder = Path(sweep_dir)
-    matches = [*folder.glob(f"*-trial-{trial_id}"), *folder.glob(f"*-trial-{trial_id}-[0-9]*")]
-    return max(matches, key=_started) if matches else None
-
-
-def _started(run_dir: Path) -> tuple[str, int]:
-    """A run directory's creation order: its date-time prefix, then its same-second number."""
-    stamp, _, tail = run_dir.name.partition("-trial-")
-    number = tail.rpartition("-")[2]
-    return stamp, int(number) if number.isdigit() and "-" in tail else 1
+    """The run directory that trial `trial_id` created in `sweep_dir`, or None (not created yet)."""
+    matches = find_runs(sweep_dir, f"trial-{trial_id}")
+    return matches[-1].path if matches else None
 
 
 def earlier_attempt(sweep_dir: str | os.PathLike, trial_id: str) -> Path | None:
     """The run of an earlier attempt of this trial that can continue from its checkpoint, or None.
 
-    Tune starts a trial again when its worker died (FailureConfig) or when a resumed sweep restarts an
-    errored or unfinished trial; the new attempt continues that run in place (`resume_run`), bit for
-    bit for the MLP. An attempt without a checkpoint is closed as interrupted and trained afresh.
+    Tune starts a trial again when its worker died or it raised (FailureConfig), and a resumed sweep
+    restarts its unfinished and errored trials; the new attempt continues that run in place
+    (`resume_run`: bit for bit for the MLP). An attempt without a checkpoint is closed as interrupted
+    and the trial trains afresh.
     """
     run_dir = find_run_dir(sweep_dir, trial_id)
     if run_dir is None:
         return None
     try:
-        status = json.loads((run_dir / "run.json").read_text()).get("status")
+        status = RunDir(run_dir).info.get("status")
         latest_checkpoint(run_dir)
-    except (OSError, json.JSONDecodeError, MnistlabError):
+    except (OSError, ValueError, MnistlabError):
         close_run(run_dir, "interrupted")
         return None
-    return run_dir if status in ("running", "interrupted", "failed") else None
+    return run_dir if status in (RunStatus.RUNNING, RunStatus.INTERRUPTED, RunStatus.FAILED) else None
 
 
 def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
     """A completed run of the trial with `key` in `sweep_dir` (a resumed sweep does not train it again)."""
-    for marker in sorted(Path(sweep_dir).glob(f"*/{TRIAL_FILE}")):
-        try:
-            same = json.loads(marker.read_text()).get("key") == key
-            done = json.loads((marker.parent / "run.json").read_text()).get("status") == "completed"
-        except (OSError, json.JSONDecodeError):
+    for path in sorted(Path(sweep_dir).iterdir()):
+        if not is_run_dir(path):
             continue
-        if same and done:
-            return marker.parent
+        run = RunDir(path)
+        try:
+            if run.trial.get("key") == key and run.info.get("status") == RunStatus.COMPLETED:
+                return path
+        except (OSError, ValueError):
+            continue
     return None
 
 
 def train_model(model: str, config: Any, *, runs_dir: str, name: str, on_epoch: Callable[[dict], bool | None],
-                on_batch: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Train `config` as a run directory under `runs_dir` and return its summary."""
-    return get_kind(model).train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
+                on_batch: Callable[[int, int], None] | None = None,
+                trial: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train `config` as a run directory under `runs_dir` (its record holding `trial`) and return its summary."""
+    return get_kind(model).train(config, runs_dir=runs_dir, name=name, on_epoch=on_epoch, on_batch=on_batch,
+                                 trial=trial)
 
 
 def _numbers(row: dict[str, Any]) -> dict[str, float]:
@@ -117,13 +106,12 @@ def _numbers(row: dict[str, Any]) -> dict[str, float]:
 
 def _replay(run_dir: Path, report: Callable[[dict], None]) -> None:
     """Report a finished run's recorded epochs again (a resumed sweep whose state missed its end)."""
-    marker = json.loads((run_dir / TRIAL_FILE).read_text())
+    run = RunDir(run_dir)
+    marker = run.trial
     # Where it trained, not where it is replayed.
     where = {k: marker[k] for k in ("hostname", "pid", "node_id", "blas_threads") if k in marker}
-    with (run_dir / "metrics.csv").open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            values = {k: float(v) for k, v in row.items() if v not in ("", None)}
-            report({**values, **where, "run_dir": str(run_dir), "replayed": 1})
+    for row in run.epoch_rows():
+        report({**{k: float(v) for k, v in row.numbers().items()}, **where, "run_dir": str(run_dir), "replayed": 1})
 
 
 def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
@@ -157,21 +145,22 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
         row = {**row, "epoch_cpu_seconds": cpu - cpu0, "epoch_wall_seconds": wall - wall0}
         state["clocks"] = (cpu, wall)
         if "run_dir" not in state:
-            state["run_dir"] = run_dir = find_run_dir(plan.sweep_dir, trial_id)
-            marker = {"key": key, "trial_id": trial_id, "params": params, "seed": seed, **where}
-            write_json_atomic(run_dir / TRIAL_FILE, marker)
+            state["run_dir"] = find_run_dir(plan.sweep_dir, trial_id)
         try:
             tune.report({**_numbers(row), **where, "run_dir": str(state["run_dir"])})
         except SystemExit:  # Tune stops this trial (e.g. ASHA): end the run as "stopped", not "failed"
             return True
         return None
 
+    trial = {"sweep": Path(plan.sweep_dir).name, "trial_id": trial_id, "key": key, "params": params, "seed": seed,
+             **where}
     previous = earlier_attempt(plan.sweep_dir, trial_id)
     try:
         if previous is not None:
             resume_run(previous, on_epoch=on_epoch, on_batch=on_batch)
         else:
-            train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch, on_batch=on_batch)
+            train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch, on_batch=on_batch,
+                        trial=trial)
     except TrainingDiverged:
         return  # the run says "diverged" and why; training it again would diverge again: no retry
     except MnistlabError as exc:  # a full disk...: the run says why in one line; Tune retries, then records it

@@ -14,7 +14,7 @@ from mnistlab.bench.engines.base import (
 )
 from mnistlab.bench.jobs import CnnJob, TrainJob, TtaJob
 from mnistlab.bench.recipes import Recipe
-from mnistlab.data.augment import shift_images
+from mnistlab.data.augment import flip_images, shift_images
 from mnistlab.cnn.config import CNNConfig
 from mnistlab.cnn.model import build_model
 from mnistlab.cnn.schedules import warmup_schedule
@@ -117,6 +117,7 @@ class KerasEngine(JobDispatch):
 
         def train_epoch(epoch: int) -> None:
             images = shift_images(x, recipe.shift_pixels, rng) if recipe.shift_pixels else x
+            images = flip_images(images, rng) if recipe.flip else images
             model.fit(images, y, batch_size=recipe.batch_size, epochs=epoch + 1, initial_epoch=epoch, shuffle=True,
                       verbose=0)
 

@@ -13,7 +13,7 @@ from mnistlab.bench.engines.base import (
 )
 from mnistlab.bench.jobs import CnnJob, TrainJob, TtaJob
 from mnistlab.bench.recipes import Recipe, learning_rate_at
-from mnistlab.data.augment import shift_images
+from mnistlab.data.augment import flip_images, shift_images
 
 
 class TorchEngine(JobDispatch):
@@ -137,7 +137,8 @@ class TorchEngine(JobDispatch):
         loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
 
         def train_epoch(epoch: int) -> None:
-            images = _tensor(shift_images(x, recipe.shift_pixels, rng) if recipe.shift_pixels else x)
+            images = shift_images(x, recipe.shift_pixels, rng) if recipe.shift_pixels else x
+            images = _tensor(flip_images(images, rng) if recipe.flip else images)
             order = torch.randperm(len(y), generator=generator)
             model.train()
             for i in range(0, len(y), recipe.batch_size):

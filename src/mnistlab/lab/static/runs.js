@@ -102,7 +102,11 @@ Lab.showRuns = function (params = new URLSearchParams()) {
 
   function cell(key, r, values) {
     const value = values[key];
-    if (key === "name") return Lab.el("td", {}, Lab.el("a", {href: `#/run/${encodeURIComponent(r.name)}`}, r.name));
+    if (key === "name" && (r.kind === "sweep" || Lab.sweepsOpen.has(r.sweep))) return Lab.sweepNameCell(r, renderTable);
+    if (key === "name") {  // the label the user typed (--name), and the folder when it differs
+      const link = Lab.el("a", {href: `#/run/${encodeURIComponent(r.name)}`, title: r.name}, r.label || r.name);
+      return Lab.el("td", {}, link, r.label && r.label !== r.name ? Lab.el("span", {class: "muted folder"}, ` ${r.name}`) : null);
+    }
     if (key === "epochs") {
       return Lab.el("td", {class: "num"}, r.planned_epochs && r.status === "running" ? `${r.epochs || 0}/${r.planned_epochs}` : Lab.fmt(r.epochs));
     }
@@ -113,20 +117,22 @@ Lab.showRuns = function (params = new URLSearchParams()) {
   }
 
   function renderTable() {
-    const rows = shownRows();
-    const columns = state.columns.length ? state.columns : [...Lab.BASE_COLUMNS, ...Lab.differing(rows).slice(0, 8)];
+    let rows = shownRows();
     const values = new Map(rows.map((r) => [r.name, Lab.fields(r)]));
     rows.sort((a, b) => {
       const x = values.get(a.name)[state.sort], y = values.get(b.name)[state.sort];
       const order = x === y ? 0 : x === null || x === undefined ? 1 : y === null || y === undefined ? -1 : x < y ? -1 : 1;
       return state.desc ? -order : order;
     });
+    rows = Lab.groupSweeps(rows);  // a sweep is one row, its trials under it when opened (sweep.js)
+    const columns = state.columns.length ? state.columns : [...Lab.BASE_COLUMNS, ...Lab.differing(rows).slice(0, 8)];
     const head = Lab.el("tr", {}, Lab.el("th", {}, ""), columns.map((key) => Lab.el("th", {
       class: "sortable" + (state.sort === key ? (state.desc ? " desc" : " asc") : ""), "data-sort": key,
       onclick: () => { state.desc = state.sort === key ? !state.desc : false; state.sort = key; renderTable(); },
     }, Lab.COLUMN_LABELS[key] || key)));
-    const body = rows.map((r) => Lab.el("tr", {"data-run": r.name, class: `status-${r.status}`},
-      Lab.el("td", {}, Lab.el("input", {type: "checkbox", checked: state.selected.has(r.name), onchange: (e) => {
+    const body = rows.map((r) => Lab.el("tr", {"data-run": r.name, "data-sweep": r.sweep,
+      class: `status-${r.status}${r.kind === "sweep" ? " sweep" : r.sweep ? " trial" : ""}`},
+      Lab.el("td", {}, r.kind === "sweep" ? null : Lab.el("input", {type: "checkbox", checked: state.selected.has(r.name), onchange: (e) => {
         if (e.target.checked) state.selected.add(r.name); else state.selected.delete(r.name);
         compareButton.disabled = state.selected.size < 2;
       }})),
@@ -149,7 +155,7 @@ Lab.showRuns = function (params = new URLSearchParams()) {
   queryBox.addEventListener("search", () => { state.query = queryBox.value.trim(); runQuery(); });
   view.append(Lab.el("h1", {}, "Runs"), Lab.el("div", {class: "query"}, queryBox, queryError), filterBar,
               columnPicker, table, Lab.el("p", {class: "empty"}, Lab.runs.length ? "" : "No runs yet: start one below."),
-              Lab.trainForm());
+              Lab.trainForm(), Lab.sweepForm());
   renderFilters();
   runQuery();
   Lab.onRuns.push(() => { renderFilters(); renderTable(); liveRequery(); });

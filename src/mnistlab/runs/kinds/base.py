@@ -29,6 +29,7 @@ import numpy as np
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import read_json_object
+from mnistlab.runs.rundir import RunDir
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
 BatchCallback = Callable[[int, int], None]
@@ -116,8 +117,11 @@ class ModelKind(ABC):
     @abstractmethod
     def train(self, config: Any, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1) -> dict[str, Any]:
-        """Train `config` as a new run directory under `runs_dir`; return its summary."""
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Train `config` as a new run directory under `runs_dir`; return its summary.
+
+        `trial` (a sweep's name, trial id...) is kept in the run's record (`RunDir.trial`).
+        """
 
     @abstractmethod
     def resume(self, run: Any, config: Any, checkpoint: Any, *, prepare: Callable[[], float],
@@ -170,11 +174,11 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def run_dataset(model_path: Path) -> str | None:
-    """The dataset named in the config.json beside `model_path` (its run directory), or None."""
-    config = Path(model_path).parent / "config.json"
-    if not config.is_file():
+    """The dataset named in the config of the run directory holding `model_path`, or None."""
+    run = RunDir(Path(model_path).parent)
+    if not run.config_path.is_file():
         return None
-    dataset = read_json_object(config, "run config").get("dataset")  # a damaged one is an error, not a guess
+    dataset = run.read_config().get("dataset")  # a damaged one is an error, not a guess
     return dataset if dataset in DATASET_NAMES else None
 
 

@@ -108,9 +108,9 @@ class CNNKind(ModelKind):
 
     def train(self, config: CNNConfig, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1) -> dict[str, Any]:
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> dict[str, Any]:
         return train_cnn_run(config, runs_dir=str(runs_dir), name=name, on_epoch=on_epoch, on_batch=on_batch,
-                             checkpoint_every=checkpoint_every)
+                             checkpoint_every=checkpoint_every, trial=trial)
 
     def resume(self, run: Any, config: CNNConfig, checkpoint: Any, *, prepare: Callable[[], float],
                on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> dict[str, Any]:

@@ -70,7 +70,7 @@ class MLPKind(ModelKind):
     """`mnistlab mlp train`: the from-scratch NumPy MLP."""
 
     name = "mlp"
-    presets = tuple(sorted(PRESETS))  # default, seed
+    presets = tuple(sorted(PRESETS))  # default, fashion, seed
     default_preset = "default"
     model_file = "model.npz"
     extra_figures = (WEIGHTS,)
@@ -128,9 +128,9 @@ class MLPKind(ModelKind):
 
     def train(self, config: MLPRunConfig, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1) -> dict[str, Any]:
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> dict[str, Any]:
         return train_mlp_run(config, runs_dir=str(runs_dir), name=name, on_epoch=on_epoch, on_batch=on_batch,
-                             checkpoint_every=checkpoint_every)
+                             checkpoint_every=checkpoint_every, trial=trial)
 
     def resume(self, run: Any, config: MLPRunConfig, checkpoint: Any, *, prepare: Callable[[], float],
                on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> dict[str, Any]:
