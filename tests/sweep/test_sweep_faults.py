@@ -129,7 +129,7 @@ def test_a_full_disk_fails_only_the_trials_it_hits_and_resume_finishes_them(writ
     assert proc.returncode == 0, proc.stderr
     (sweep_dir,) = runs.iterdir()
     failed = [line for line in proc.stderr.splitlines() if " end " in line and " failed " in line]
-    assert len(failed) == 1 and "[lr=0.002]" in failed[0] and "no space left on device" in failed[0].lower()
+    assert len(failed) == 1 and "[lr=0.002 " in failed[0] and "no space left on device" in failed[0].lower()
     assert sum(" restart " in line for line in proc.stderr.splitlines()) == 2, "retried from its checkpoint, twice"
     statuses = {row["params"]["lr"]: row["status"] for row in _rows(sweep_dir)}
     assert statuses == {0.001: "completed", 0.002: "failed", 0.005: "completed"}
