@@ -1,9 +1,14 @@
 // The Compare view: two or more runs' curves overlaid (one colour per run) and their configs side by side.
 "use strict";
 
-Lab.showCompare = async function (names) {
+Lab.showCompare = async function (names, params = new URLSearchParams()) {
   const view = Lab.clearView();
   view.append(Lab.el("h1", {}, "Compare"));
+  if (params.get("sweep")) {  // a sweep's seeds: the filter matching of its completed trials
+    view.append(Lab.el("p", {}, "The completed trials of sweep ", Lab.el("a", {href: `#/sweep/${encodeURIComponent(params.get("sweep"))}`},
+      params.get("sweep"))), Lab.matching(`sweep=${encodeURIComponent(params.get("sweep"))}`));
+    return;
+  }
   if (names.length < 2) {
     view.append(Lab.el("p", {}, "Tick two or more runs in the Runs table, then press “Compare selected”."));
     return;
@@ -42,4 +47,7 @@ Lab.showCompare = async function (names) {
   Lab.chart(charts.children[0], "accuracy (test, else validation)", epochs, accuracy);
   Lab.chart(charts.children[1], "loss", epochs, loss);
   renderDiff();
+  if (data.runs.length === 2 && data.runs.every((r) => r.row.kind === "cnn" && r.row.has_model)) {
+    view.append(Lab.matching(`runs=${data.runs.map((r) => encodeURIComponent(r.name)).join(",")}`));
+  }
 };
