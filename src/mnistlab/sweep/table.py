@@ -38,6 +38,8 @@ def event_line(event: str, row: dict[str, Any], table: SweepTable) -> str:
         text += f" epoch {row['epochs']} {table.metric} {_format(row['final'])}"
     elif event == "end":
         text += f" {row['status']} after {row['epochs']} epochs, {table.metric} {_format(row['final'])}"
+        if row.get("error") and row["status"] == "failed":
+            text += f": {row['error']}"
     counts = table.counts()
     return f"{text} ({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})"
 
