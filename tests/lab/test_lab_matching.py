@@ -55,7 +55,7 @@ def finish(client, url: str) -> dict:
 
 def test_a_run_matched_with_its_copy_pairs_every_map_with_itself(client, twin_runs):
     url = "/api/match?runs=cnn-a,cnn-b&layer=conv2&image=5"
-    assert client.get(url).json() == {"status": "none"}
+    assert client.get(url).json() == {"status": "none", "conv_layers": ["conv1", "conv2", "conv3"], "layer_asked": "conv2"}
     result = finish(client, url)
     maps = result["maps"]
     assert result["layer"] == "conv2" and len(maps["partner"]) == 8

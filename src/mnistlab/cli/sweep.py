@@ -51,6 +51,7 @@ def sweep_command(spec: Path | None, resume_dir: Path | None, address: str | Non
     Example: mnistlab sweep benchmarks/sweeps/seed_preset.toml --json
     """
     from mnistlab.sweep import load_spec, resume_sweep, run_sweep
+    from mnistlab.sweep.table import summary_lines
 
     if (spec is None) == (resume_dir is None):
         raise ConfigError("give either SPEC.toml (a new sweep) or --resume SWEEP_DIR (an interrupted one)")
@@ -59,16 +60,7 @@ def sweep_command(spec: Path | None, resume_dir: Path | None, address: str | Non
         summary = resume_sweep(resume_dir, address=address, on_event=progress)
     else:
         summary = run_sweep(load_spec(spec), runs_dir=runs_dir, address=address, on_event=progress)
-    if as_json:
-        click.echo(json.dumps(summary, sort_keys=True))
-    else:
-        best = summary["best"]
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["counts"].items()))
-        click.echo(f"{summary['trials']} trials ({counts}) in {summary['seconds']:.0f} s; "
-                   f"sweep: {summary['sweep_dir']}")
-        if best is not None:
-            click.echo(f"best: {summary['metric']} {best['final']:.4f}, {best['params']} seed {best['seed']} "
-                       f"({best['run_dir']})")
+    click.echo(json.dumps(summary, sort_keys=True) if as_json else "\n".join(summary_lines(summary)))
     if summary["status"] == "interrupted":
         click.echo(f"interrupted; continue with: mnistlab sweep --resume {summary['sweep_dir']}", err=True)
         return 130

@@ -38,7 +38,7 @@ def _targets(request: Request) -> tuple[list[Path], list[str], Path | None]:
         paths = [Path(p).resolve() for p in expand_sweeps((folder,))]
         if any(not p.is_relative_to(lab.runs_dir.resolve()) for p in paths):
             raise NotFound(f"sweep {params['sweep']!r} has trials outside the runs directory; the lab shows only its own")
-        return paths, [f"{folder.name}/{p.name}" for p in paths], folder
+        return paths, [f"{folder.name}~{p.name}" for p in paths], folder
     names = [n for n in params.get("runs", "").split(",") if n]
     if len(names) != 2:
         raise ConfigError("matching compares two runs: /api/match?runs=RUN_A,RUN_B (or sweep=NAME for its seeds)")
@@ -76,7 +76,8 @@ async def api_match(request: Request) -> Response:
     index = int_param(request, "image", 0)
 
     def work() -> dict[str, Any]:
-        status = lab.matches.status(matching.result)
+        status = {**lab.matches.status(matching.result), "conv_layers": models[0].conv_layers,
+                  "layer_asked": matching.layer}
         if status["status"] == "done" and status.get("kind") == "pair":
             image = inside.test_image(models[0].dataset, index)
             status.update(image=image[0].tolist(), image_index=index,

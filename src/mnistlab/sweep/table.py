@@ -38,5 +38,18 @@ def event_line(event: str, row: dict[str, Any], table: SweepTable) -> str:
         text += f" epoch {row['epochs']} {table.metric} {_format(row['final'])}"
     elif event == "end":
         text += f" {row['status']} after {row['epochs']} epochs, {table.metric} {_format(row['final'])}"
+        if row.get("error") and row["status"] == "failed":
+            text += f": {row['error']}"
     counts = table.counts()
     return f"{text} ({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})"
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """A finished (or interrupted) sweep in a line or two: trials per status, time, where, and the best trial."""
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["counts"].items()))
+    lines = [f"{summary['trials']} trials ({counts}) in {summary['seconds']:.0f} s; sweep: {summary['sweep_dir']}"]
+    best = summary["best"]
+    if best is not None:
+        lines.append(f"best: {summary['metric']} {best['final']:.4f}, {best['params']} seed {best['seed']} "
+                     f"({best['run_dir']})")
+    return lines
