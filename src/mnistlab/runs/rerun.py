@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.runs.catalog import RunDirError, RunRecord, load_run
-from mnistlab.runs.kinds import KIND_NAMES, ModelKind, get_kind
+from mnistlab.runs.kinds import KINDS, ModelKind, get_kind
 from mnistlab.runs.summary import RunSummary
 from mnistlab.runs.training import BatchCallback, EpochCallback
 
@@ -59,9 +59,9 @@ def run_kind(run: str | os.PathLike | RunRecord) -> str:
     """The kind of a run that can be rerun; RunDirError when the run names no known kind or config.json is
     unreadable."""
     record = run if isinstance(run, RunRecord) else load_run(run)
-    if record.kind not in KIND_NAMES:
+    if record.kind not in KINDS:
         raise RunDirError(f"{record.path} cannot be rerun: its record names no known model kind ({record.kind!r}); "
-                          f"expected one of {', '.join(KIND_NAMES)}")
+                          f"expected one of {', '.join(KINDS)}")
     if record.config is None:
         raise RunDirError(f"{record.path} cannot be rerun: config.json is missing or unreadable; "
                           f"train again with `mnistlab {record.kind} train`")
