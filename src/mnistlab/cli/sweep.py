@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -56,10 +57,12 @@ def sweep_command(spec: Path | None, resume_dir: Path | None, address: str | Non
     if (spec is None) == (resume_dir is None):
         raise ConfigError("give either SPEC.toml (a new sweep) or --resume SWEEP_DIR (an interrupted one)")
     progress = None if quiet else _Progress(live=sys.stderr.isatty())
-    if resume_dir is not None:
-        summary = resume_sweep(resume_dir, address=address, on_event=progress)
-    else:
-        summary = run_sweep(load_spec(spec), runs_dir=runs_dir, address=address, on_event=progress)
+    # Ray prints a dead worker's notice on stdout; stdout keeps only the summary (--json stays parseable).
+    with contextlib.redirect_stdout(sys.stderr):
+        if resume_dir is not None:
+            summary = resume_sweep(resume_dir, address=address, on_event=progress)
+        else:
+            summary = run_sweep(load_spec(spec), runs_dir=runs_dir, address=address, on_event=progress)
     click.echo(json.dumps(summary, sort_keys=True) if as_json else "\n".join(summary_lines(summary)))
     if summary["status"] == "interrupted":
         click.echo(f"interrupted; continue with: mnistlab sweep --resume {summary['sweep_dir']}", err=True)
