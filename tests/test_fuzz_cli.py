@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.fuzz  # a fresh CLI process per case: `make test` runs them, `make check` does not
+
 SRC = Path(__file__).parents[1] / "src"
 TINY = ["--train-size", "200", "--hidden", "8", "--epochs", "1", "--quiet"]
 CNN_TINY = ["--dataset", "mnist", "--epochs", "1", "--train-size", "128", "--conv", "4", "--dense", "8", "--quiet"]

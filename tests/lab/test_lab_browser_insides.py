@@ -84,3 +84,20 @@ def test_moving_the_epoch_slider_changes_the_kernels_image(lab_server, lab_runs,
     page.wait_for_selector("#epoch-kernels[data-epoch='0'] canvas")
     assert page.eval_on_selector("#epoch-kernels canvas", "(c) => c.toDataURL()") == first
     assert page.problems == []
+
+
+def test_the_compare_hover_reads_every_runs_value_with_seconds_on_x(lab_server, lab_runs, page):
+    """Two runs' points rarely share a second: the hover reads each run's nearest point."""
+    a, b = lab_runs["mlp"].name, lab_runs["mlp_small"].name
+    page.goto(f"{lab_server.url}#/compare?runs={a},{b}&x=seconds&smooth=0.3")
+    page.wait_for_selector("#compare-loss[data-series='2']")
+    assert page.input_value("#x-axis") == "seconds" and page.input_value("#smoothing") == "0.3"
+    box = page.locator("#compare-loss .u-over").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.05, box["y"] + box["height"] / 2)
+    tip = page.locator("#compare-loss .hover-tip")
+    tip.wait_for(state="visible")
+    text = tip.inner_text()
+    assert text.startswith("seconds") and f"{a}: loss:" in text and f"{b}: loss:" in text and "(raw " in text
+    page.select_option("#y-scale", "log")
+    wait_for(lambda: "y=log" in page.url, 10, "the y scale in the URL")
+    assert page.problems == []

@@ -18,6 +18,7 @@ from mnistlab.runs.catalog import load_run
 from mnistlab.runs.rundir import is_run_dir
 
 pytest.importorskip("ray.tune")
+pytestmark = pytest.mark.ray
 
 
 def _completed(runs: Path) -> int:

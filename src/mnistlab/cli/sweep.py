@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -37,10 +38,12 @@ def sweep_command(spec: Path | None, resume_dir: Path | None, address: str | Non
         raise ConfigError("give either SPEC.toml (a new sweep) or --resume SWEEP_DIR (an interrupted one)")
     text = EventText(live=sys.stderr.isatty())  # live only on a terminal, so the cursor codes are kept
     progress = None if quiet else lambda *event: click.echo(text(*event), err=True, color=text.live)
-    if resume_dir is not None:
-        summary = resume_sweep(resume_dir, address=address, on_event=progress)
-    else:
-        summary = run_sweep(load_spec(spec), runs_dir=runs_dir, address=address, on_event=progress)
+    # Ray prints a dead worker's notice on stdout; stdout keeps only the summary (--json stays parseable).
+    with contextlib.redirect_stdout(sys.stderr):
+        if resume_dir is not None:
+            summary = resume_sweep(resume_dir, address=address, on_event=progress)
+        else:
+            summary = run_sweep(load_spec(spec), runs_dir=runs_dir, address=address, on_event=progress)
     click.echo(json.dumps(summary, sort_keys=True) if as_json else "\n".join(summary_lines(summary)))
     if summary["status"] == "interrupted":
         click.echo(f"interrupted; continue with: mnistlab sweep --resume {summary['sweep_dir']}", err=True)
