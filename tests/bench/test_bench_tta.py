@@ -150,6 +150,7 @@ def test_bench_tta_bad_options_fail_with_one_line(args, message, capsys):
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
+@pytest.mark.slow  # two framework processes (Keras and Torch imports): 6-12 s on 2 cores
 @pytest.mark.cnn
 def test_keras_and_torch_build_the_same_nets_from_a_recipe():
     for module in ("keras", "torch"):

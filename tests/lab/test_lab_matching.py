@@ -53,6 +53,7 @@ def finish(client, url: str) -> dict:
     return status
 
 
+@pytest.mark.slow  # OIP ascents and activations of four networks
 def test_a_run_matched_with_its_copy_pairs_every_map_with_itself(client, twin_runs):
     url = "/api/match?runs=cnn-a,cnn-b&layer=conv2&image=5"
     assert client.get(url).json() == {"status": "none", "conv_layers": ["conv1", "conv2", "conv3"], "layer_asked": "conv2"}
@@ -69,6 +70,7 @@ def test_a_run_matched_with_its_copy_pairs_every_map_with_itself(client, twin_ru
     assert (twin_runs / "cnn-a" / "lab_match_conv2_cnn-b.json").is_file()  # kept in A's run directory
 
 
+@pytest.mark.slow  # OIP ascents and activations of four networks
 def test_a_sweeps_seeds_get_the_pairs_mean_against_untrained(client, twin_runs):
     result = finish(client, "/api/match?sweep=seeds")
     assert result["kind"] == "seeds" and result["n_models"] == 3 and len(result["pairs"]) == 3
