@@ -140,3 +140,12 @@ def test_the_function_level_import_check_sees_one(tmp_path):
                       "    import scipy.optimize  # cold path: only the lbfgs solver needs it\n    import ray\n")
     assert _function_level_imports(sample) == ["sample.py:2 mnistlab.runs"]
     assert _function_level_imports(sample, third_party=True) == ["sample.py:3 tqdm.auto"]
+
+
+CLI_LINE_BUDGET = 1100
+"""cli/ parses, calls one library function and prints (issue 20): logic that grows goes to the library."""
+
+
+def test_the_command_line_stays_thin():
+    lines = sum(len(path.read_text().splitlines()) for path in (PACKAGE / "cli").glob("*.py"))
+    assert 0 < lines < CLI_LINE_BUDGET, f"cli/ has {lines} lines; move logic into runs/, bench/, sweep/ or lab/"

@@ -6,30 +6,10 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from mnistlab.errors import ConfigError
-
-
-class _Progress:
-    """Shows sweep events: a table redrawn in place on a terminal, else one line per event (stderr)."""
-
-    def __init__(self, live: bool) -> None:
-        self.live = live
-        self.drawn = 0
-
-    def __call__(self, event: str, row: dict[str, Any], table: Any) -> None:
-        from mnistlab.sweep.table import event_line, table_lines
-
-        if not self.live:
-            click.echo(event_line(event, row, table), err=True)
-            return
-        lines = table_lines(table)
-        up = f"\x1b[{self.drawn}F\x1b[J" if self.drawn else ""
-        click.echo(up + "\n".join(lines), err=True, color=True)  # live only on a terminal: keep the codes
-        self.drawn = len(lines)
 
 
 @click.command("sweep")
@@ -52,11 +32,12 @@ def sweep_command(spec: Path | None, resume_dir: Path | None, address: str | Non
     Example: mnistlab sweep benchmarks/sweeps/seed_preset.toml --json
     """
     from mnistlab.sweep import load_spec, resume_sweep, run_sweep
-    from mnistlab.sweep.table import summary_lines
+    from mnistlab.sweep.table import EventText, summary_lines
 
     if (spec is None) == (resume_dir is None):
         raise ConfigError("give either SPEC.toml (a new sweep) or --resume SWEEP_DIR (an interrupted one)")
-    progress = None if quiet else _Progress(live=sys.stderr.isatty())
+    text = EventText(live=sys.stderr.isatty())  # live only on a terminal, so the cursor codes are kept
+    progress = None if quiet else lambda *event: click.echo(text(*event), err=True, color=text.live)
     # Ray prints a dead worker's notice on stdout; stdout keeps only the summary (--json stays parseable).
     with contextlib.redirect_stdout(sys.stderr):
         if resume_dir is not None:

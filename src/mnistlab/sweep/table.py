@@ -44,6 +44,23 @@ def event_line(event: str, row: dict[str, Any], table: SweepTable) -> str:
     return f"{text} ({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})"
 
 
+class EventText:
+    """The text to show for each sweep event: the whole table, redrawn in place (`live`, a terminal: it
+    moves the cursor up over the previous drawing), else one line per event (a log)."""
+
+    def __init__(self, live: bool) -> None:
+        self.live = live
+        self.drawn = 0
+
+    def __call__(self, event: str, row: dict[str, Any], table: SweepTable) -> str:
+        if not self.live:
+            return event_line(event, row, table)
+        lines = table_lines(table)
+        up = f"\x1b[{self.drawn}F\x1b[J" if self.drawn else ""
+        self.drawn = len(lines)
+        return up + "\n".join(lines)
+
+
 def summary_lines(summary: dict[str, Any]) -> list[str]:
     """A finished (or interrupted) sweep in a line or two: trials per status, time, where, and the best trial."""
     counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["counts"].items()))
