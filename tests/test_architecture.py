@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,31 @@ def test_a_broken_layer_fails_the_contracts(tmp_path):
     config.write_text(inverted)
     result = _lint_imports(config)
     assert result.returncode != 0 and "BROKEN" in result.stdout
+
+
+LATE_BAD_IMPORTS = {
+    "data/catalog.py": ("from mnistlab.cli import main", "mnistlab.data is not allowed to import mnistlab.cli"),
+    "bench/jobs.py": ("import mnistlab.lab.query", "mnistlab.bench is not allowed to import mnistlab.lab"),
+    "mlp/config.py": ("from mnistlab.cnn import config", "mnistlab.mlp is not allowed to import mnistlab.cnn"),
+}
+"""Imports hidden in a method: upward (data -> cli) and between siblings (bench -> lab, mlp -> cnn)."""
+
+
+def test_the_contracts_see_imports_inside_functions(tmp_path):
+    """Positive control on a scratch copy: an import written inside a method breaks the layers like any other,
+    so the layer order holds wherever an import is written (cli/'s lazy imports and LATE_MNISTLAB_IMPORTS too)."""
+    pytest.importorskip("importlinter")
+    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__", "static"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    for module, (late_import, _) in LATE_BAD_IMPORTS.items():
+        target = tmp_path / "src" / "mnistlab" / module
+        target.write_text(target.read_text() + f"\n\nclass _Late:\n    def method(self):\n        {late_import}\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "src")}
+    command = [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command as c; "
+               "sys.exit(c())", "--config", str(tmp_path / "pyproject.toml"), "--no-cache"]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert [message for _, message in LATE_BAD_IMPORTS.values() if message not in result.stdout] == []
 
 
 HEAVY_FRAMEWORKS = ("keras", "tensorflow", "torch", "jax", "ray")
@@ -114,3 +140,12 @@ def test_the_function_level_import_check_sees_one(tmp_path):
                       "    import scipy.optimize  # cold path: only the lbfgs solver needs it\n    import ray\n")
     assert _function_level_imports(sample) == ["sample.py:2 mnistlab.runs"]
     assert _function_level_imports(sample, third_party=True) == ["sample.py:3 tqdm.auto"]
+
+
+CLI_LINE_BUDGET = 1100
+"""cli/ parses, calls one library function and prints (issue 20): logic that grows goes to the library."""
+
+
+def test_the_command_line_stays_thin():
+    lines = sum(len(path.read_text().splitlines()) for path in (PACKAGE / "cli").glob("*.py"))
+    assert 0 < lines < CLI_LINE_BUDGET, f"cli/ has {lines} lines; move logic into runs/, bench/, sweep/ or lab/"

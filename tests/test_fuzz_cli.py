@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.fuzz  # a fresh CLI process per case: `make test` runs them, `make check` does not
+
 SRC = Path(__file__).parents[1] / "src"
 TINY = ["--train-size", "200", "--hidden", "8", "--epochs", "1", "--quiet"]
 CNN_TINY = ["--dataset", "mnist", "--epochs", "1", "--train-size", "128", "--conv", "4", "--dense", "8", "--quiet"]
@@ -43,6 +45,8 @@ CASES = [
     ("mlp-rmsprop-1e6", ["mlp", "train", "--train-size", "2000", "--hidden", "16", "--epochs", "2", "--lr", "1e6",
                          "--solver", "rmsprop", "--l2", "5e-4", "--quiet", "--runs-dir", "{w}/x/y/runs"],
      "error", None),  # with the L2 of the default of the issue's day (see tests/test_divergence.py)
+    ("mlp-rmsprop-1e6-issue-23", ["mlp", "train", "--train-size", "2000", "--hidden", "16", "--epochs", "2", "--lr",
+                                  "1e6", "--solver", "rmsprop", "--quiet", "--runs-dir", "{w}/x/y/runs"], "error", None),
     ("mlp-seed-lr-1e3", ["mlp", "train", "--preset", "seed", "--train-size", "2000", "--epochs", "2", "--lr", "1e3",
                          "--quiet", "--runs-dir", "{w}/x/y/runs"], "error", None),
     ("cnn-lr-1e6", ["cnn", "train", *CNN_TINY, "--epochs", "2", "--lr", "1e6", "--validation-split", "0",
@@ -78,6 +82,8 @@ CASES = [
     ("maps-wrong-input", ["cnn", "maps", "{w}/x/y/model.keras", "--quiet"], "error", "wrong-input-model"),
     # 8. resume
     ("resume-missing", ["resume", "{w}/x/y/runs/nothing-here"], "error", None),
+    ("resume-killed-after-last-epoch", ["resume", "{w}/x/y/runs/killed", "--quiet"], 0, "killed-after-last-epoch"),
+    ("resume-finished", ["resume", "{w}/x/y/runs/killed", "--quiet"], "error", "finished-run"),
 ]
 
 
@@ -122,6 +128,16 @@ def _setup(kind: str | None, base: Path) -> None:
         run.path.rename(base / "runs" / "cnnrun")
         (base / "runs" / "cnnrun" / "config.json").write_text("[1, 2]")
         (base / "runs" / "cnnrun" / "model.keras").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    elif kind in ("killed-after-last-epoch", "finished-run"):
+        subprocess.run([sys.executable, "-m", "mnistlab", "mlp", "train", *TINY, "--runs-dir", str(base / "runs")],
+                       check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(SRC)}, timeout=120)
+        (run,) = (base / "runs").iterdir()
+        run = run.rename(base / "runs" / "killed")
+        if kind == "killed-after-last-epoch":  # its last checkpoint written, then SIGKILL before model and summary
+            (run / "model.npz").unlink()
+            (run / "summary.json").unlink()
+            info = json.loads((run / "run.json").read_text())
+            (run / "run.json").write_text(json.dumps({**info, "status": "running", "pid": 2**22 + 1}))
     elif kind == "nan-model":
         _write_model_npz(base / "model.npz", lambda a: a.update(weights_0=np.full_like(a["weights_0"], np.nan)))
     elif kind == "no-classes":

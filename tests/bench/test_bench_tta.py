@@ -88,12 +88,12 @@ def test_summary_takes_medians_over_seeds_and_counts_the_unreached():
                    _run("torch", 0, [2.0], [0.5]), _run("torch", 1, [2.0], [0.5]), _run("torch", 2, [0.5], [0.99])]
     rows = summarize_tta(result)
     mine, torch_row = rows
-    assert (mine["engine"], mine["tta_seconds"], mine["reached"], mine["epochs_to_target"]) == ("mnistlab", 2.0, 3, 2)
-    assert (torch_row["tta_seconds"], torch_row["reached"], torch_row["vs_mnistlab"]) == (None, 1, None)
+    assert (mine.engine, mine.tta_seconds, mine.reached, mine.epochs_to_target) == ("mnistlab", 2.0, 3, 2)
+    assert (torch_row.tta_seconds, torch_row.reached, torch_row.vs_mnistlab) == (None, 1, None)
     assert first_to_target_lines(rows) == ["mlp-mnist, 1 thread(s): mnistlab first to 90.0%: PASS (mnistlab 2.0 s)"]
     result.runs[3:5] = [_run("torch", 0, [0.5], [0.99]), _run("torch", 1, [0.5], [0.99])]
     rows = summarize_tta(result)
-    assert rows[0]["engine"] == "torch" and rows[1]["vs_mnistlab"] == 1.0
+    assert rows[0].engine == "torch" and rows[1].vs_mnistlab == 1.0
     assert "FAIL" in first_to_target_lines(rows)[0] and "torch 0.5 s" in first_to_target_lines(rows)[0]
     fig = accuracy_figure(result.runs)
     assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 6 + 1  # one curve per run and the target line
@@ -150,6 +150,7 @@ def test_bench_tta_bad_options_fail_with_one_line(args, message, capsys):
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
+@pytest.mark.slow  # two framework processes (Keras and Torch imports): 6-12 s on 2 cores
 @pytest.mark.cnn
 def test_keras_and_torch_build_the_same_nets_from_a_recipe():
     for module in ("keras", "torch"):

@@ -27,6 +27,7 @@ def _native_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if any(marker in line for marker in NATIVE_MARKERS)]
 
 
+@pytest.mark.slow  # a CNN training in a fresh process (TensorFlow's import alone takes seconds): 8-21 s
 def test_a_training_command_shows_only_its_own_lines(tmp_path):
     result = _run(["-m", "mnistlab", "cnn", "train", "--backend", "tensorflow", "--epochs", "1", "--train-size",
                    "128", "--conv", "4", "--dense", "8", "--runs-dir", str(tmp_path)])

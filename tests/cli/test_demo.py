@@ -8,7 +8,7 @@ import pytest
 
 from mnistlab.cli import main
 
-pytestmark = pytest.mark.cnn
+pytestmark = [pytest.mark.cnn, pytest.mark.slow]  # the whole main job: about a minute
 pytest.importorskip("keras")
 
 

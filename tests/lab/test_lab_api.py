@@ -139,14 +139,20 @@ def test_compare_overlays_runs_and_marks_config_differences(lab_client, lab_runs
     assert lab_client.get(f"/api/compare?runs={a}").status_code == 400
 
 
-def test_the_event_stream_sends_the_table_then_each_new_epoch(lab_runs):
-    """The first event holds the whole table; later ones only the runs that changed."""
+def test_the_event_stream_sends_the_table_then_each_new_epoch(tmp_path):
+    """The first event holds the whole table; later ones only the runs that changed.
+
+    Its runs are its own: a new epoch in the session's lab_runs would change what other tests see.
+    """
     from starlette.testclient import TestClient
 
     from mnistlab.lab import create_app
 
-    run = RunDir(lab_runs["live"])
-    with TestClient(create_app(lab_runs["dir"], poll_seconds=0.05), base_url="http://127.0.0.1:8765") as client, \
+    runs_dir = tmp_path / "runs"
+    run = RunDir.create(runs_dir, "live", "mlp", {"dataset": "mnist", "mlp": {"epochs": 10}})
+    run.log_epoch({"epoch": 1, "loss": 1.0, "test_accuracy": 0.5})
+    RunDir.create(runs_dir, "still", "mlp", {"dataset": "mnist", "mlp": {"epochs": 10}})  # unchanged: not resent
+    with TestClient(create_app(runs_dir, poll_seconds=0.05), base_url="http://127.0.0.1:8765") as client, \
             client.stream("GET", "/api/events?max_events=2&max_seconds=20") as stream:
         events = []
         for line in stream.iter_lines():
@@ -156,8 +162,8 @@ def test_the_event_stream_sends_the_table_then_each_new_epoch(lab_runs):
                 if len(events) == 1:
                     time.sleep(0.1)
                     run.log_epoch({"epoch": len(events) + 1, "loss": 0.8, "test_accuracy": 0.6})
-    name = lab_runs["live"].name
-    assert len(events) == 2 and list(events[1]) == [name]
+    name = run.path.name
+    assert len(events) == 2 and len(events[0]) == 2 and list(events[1]) == [name]
     assert events[1][name]["epochs"] == events[0][name]["epochs"] + 1
     assert events[1][name]["test_accuracy"] == 0.6
 

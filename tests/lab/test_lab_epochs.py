@@ -63,6 +63,7 @@ def test_the_cnn_kernels_and_maps_at_epoch_0_are_the_initial_ones(lab_client, la
 
 
 @needs_keras
+@pytest.mark.slow  # an OIP ascent in a background thread
 def test_an_epochs_oips_are_computed_on_request_and_kept_in_the_run(lab_client, lab_runs):
     import time
 

@@ -9,7 +9,7 @@ pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette,
 
 from starlette.testclient import TestClient  # noqa: E402  (after the skip)
 
-from mnistlab.cli.lab import lab_url
+from mnistlab.lab.server import lab_url
 from mnistlab.lab import create_app
 from mnistlab.lab.security import inside, is_loopback, loopback_host_header, same_origin
 

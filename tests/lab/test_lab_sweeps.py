@@ -163,3 +163,11 @@ def test_a_started_sweep_can_be_stopped_and_is_marked_interrupted(tmp_path):
             time.sleep(0.5)
         assert client.get(f"/api/sweeps/{name}").json()["status"] == "interrupted"
         assert client.get("/api/sweeps").json()["jobs"][0]["status"] == "exited"
+
+
+def test_the_sweep_scripts_and_the_shipped_specs_come_with_the_page(client):
+    page = client.get("/").text
+    for asset in ("sweep.js", "parallel.js"):
+        assert f"/static/{asset}" in page and client.get(f"/static/{asset}").status_code == 200
+    spec = next(s for s in client.get("/api/sweeps").json()["specs"] if s["name"] == "mlp_quick")
+    assert 'search = "random"' in spec["text"] and "ASHA" in spec["about"]

@@ -82,7 +82,10 @@ def test_eval_reports_accuracy_and_per_class(trained, capsys):
 
 
 def test_stopping_options_parse_into_the_config():
-    from mnistlab.cli.mlp import resolve_config
+    from mnistlab.cli.options import resolve_train_config
+
+    def resolve_config(options):
+        return resolve_train_config("mlp", options)
 
     options = {"batch_size": "auto", "n_iter_no_change": "inf", "lr_schedule": "adaptive", "dropout": 0.2}
     mlp = resolve_config(options).mlp
@@ -92,7 +95,10 @@ def test_stopping_options_parse_into_the_config():
 
 
 def test_the_default_presets_shifts_give_way_to_pca_and_kmeans_features():
-    from mnistlab.cli.mlp import resolve_config
+    from mnistlab.cli.options import resolve_train_config
+
+    def resolve_config(options):
+        return resolve_train_config("mlp", options)
 
     assert resolve_config({}).mlp.shift_pixels == 1
     assert resolve_config({"pca": 50}).mlp.shift_pixels == 0

@@ -79,25 +79,38 @@ def test_runs_on_an_empty_or_missing_directory(runs_dir, tmp_path, capsys):
     assert "error: no runs directory" in capsys.readouterr().err
 
 
-def test_rerun_calls_train_with_the_stored_config(run_factory, runs_dir, monkeypatch, capsys):
+def test_rerun_trains_the_stored_config_without_reentering_the_cli(run_factory, runs_dir, monkeypatch, capsys):
+    from mnistlab.cnn.config import CNNConfig
+    from mnistlab.runs.kinds import get_kind
+    from mnistlab.runs.summary import RunSummary
+
     run = run_factory("orig", kind="cnn")
+    (run.path / "config.json").write_text(json.dumps(CNNConfig(epochs=2).to_dict()))
+    kind = get_kind("cnn")
     calls = []
-    real_main = mnistlab.cli.main
-
-    def fake_main(argv=None):
-        if argv and argv[0] == "rerun":
-            return real_main(argv)
-        calls.append(list(argv))
-        return 0
-
-    monkeypatch.setattr(mnistlab.cli, "main", fake_main)
-    assert real_main(["rerun", str(run.path), "--quiet", "--json"]) == ExitCode.OK
-    assert calls == [["cnn", "train", "--config", str(run.path / "config.json"),
-                      "--runs-dir", str(runs_dir), "--name", "orig-rerun", "--quiet", "--json"]]
+    monkeypatch.setattr(mnistlab.cli, "main", lambda argv=None: pytest.fail("rerun re-entered main()"))
+    monkeypatch.setattr(type(kind), "prepare", lambda self, config: config)
+    monkeypatch.setattr(type(kind), "train", lambda self, config, **where: calls.append((config, where)) or
+                        RunSummary(model="cnn", run_dir="new", test_accuracy=0.5))
+    assert main(["rerun", str(run.path), "--quiet", "--json"]) == ExitCode.OK
+    ((config, where),) = calls
+    assert config == kind.resolve_config(config_file=run.path / "config.json")
+    assert (where["runs_dir"], where["name"]) == (runs_dir, "orig-rerun")
+    assert json.loads(capsys.readouterr().out) == {"model": "cnn", "epochs": 0, "run_dir": "new",
+                                                   "test_accuracy": 0.5, "train_seconds": 0.0}
     calls.clear()
-    assert real_main(["rerun", str(run.path), "--runs-dir", "elsewhere", "--name=x"]) == ExitCode.OK
-    assert calls == [["cnn", "train", "--config", str(run.path / "config.json"),
-                      "--runs-dir", "elsewhere", "--name=x"]]
+    assert main(["rerun", str(run.path), "--runs-dir", "elsewhere", "--name=x", "--epochs", "7", "--json"]) == 0
+    ((config, where),) = calls
+    assert (config.epochs, str(where["runs_dir"]), where["name"]) == (7, "elsewhere", "x")
+    assert "cnn train --config" in capsys.readouterr().err
+
+
+def test_rerun_refuses_another_config_and_unknown_options(run_factory, capsys):
+    run = run_factory("orig")
+    assert main(["rerun", str(run.path), "--config", "other.json"]) == ExitCode.ERROR
+    assert "rerun repeats RUN_DIR/config.json" in capsys.readouterr().err
+    assert main(["rerun", str(run.path), "--bogus"]) == ExitCode.USAGE
+    assert capsys.readouterr().err.count("\n") == 1
 
 
 @pytest.mark.parametrize("damage, message", [

@@ -216,3 +216,13 @@ def test_a_dozen_real_trainings_started_together_are_all_listed(runs_dir, capsys
     assert len(rows) == 12 and len({row["path"] for row in rows}) == 12
     assert {row["status"] for row in rows} == {"completed"} and {row["label"] for row in rows} == {"ünï cödé 🚀 run"}
     assert sorted(out.split("run: ")[-1].strip() for out, _ in outputs) == sorted(row["path"] for row in rows)
+
+
+def test_closing_a_dead_run_never_writes_through_a_link_out_of_it(runs_dir, tmp_path):
+    run = RunDir.create(runs_dir, "linked", "mlp", {})
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps({**run.info, "pid": _dead_pid()}))
+    run.file(RUN_FILE).unlink()
+    (run.path / RUN_FILE).symlink_to(outside)
+    record = load_run(run.path)  # read, shown as interrupted, but the file outside is left alone
+    assert record.status == "interrupted" and json.loads(outside.read_text())["status"] == "running"

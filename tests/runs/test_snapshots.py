@@ -42,3 +42,15 @@ def test_the_kind_rebuilds_the_model_at_an_epoch(tmp_path):
                                                                                at0.classifier.coefs_[0])
     with pytest.raises(ModelFileError, match="no weights of epoch 5; it keeps epochs 0..2"):
         kind.model_at_epoch(final, run, 5)
+
+
+def test_a_resumed_run_keeps_its_first_epochs_and_adds_the_new_ones(tmp_path):
+    from mnistlab.runs.resume import resume_run
+
+    run = mlp_run(tmp_path, 2)
+    before = {epoch: load_snapshot(run, epoch)["first_layer"] for epoch in (0, 1, 2)}
+    resume_run(run, epochs=4)
+    assert snapshot_epochs(run) == [0, 1, 2, 3, 4]
+    assert all(np.array_equal(load_snapshot(run, e)["first_layer"], before[e]) for e in before)  # epoch 0 not rewritten
+    reference = mlp_run(tmp_path, 4)  # the MLP resumes bit for bit, so its epochs match an uninterrupted run's
+    assert np.array_equal(load_snapshot(run, 4)["first_layer"], load_snapshot(reference, 4)["first_layer"])

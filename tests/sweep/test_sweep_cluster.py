@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("ray.tune")
+pytestmark = pytest.mark.ray
 RAY = str(Path(sys.executable).with_name("ray"))
 
 

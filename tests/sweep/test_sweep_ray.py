@@ -14,6 +14,7 @@ from mnistlab.cli import main
 from mnistlab.runs.catalog import list_runs, load_run
 
 pytest.importorskip("ray.tune")
+pytestmark = pytest.mark.ray
 
 
 def _rows(sweep_dir):

@@ -90,18 +90,17 @@ def test_sweep_page_shows_effects_parallel_coordinates_and_top_k(tmp_path):
     assert "lr=0.001 seed=*" in page and json.loads((tmp_path / "sweep.json").read_text())["trials"]
 
 
-def test_live_table_redraws_in_place_on_a_terminal(tmp_path, capsys):
-    from mnistlab.cli.sweep import _Progress
+def test_live_table_redraws_in_place_on_a_terminal(tmp_path):
+    from mnistlab.sweep.table import EventText
 
     table = _table(tmp_path)
-    live = _Progress(live=True)
-    live("start", table.rows["t0"], table)
-    live("end", table.rows["t0"], table)
-    err = capsys.readouterr().err
-    first, second = err.split("\x1b[5F\x1b[J")  # cursor back up over the 5 lines drawn, then clear below
-    assert first.splitlines()[0].startswith("trial") and second.count("\n") == 5
-    _Progress(live=False)("end", table.rows["t0"], table)
-    assert capsys.readouterr().err.startswith("t0 end [lr=0.001 seed=0] completed")
+    live = EventText(live=True)
+    first = live("start", table.rows["t0"], table)
+    second = live("end", table.rows["t0"], table)
+    assert first.splitlines()[0].startswith("trial") and "\x1b" not in first
+    assert second.startswith("\x1b[5F\x1b[J")  # cursor back up over the 5 lines drawn, then clear below
+    assert second.count("\n") == 4
+    assert EventText(live=False)("end", table.rows["t0"], table).startswith("t0 end [lr=0.001 seed=0] completed")
 
 
 def test_runs_lists_the_sweeps_beside_the_runs(tmp_path, capsys):

@@ -18,6 +18,7 @@ from mnistlab.runs.catalog import load_run
 from mnistlab.runs.rundir import is_run_dir
 
 pytest.importorskip("ray.tune")
+pytestmark = pytest.mark.ray
 
 
 def _completed(runs: Path) -> int:
@@ -62,7 +63,8 @@ def test_resume_after_sigkill_trains_only_what_is_left(write_spec, tmp_path, cap
     assert len(keys) == len(set(keys)) == 4  # each point completed exactly once
     assert done_before <= set(keys)
     new = [r for r in completed if r.name not in before]
-    assert len(new) == 4 - len(done_before)  # only the unfinished points were trained again
+    # Only the unfinished points were trained again; those with a checkpoint continued their run in place.
+    assert len(new) <= 4 - len(done_before)
     assert all(r.status in ("completed", "interrupted") for r in runs_after)
     with (sweep_dir / "results.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))

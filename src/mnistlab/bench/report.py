@@ -11,7 +11,7 @@ import io
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,11 @@ MLP_COLUMNS = (
 )
 
 
+def row_dict(row: Any) -> dict[str, Any]:
+    """A summary row as a dict: a typed row (a dataclass such as TtaRow) through `asdict`, a dict as it is."""
+    return asdict(row) if is_dataclass(row) and not isinstance(row, type) else row
+
+
 def _fmt(value: Any, pattern: str) -> str:
     if value is None:
         return "-"
@@ -36,11 +41,11 @@ def _fmt(value: Any, pattern: str) -> str:
     return pattern.format(value)
 
 
-def table_lines(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str, str]] = MLP_COLUMNS,
+def table_lines(rows: Sequence[Any], columns: Sequence[tuple[str, str, str]] = MLP_COLUMNS,
                 markdown: bool = False) -> list[str]:
     """Rows as an aligned plain-text table (or a Markdown table), one line per row plus a header."""
     header = [title for _, title, _ in columns]
-    body = [[_fmt(row.get(key), pattern) for key, _, pattern in columns] for row in rows]
+    body = [[_fmt(row_dict(row).get(key), pattern) for key, _, pattern in columns] for row in rows]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" for _ in header) + "|"]
         return lines + ["| " + " | ".join(cells) + " |" for cells in body]
@@ -109,10 +114,11 @@ def speed_target_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def csv_text(rows: Sequence[dict[str, Any]]) -> str:
+def csv_text(rows: Sequence[Any]) -> str:
     """Rows as CSV (pool thread details flattened to `key=value;...`)."""
     if not rows:
         return ""
+    rows = [row_dict(row) for row in rows]
     keys = [k for k in rows[0] if k != "pool_threads"] + ["pool_threads"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")

@@ -37,7 +37,7 @@ class Pipeline:
     stem: str
     config_type: type
     measure: Callable[..., Any]  # (config, progress=) -> result
-    summarize: Callable[[Any], list[dict[str, Any]]]
+    summarize: Callable[[Any], list[Any]]  # typed rows (TtaRow) or dicts
     document: Callable[[Any, list[dict[str, Any]], str], dict[str, Any]]
     lines: Callable[[Any, list[dict[str, Any]]], list[str]]
     section: Callable[[dict[str, Any], Any, str | None, str], str]  # (document, result, png, label) -> Markdown

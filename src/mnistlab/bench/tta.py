@@ -84,13 +84,49 @@ class TtaConfig:
         return recipe
 
 
+@dataclass(frozen=True)
+class CannotExpress:
+    """An engine that cannot state a task's recipe, and why (it is reported, never given another recipe)."""
+
+    task: str
+    engine: str
+    recipe: str
+    reason: str
+
+
+@dataclass
+class TtaRow:
+    """One (task, threads, engine) of `bench tta`: medians over seeds; a row of tta.csv and of the JSON's "rows".
+
+    tta_seconds is None when fewer than half the seeds reached the target (reached says how many
+    did); vs_mnistlab divides it by mnistlab's on the same task and threads.
+    """
+
+    task: str
+    threads: int
+    engine: str
+    recipe: str
+    target: float
+    tta_seconds: float | None
+    reached: int
+    seeds: int
+    epochs_to_target: float | None
+    seconds_per_epoch: float
+    first_epoch_seconds: float
+    eval_seconds_per_epoch: float
+    best_accuracy: float
+    threads_measured: float
+    pool_threads: dict[str, Any]
+    vs_mnistlab: float | None = None
+
+
 @dataclass
 class TtaResult:
     """Everything one `bench tta` run measured: raw runs, what could not run and why, the recipes used."""
 
     config: TtaConfig
     runs: list[dict[str, Any]] = field(default_factory=list)
-    cannot_express: list[dict[str, str]] = field(default_factory=list)
+    cannot_express: list[CannotExpress] = field(default_factory=list)
     recipes: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     wall_seconds: float = 0.0
@@ -113,7 +149,7 @@ def run_tta(config: TtaConfig, progress: Callable[[str], None] = lambda msg: Non
             if not ok:
                 result.notes.append(f"skipped {name}: {reason}")
             elif why:
-                result.cannot_express.append({"task": task.name, "engine": name, "recipe": recipe.name, "reason": why})
+                result.cannot_express.append(CannotExpress(task.name, name, recipe.name, why))
             else:
                 engines.append(name)
         progress(f"{task.name}: loading {task.dataset} ({recipe.preprocessing} scaling) for recipe {recipe.name}")
@@ -158,7 +194,7 @@ def time_to_target(run: dict[str, Any], target: float) -> float | None:
     return None
 
 
-def summarize_tta(result: TtaResult) -> list[dict[str, Any]]:
+def summarize_tta(result: TtaResult) -> list[TtaRow]:
     """One row per (task, threads, engine): median time to target over seeds and what went with it.
 
     tta_seconds is the median over seeds with "never" counted as infinite, so it exists only when
@@ -172,26 +208,25 @@ def summarize_tta(result: TtaResult) -> list[dict[str, Any]]:
     for (task, threads, engine), runs in groups.items():
         tta = statistics.median(r["tta_seconds"] if r["tta_seconds"] is not None else math.inf for r in runs)
         epochs = [_epochs_to_target(r) for r in runs]
-        rows.append({
-            "task": task, "threads": threads, "engine": engine, "recipe": runs[0]["recipe"], "target": runs[0]["target"],
-            "tta_seconds": tta if math.isfinite(tta) else None,
-            "reached": sum(r["tta_seconds"] is not None for r in runs), "seeds": len(runs),
-            "epochs_to_target": statistics.median(e for e in epochs if e is not None) if any(epochs) else None,
-            "seconds_per_epoch": statistics.median(s for r in runs for s in r["epoch_seconds"]),
-            "first_epoch_seconds": statistics.median(r["epoch_seconds"][0] for r in runs),
-            "eval_seconds_per_epoch": statistics.median(s for r in runs for s in r["eval_seconds"]),
-            "best_accuracy": statistics.median(max(r["epoch_accuracy"]) for r in runs),
-            "threads_measured": statistics.median(r["cpu_wall_ratio"] for r in runs),
-            "pool_threads": runs[-1]["pool_threads"],
-        })
-    reference = {(r["task"], r["threads"]): r["tta_seconds"] for r in rows if r["engine"] == "mnistlab"}
+        rows.append(TtaRow(
+            task=task, threads=threads, engine=engine, recipe=runs[0]["recipe"], target=runs[0]["target"],
+            tta_seconds=tta if math.isfinite(tta) else None,
+            reached=sum(r["tta_seconds"] is not None for r in runs), seeds=len(runs),
+            epochs_to_target=statistics.median(e for e in epochs if e is not None) if any(epochs) else None,
+            seconds_per_epoch=statistics.median(s for r in runs for s in r["epoch_seconds"]),
+            first_epoch_seconds=statistics.median(r["epoch_seconds"][0] for r in runs),
+            eval_seconds_per_epoch=statistics.median(s for r in runs for s in r["eval_seconds"]),
+            best_accuracy=statistics.median(max(r["epoch_accuracy"]) for r in runs),
+            threads_measured=statistics.median(r["cpu_wall_ratio"] for r in runs),
+            pool_threads=runs[-1]["pool_threads"]))
+    reference = {(r.task, r.threads): r.tta_seconds for r in rows if r.engine == "mnistlab"}
     for row in rows:
-        ref = reference.get((row["task"], row["threads"]))
-        row["vs_mnistlab"] = row["tta_seconds"] / ref if ref and row["tta_seconds"] is not None else None
+        ref = reference.get((row.task, row.threads))
+        row.vs_mnistlab = row.tta_seconds / ref if ref and row.tta_seconds is not None else None
     order = {name: i for i, name in enumerate(ENGINES)}
     tasks = {name: i for i, name in enumerate(result.config.tasks)}
-    rows.sort(key=lambda r: (tasks.get(r["task"], 99), r["threads"], r["tta_seconds"] is None, r["tta_seconds"] or 0.0,
-                             order.get(r["engine"], 99)))
+    rows.sort(key=lambda r: (tasks.get(r.task, 99), r.threads, r.tta_seconds is None, r.tta_seconds or 0.0,
+                             order.get(r.engine, 99)))
     return rows
 
 
@@ -202,20 +237,20 @@ def _epochs_to_target(run: dict[str, Any]) -> int | None:
     return None
 
 
-def first_to_target_lines(rows: list[dict[str, Any]]) -> list[str]:
+def first_to_target_lines(rows: list[TtaRow]) -> list[str]:
     """Issue 16's target 2, per task and thread count: does mnistlab reach the target before every other engine?"""
     lines = []
-    for task, threads in dict.fromkeys((r["task"], r["threads"]) for r in rows):
-        group = [r for r in rows if (r["task"], r["threads"]) == (task, threads)]
-        mine = next((r for r in group if r["engine"] == "mnistlab"), None)
-        others = [r for r in group if r["engine"] != "mnistlab"]
+    for task, threads in dict.fromkeys((r.task, r.threads) for r in rows):
+        group = [r for r in rows if (r.task, r.threads) == (task, threads)]
+        mine = next((r for r in group if r.engine == "mnistlab"), None)
+        others = [r for r in group if r.engine != "mnistlab"]
         if mine is None or not others:
             continue
-        faster = [r for r in others if r["tta_seconds"] is not None
-                  and (mine["tta_seconds"] is None or r["tta_seconds"] <= mine["tta_seconds"])]
-        verdict = "PASS" if mine["tta_seconds"] is not None and not faster else "FAIL"
-        detail = "; ".join(f"{r['engine']} {r['tta_seconds']:.1f} s" for r in faster)
-        mine_text = f"{mine['tta_seconds']:.1f} s" if mine["tta_seconds"] is not None else "not reached"
-        lines.append(f"{task}, {threads} thread(s): mnistlab first to {mine['target']:.1%}: {verdict} "
+        faster = [r for r in others if r.tta_seconds is not None
+                  and (mine.tta_seconds is None or r.tta_seconds <= mine.tta_seconds)]
+        verdict = "PASS" if mine.tta_seconds is not None and not faster else "FAIL"
+        detail = "; ".join(f"{r.engine} {r.tta_seconds:.1f} s" for r in faster)
+        mine_text = f"{mine.tta_seconds:.1f} s" if mine.tta_seconds is not None else "not reached"
+        lines.append(f"{task}, {threads} thread(s): mnistlab first to {mine.target:.1%}: {verdict} "
                      f"(mnistlab {mine_text}{'; ahead: ' + detail if detail else ''})")
     return lines

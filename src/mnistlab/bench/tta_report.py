@@ -12,7 +12,7 @@ from typing import Any
 
 from mnistlab.bench.recipes import MODELS
 from mnistlab.bench.report import machine_lines, table_lines
-from mnistlab.bench.tta import TtaResult, first_to_target_lines
+from mnistlab.bench.tta import TtaResult, TtaRow, first_to_target_lines
 from mnistlab.env import environment_info
 
 TTA_COLUMNS = (
@@ -27,7 +27,7 @@ TTA_COLUMNS = (
 
 def cannot_express_lines(result: TtaResult) -> list[str]:
     """One line per engine that could not state a task's recipe, with its reason."""
-    return [f"{c['engine']} cannot express {c['recipe']} ({c['task']}): {c['reason']}" for c in result.cannot_express]
+    return [f"{c.engine} cannot express {c.recipe} ({c.task}): {c.reason}" for c in result.cannot_express]
 
 
 def recipe_lines(recipes: dict[str, dict[str, Any]]) -> list[str]:
@@ -52,14 +52,15 @@ def recipe_lines(recipes: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def tta_document(result: TtaResult, rows: Sequence[dict[str, Any]], command: str) -> dict[str, Any]:
+def tta_document(result: TtaResult, rows: Sequence[TtaRow], command: str) -> dict[str, Any]:
     """The JSON document of a run: command, config, machine, recipes, rows, raw runs, cannot-express, notes."""
     return {"command": command, "config": asdict(result.config), "machine": environment_info(),
-            "recipes": result.recipes, "rows": list(rows), "runs": result.runs,
-            "cannot_express": result.cannot_express, "notes": result.notes, "wall_seconds": result.wall_seconds}
+            "recipes": result.recipes, "rows": [asdict(row) for row in rows], "runs": result.runs,
+            "cannot_express": [asdict(c) for c in result.cannot_express], "notes": result.notes,
+            "wall_seconds": result.wall_seconds}
 
 
-def summary_lines(result: TtaResult, rows: Sequence[dict[str, Any]]) -> list[str]:
+def summary_lines(result: TtaResult, rows: Sequence[TtaRow]) -> list[str]:
     """The lines under the table: recipes, issue 16's target 2, what could not run, notes."""
     return (recipe_lines(result.recipes) + first_to_target_lines(list(rows)) + cannot_express_lines(result)
             + result.notes)
@@ -76,7 +77,8 @@ def tta_markdown(document: dict[str, Any], result: TtaResult, figure_name: str |
     lines += table_lines(document["rows"], TTA_COLUMNS, markdown=True)
     if figure_name:
         lines += ["", f"![test accuracy against training seconds]({figure_name})"]
-    lines += [""] + [f"- {line}" for line in summary_lines(result, document["rows"])]
+    rows = [TtaRow(**row) for row in document["rows"]]
+    lines += [""] + [f"- {line}" for line in summary_lines(result, rows)]
     return "\n".join(lines) + "\n"
 
 

@@ -82,14 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _sigterm_as_interrupt():
             result = cli.main(args=list(argv) if argv is not None else None, prog_name="mnistlab",
                               standalone_mode=False)
-    except Terminated:
-        click.echo("terminated (SIGTERM)", err=True)
-        return ExitCode.TERMINATED
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return ExitCode.INTERRUPTED
-    except click.exceptions.Abort as exc:  # click turns KeyboardInterrupt (and so Terminated) into Abort
-        if isinstance(exc.__cause__, Terminated):
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:  # click turns KeyboardInterrupt into Abort
+        if isinstance(exc, Terminated) or isinstance(exc.__cause__, Terminated):
             click.echo("terminated (SIGTERM)", err=True)
             return ExitCode.TERMINATED
         click.echo("interrupted", err=True)

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from mnistlab.bench.engine_names import ENGINES
+from mnistlab.cli.options import stacked
 from mnistlab.bench.jobs import CnnJob, TrainJob
 from mnistlab.bench.recipes import DEFAULT_TASKS, RECIPES, TASKS
 from mnistlab.data.catalog import DATASET_NAMES
@@ -43,21 +44,13 @@ def _names(ctx: click.Context, param: click.Parameter, text: str | None) -> tupl
 
 def _output_options(files: str):
     """The options every benchmark shares: where results go and how they are printed."""
-    options = [
+    return stacked(
         click.option("--out", type=click.Path(file_okay=False, path_type=Path), help=f"Write {files} here."),
         click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path),
                      help="Update this benchmark's section of a Markdown file (e.g. benchmarks/README.md)."),
         click.option("--note", help="A label for the Markdown section, e.g. \"quiet machine\"."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout instead of the table."),
-        click.option("--quiet", is_flag=True, help="No progress lines on stderr."),
-    ]
-
-    def decorate(command):
-        for option in reversed(options):
-            command = option(command)
-        return command
-
-    return decorate
+        click.option("--quiet", is_flag=True, help="No progress lines on stderr."))
 
 
 def _run(name: str, out: Path | None, markdown: Path | None, note: str | None, as_json: bool, quiet: bool,

@@ -6,14 +6,12 @@ Keras is imported only inside the commands, after --backend/--threads/--device a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from mnistlab.cli.options import print_evaluation, resolve_train_config, run_record_options
-from mnistlab.cli.progress import TrainingProgress
+from mnistlab.cli.options import print_evaluation, resolve_train_config, run_record_options, train_and_print
 from mnistlab.cnn.config import CNN_PRESETS, OPTIMIZERS, SCHEDULES, CNNConfig
 from mnistlab.data.catalog import DATASET_NAMES
 
@@ -23,11 +21,6 @@ _D = CNNConfig()  # the documented defaults, quoted in --help
 @click.group("cnn")
 def cnn_group() -> None:
     """The Keras 3 convnet of the seed's CNN series: train, evaluate, look inside."""
-
-
-def resolve_config(options: dict[str, Any]) -> CNNConfig:
-    """The config from --config FILE or --preset (default "seed"), overridden by the options given explicitly."""
-    return resolve_train_config("cnn", options)
 
 
 @cnn_group.command("train")
@@ -82,29 +75,7 @@ def train_command(**options: Any) -> None:
 
     Example: mnistlab cnn train --dataset fashion-mnist --epochs 5 --threads 2
     """
-    from mnistlab.cnn.backend import cpu_settings_in_force, import_keras
-    from mnistlab.cnn.cpu_settings import describe_backend
-    from mnistlab.runs.training import train_cnn_run
-
-    config = resolve_config(options)
-    # Backend, threads and device take effect (or fail) before any data is loaded or run recorded.
-    keras = import_keras(config.backend, device=config.device, threads=config.threads,
-                         gpu_memory_fraction=config.gpu_memory_fraction, measure_cpu=True)
-    config = config.replace(backend=keras.backend.backend())
-    quiet, as_json = options["quiet"], options["as_json"]
-    if not quiet and not as_json:
-        click.echo(f"config: {json.dumps(config.to_dict(), default=str)}")
-        in_force = cpu_settings_in_force().get(config.backend, [])
-        click.echo(f"cpu settings: {describe_backend(config.backend, in_force)}")
-    with TrainingProgress(config.epochs, show=not (quiet or as_json)) as progress:
-        summary = train_cnn_run(config, runs_dir=options["runs_dir"], name=options["name"],
-                                on_epoch=progress.on_epoch, on_batch=progress.on_batch,
-                                checkpoint_every=options["checkpoint_every"])
-    if as_json:
-        click.echo(json.dumps(summary, sort_keys=True))
-    else:
-        click.echo(f"test accuracy {summary['test_accuracy']:.2%} after {summary['epochs']} epochs "
-                   f"({summary['train_seconds']:.0f} s, {summary['backend']}); run: {summary['run_dir']}")
+    train_and_print("cnn", resolve_train_config("cnn", options), options)
 
 
 @cnn_group.command("eval")

@@ -43,11 +43,8 @@ def fetch_command(name: str | None, data_dir: Path | None, mirrors: tuple[str, .
             allow_download=not offline,
             progress=not quiet and sys.stderr.isatty(),  # download bars only on a terminal, never in a log
         )
-        if quiet:
-            continue
-        for split, item in fetched.items():
-            origin = "already cached" if item.source == "cache" else f"from {item.source}"
-            click.echo(f"{dataset} {split}: {len(item.labels)} images ok, {origin} -> {item.path}")
+        if not quiet:
+            click.echo("\n".join(item.line(dataset, split) for split, item in fetched.items()))
     return 0
 
 

@@ -8,25 +8,17 @@ and `--out`) and prints its summary (`mnistlab.runs.insight_lines`; `--json`: on
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from mnistlab.cli.options import stacked
 from mnistlab.cli.progress import step_bar
 from mnistlab.data.catalog import DATASET_NAMES
 
 
-def _options(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):
-            command = option(command)
-        return command
-    return decorate
-
-
-_common_options = _options(  # every insight command: dataset, output, JSON, quiet, threads
+_common_options = stacked(  # every insight command: dataset, output, JSON, quiet, threads
     click.option("--dataset", type=click.Choice(DATASET_NAMES), default=None,
                  help="Dataset whose test images are used [default: the run's dataset, else mnist]."),
     click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -36,7 +28,7 @@ _common_options = _options(  # every insight command: dataset, output, JSON, qui
     click.option("--quiet", is_flag=True, help="No progress bars."),
     click.option("--threads", type=int, default=None, help="Bound the CPU threads (default: all cores)."))
 
-_oip_config_options = _options(  # the fields of an OIPConfig
+_oip_config_options = stacked(  # the fields of an OIPConfig
     click.option("--steps", type=int, default=60, show_default=True, help="Gradient steps per start."),
     click.option("--step-size", type=float, default=0.05, show_default=True, help="RMS pixel change per step."),
     click.option("--start", "starts", multiple=True, metavar="W:A",
@@ -51,9 +43,9 @@ _oip_config_options = _options(  # the fields of an OIPConfig
 
 
 def _oip_config(starts: tuple[str, ...], **fields: Any) -> Any:
-    from mnistlab.insight.oip import OIPConfig, parse_start
+    from mnistlab.insight.oip import OIPConfig
 
-    return OIPConfig(**fields, **({"starts": tuple(parse_start(s) for s in starts)} if starts else {}))
+    return OIPConfig(**fields, **({"starts": starts} if starts else {}))
 
 
 def _plain(value: Any) -> Any:

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import threading
 import webbrowser
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
-
-from mnistlab.errors import ConfigError
-
-
-def lab_url(host: str, port: int, token: str | None) -> str:
-    """The address to open: http://HOST:PORT/ with ?token=... when one is required."""
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-
 
 @click.command("lab")
 @click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False),
@@ -35,42 +23,18 @@ def lab_command(runs_dir: str, host: str, port: int, no_browser: bool) -> None:
     """
     from mnistlab.lab import create_app
     from mnistlab.lab.security import is_loopback, new_token
-    from mnistlab.lab.server import make_server, open_listener
+    from mnistlab.lab.server import lab_url, open_listener, serve
 
     path = Path(runs_dir)  # click has refused a file; a missing directory shows no runs until one starts
     token = None if is_loopback(host) else new_token()
-    try:
-        listener = open_listener(host, port)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port "
-                          "(or --port 0 for any free one)") from None
+    listener = open_listener(host, port)
     url = lab_url(host, listener.getsockname()[1], token)
     click.echo(f"mnistlab lab on {path.resolve()}: {url}  (Ctrl-C to stop; trainings keep running)")
     if token:
         click.echo("anyone who can reach this address and has the URL (with its token) can use the lab", err=True)
     if not no_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
-    with _ctrl_c_interrupts():
-        make_server(create_app(path, token=token)).run(sockets=[listener])
-
-
-@contextlib.contextmanager
-def _ctrl_c_interrupts() -> Iterator[None]:
-    """While the lab serves, SIGINT raises KeyboardInterrupt even if the parent ignored it.
-
-    A shell's `cmd &` (and some CI runners) start a process with SIGINT ignored. Uvicorn stops on
-    SIGINT all the same, then re-raises it to the handler it found: an ignored one would end the lab
-    with exit code 0 instead of 130. Trainings started from the page then also inherit a SIGINT they
-    can act on, so the page's stop button interrupts them rather than waiting to send SIGTERM.
-    """
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
-        yield
-        return
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    serve(create_app(path, token=token), listener)
 
 
 COMMANDS = [lab_command]

@@ -7,21 +7,14 @@ resolves them, as for a sweep and the lab. The resolved config is printed and st
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from mnistlab.cli.mlp_options import mlp_options
-from mnistlab.cli.options import print_evaluation, resolve_train_config, run_record_options
-from mnistlab.cli.progress import TrainingProgress
+from mnistlab.cli.options import print_evaluation, resolve_train_config, run_record_options, train_and_print
 from mnistlab.data.catalog import DATASET_NAMES
-
-
-def resolve_config(options: dict[str, Any]):
-    """The run config from --config FILE or --preset, overridden by the options given explicitly."""
-    return resolve_train_config("mlp", options)
 
 
 @click.group("mlp")
@@ -50,24 +43,7 @@ def train_command(**options: Any) -> None:
 
     Example: mnistlab mlp train --preset seed --dataset mnist --threads 2
     """
-    from mnistlab.runs.training import train_mlp_run
-    from mnistlab.threads import configure_threads
-
-    config = resolve_config(options)
-    configure_threads(config.threads)
-    quiet, as_json = options["quiet"], options["as_json"]
-    if not quiet and not as_json:
-        click.echo(f"config: {json.dumps(config.to_dict())}")
-    with TrainingProgress(config.mlp.epochs, show=not (quiet or as_json)) as progress:
-        summary = train_mlp_run(config, runs_dir=options["runs_dir"], name=options["name"],
-                                on_epoch=progress.on_epoch, on_batch=progress.on_batch,
-                                checkpoint_every=options["checkpoint_every"])
-    if as_json:
-        click.echo(json.dumps(summary, sort_keys=True))
-    else:
-        click.echo(f"test accuracy {summary['test_accuracy']:.2%} after {summary['epochs']} epochs "
-                   f"(train {summary['train_seconds']:.1f} s, evaluation {summary['eval_seconds']:.1f} s); "
-                   f"run: {summary['run_dir']}")
+    train_and_print("mlp", resolve_train_config("mlp", options), options)
 
 
 @mlp_group.command("eval")

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from mnistlab.runs.catalog import KINDS, RunDirError, RunRecord, list_runs, load_run
-from mnistlab.runs.rundir import RunDir
+from mnistlab.errors import ConfigError
 
 
 @click.command("report")
@@ -25,30 +24,12 @@ def report_command(run_dirs: tuple[Path, ...], out: Path | None, as_json: bool) 
     Open it in a browser. Missing or partial pieces (an interrupted run) are listed on the page.
     A sweep directory (of `mnistlab sweep`) gets the sweep's page: best trial, metric per option, top-k.
     """
-    from mnistlab.runs.report import write_report
-    from mnistlab.runs.sweeps import is_sweep_dir
+    from mnistlab.sweep.report import write_page
 
-    if len(run_dirs) == 1 and is_sweep_dir(run_dirs[0]):
-        from mnistlab.sweep.report import write_sweep_report
-
-        path = write_sweep_report(run_dirs[0], out)
-    else:
-        path = write_report(list(run_dirs), out)
-    if as_json:
-        click.echo(json.dumps({"report": str(path.resolve()), "runs": [str(p) for p in run_dirs]}))
-    else:
-        click.echo(str(path))
+    path = write_page(run_dirs, out)
+    page = {"report": str(path.resolve()), "runs": [str(p) for p in run_dirs]}
+    click.echo(json.dumps(page) if as_json else str(path))
     return 0
-
-
-def _format_row(row: dict) -> list[str]:
-    accuracy = row["test_accuracy"]
-    seconds = row["train_seconds"]
-    name, label = ("".join(c if c.isprintable() else "?" for c in row[k]) for k in ("name", "label"))
-    return [name, label, str(row["model"] or "?"), str(row["dataset"] or "?"),
-            str(row["epochs"] if row["epochs"] is not None else "?"),
-            f"{accuracy:.4f}" if accuracy is not None else "-",
-            f"{seconds:.1f}" if seconds is not None else "-", row["status"]]
 
 
 @click.command("runs")
@@ -57,70 +38,36 @@ def _format_row(row: dict) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list instead of a table.")
 def runs_command(runs_dir: Path, as_json: bool) -> int:
     """List the recorded runs, oldest first: folder, label (--name), model, dataset, epochs, test accuracy, time, status."""
-    rows = [record.row() for record in list_runs(runs_dir)]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return 0
-    for line in _sweep_lines(runs_dir):
-        click.echo(line)
-    if not rows:
-        click.echo(f"no runs in {runs_dir}; train one with `mnistlab mlp train` or `mnistlab cnn train`")
-        return 0
-    header = ["name", "label", "model", "dataset", "epochs", "test_acc", "seconds", "status"]
-    table = [header] + [_format_row(row) for row in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    right = {4, 5, 6}
-    for line in table:
-        click.echo("  ".join(cell.rjust(w) if i in right else cell.ljust(w)
-                             for i, (cell, w) in enumerate(zip(line, widths))).rstrip())
+    from mnistlab.runs.listing import run_rows, runs_lines
+
+    click.echo(json.dumps(run_rows(runs_dir), indent=2) if as_json else "\n".join(runs_lines(runs_dir)))
     return 0
-
-
-def _sweep_lines(runs_dir: Path) -> list[str]:
-    """One line per sweep directory under `runs_dir` (its trials are runs one level down)."""
-    from mnistlab.runs.sweeps import list_sweeps
-
-    return [f"sweep {sweep.path.name} ({sweep.status}; "
-            f"{', '.join(f'{n} {s}' for s, n in sorted(sweep.counts.items())) or 'no trials'}): "
-            f"mnistlab runs --runs-dir {sweep.path}" for sweep in list_sweeps(runs_dir)]
-
-
-def _has_option(argv: tuple[str, ...], option: str) -> bool:
-    return any(arg == option or arg.startswith(option + "=") for arg in argv)
-
-
-def rerun_argv(record: RunRecord, extra: tuple[str, ...]) -> list[str]:
-    """The `mnistlab` arguments that repeat `record`: `<kind> train --config RUN_DIR/config.json ...`."""
-    kind = record.kind
-    if kind not in KINDS:
-        raise RunDirError(f"{record.path} cannot be rerun: its record names no known model kind ({kind!r}); "
-                          f"expected one of {', '.join(KINDS)}")
-    config = RunDir(record.path).config_path
-    if record.config is None:
-        raise RunDirError(f"{record.path} cannot be rerun: {config.name} is missing or unreadable; "
-                          f"train again with `mnistlab {kind} train`")
-    argv = [kind, "train", "--config", str(config)]
-    if not _has_option(extra, "--runs-dir"):
-        argv += ["--runs-dir", str(record.path.parent)]
-    if not _has_option(extra, "--name") and record.info.get("name"):
-        argv += ["--name", f"{record.info['name']}-rerun"]
-    return argv + list(extra)
 
 
 @click.command("rerun", context_settings={"ignore_unknown_options": True})
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.argument("train_options", nargs=-1, type=click.UNPROCESSED)
-def rerun_command(run_dir: Path, train_options: tuple[str, ...]) -> int:
+@click.pass_context
+def rerun_command(ctx: click.Context, run_dir: Path, train_options: tuple[str, ...]) -> None:
     """Train again from RUN_DIR/config.json, as a new run beside the old one (name: <name>-rerun).
 
-    Further options go to `mnistlab <kind> train`, e.g. `mnistlab rerun RUN_DIR --quiet --json`
-    or `--runs-dir DIR --name NAME`.
+    Further options are those of `mnistlab <kind> train`, e.g. `mnistlab rerun RUN_DIR --quiet --json`
+    or `--runs-dir DIR --name NAME` or `--epochs 3`.
     """
-    from mnistlab.cli import main
+    from mnistlab.cli.options import kind_overrides, train_and_print
+    from mnistlab.runs.rerun import plan_rerun, run_kind
 
-    argv = rerun_argv(load_run(run_dir), train_options)
-    click.echo("mnistlab " + " ".join(argv), err=True)
-    return main(argv)
+    kind = run_kind(run_dir)
+    train = ctx.find_root().command.commands[kind].commands["train"]  # its options, parsed alike
+    parsed = train.make_context(f"{ctx.command_path} RUN_DIR", list(train_options), parent=ctx)
+    options = parsed.params
+    if options["config"] is not None:
+        raise ConfigError("rerun repeats RUN_DIR/config.json; train another config with `<kind> train --config FILE`")
+    default_dir = parsed.get_parameter_source("runs_dir") is click.core.ParameterSource.DEFAULT
+    plan = plan_rerun(run_dir, kind_overrides(kind, options), runs_dir=None if default_dir else options["runs_dir"],
+                      name=options["name"], preset=options["preset"])
+    click.echo(plan.command, err=True)
+    train_and_print(plan.kind, plan.config, options, runs_dir=plan.runs_dir, name=plan.name)
 
 
 @click.command("resume")
@@ -137,22 +84,13 @@ def resume_command(run_dir: Path, epochs: int | None, checkpoint_every: int, qui
     Example: mnistlab resume runs/20250101-120000-mlp-mnist --epochs 40
     """
     from mnistlab.cli.progress import TrainingProgress
-    from mnistlab.runs.resume import resume_run
+    from mnistlab.runs.kinds import get_kind
+    from mnistlab.runs.resume import resume_run, resume_target
 
-    total = epochs or _configured_epochs(run_dir)
-    with TrainingProgress(total, show=not (quiet or as_json)) as progress:
+    with TrainingProgress(resume_target(run_dir, epochs), show=not (quiet or as_json)) as progress:
         summary = resume_run(run_dir, epochs=epochs, on_epoch=progress.on_epoch, on_batch=progress.on_batch,
                              checkpoint_every=checkpoint_every)
-    if as_json:
-        click.echo(json.dumps(summary, sort_keys=True))
-    else:
-        click.echo(f"test accuracy {summary['test_accuracy']:.2%} after {summary['epochs']} epochs; "
-                   f"run: {summary['run_dir']}")
-
-
-def _configured_epochs(run_dir: Path) -> int:
-    """The epochs the run plans in all (for the progress bar; resume_run validates it), 0 when unknown."""
-    return RunDir(run_dir).planned_epochs or 0
+    click.echo(json.dumps(summary.to_dict(), sort_keys=True) if as_json else get_kind(summary.model).summary_line(summary))
 
 
 COMMANDS: list[click.Command] = [report_command, runs_command, rerun_command, resume_command]

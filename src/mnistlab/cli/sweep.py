@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from mnistlab.errors import ConfigError
-
-
-class _Progress:
-    """Shows sweep events: a table redrawn in place on a terminal, else one line per event (stderr)."""
-
-    def __init__(self, live: bool) -> None:
-        self.live = live
-        self.drawn = 0
-
-    def __call__(self, event: str, row: dict[str, Any], table: Any) -> None:
-        from mnistlab.sweep.table import event_line, table_lines
-
-        if not self.live:
-            click.echo(event_line(event, row, table), err=True)
-            return
-        lines = table_lines(table)
-        up = f"\x1b[{self.drawn}F\x1b[J" if self.drawn else ""
-        click.echo(up + "\n".join(lines), err=True, color=True)  # live only on a terminal: keep the codes
-        self.drawn = len(lines)
 
 
 @click.command("sweep")
@@ -51,24 +32,19 @@ def sweep_command(spec: Path | None, resume_dir: Path | None, address: str | Non
     Example: mnistlab sweep benchmarks/sweeps/seed_preset.toml --json
     """
     from mnistlab.sweep import load_spec, resume_sweep, run_sweep
+    from mnistlab.sweep.table import EventText, summary_lines
 
     if (spec is None) == (resume_dir is None):
         raise ConfigError("give either SPEC.toml (a new sweep) or --resume SWEEP_DIR (an interrupted one)")
-    progress = None if quiet else _Progress(live=sys.stderr.isatty())
-    if resume_dir is not None:
-        summary = resume_sweep(resume_dir, address=address, on_event=progress)
-    else:
-        summary = run_sweep(load_spec(spec), runs_dir=runs_dir, address=address, on_event=progress)
-    if as_json:
-        click.echo(json.dumps(summary, sort_keys=True))
-    else:
-        best = summary["best"]
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["counts"].items()))
-        click.echo(f"{summary['trials']} trials ({counts}) in {summary['seconds']:.0f} s; "
-                   f"sweep: {summary['sweep_dir']}")
-        if best is not None:
-            click.echo(f"best: {summary['metric']} {best['final']:.4f}, {best['params']} seed {best['seed']} "
-                       f"({best['run_dir']})")
+    text = EventText(live=sys.stderr.isatty())  # live only on a terminal, so the cursor codes are kept
+    progress = None if quiet else lambda *event: click.echo(text(*event), err=True, color=text.live)
+    # Ray prints a dead worker's notice on stdout; stdout keeps only the summary (--json stays parseable).
+    with contextlib.redirect_stdout(sys.stderr):
+        if resume_dir is not None:
+            summary = resume_sweep(resume_dir, address=address, on_event=progress)
+        else:
+            summary = run_sweep(load_spec(spec), runs_dir=runs_dir, address=address, on_event=progress)
+    click.echo(json.dumps(summary, sort_keys=True) if as_json else "\n".join(summary_lines(summary)))
     if summary["status"] == "interrupted":
         click.echo(f"interrupted; continue with: mnistlab sweep --resume {summary['sweep_dir']}", err=True)
         return 130

@@ -34,6 +34,11 @@ class Fetched:
     path: Path
     source: str
 
+    def line(self, dataset: str, split: str) -> str:
+        """What `mnistlab data fetch` prints for this split: count, where it came from, where it is."""
+        origin = "already cached" if self.source == "cache" else f"from {self.source}"
+        return f"{dataset} {split}: {len(self.labels)} images ok, {origin} -> {self.path}"
+
 
 def _stamp(path: Path) -> tuple[str, int, int]:
     stat = path.stat()

@@ -44,7 +44,7 @@ class OIPConfig:
         Gradient steps per start.
     step_size : float
         RMS pixel change of one step (the gradient is normalised to unit RMS per image).
-    starts : tuple of (wavelength, amplitude)
+    starts : tuple of (wavelength, amplitude) or "WAVELENGTH:AMPLITUDE" texts
         Starting noise to try, in order: wavelength 1 is pixel noise, larger wavelengths are
         smooth (low-frequency) noise with features about that many pixels wide; amplitude is the
         noise's standard deviation around a grey of 0.5.
@@ -90,7 +90,7 @@ class OIPConfig:
             raise ConfigError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
         if not self.starts:
             raise ConfigError("starts is empty; give at least one (wavelength, amplitude), e.g. (1, 0.1)")
-        self.starts = tuple((int(w), float(a)) for w, a in self.starts)
+        self.starts = tuple(parse_start(s) if isinstance(s, str) else (int(s[0]), float(s[1])) for s in self.starts)
         for wavelength, amplitude in self.starts:
             if not 1 <= wavelength <= 28 or amplitude < 0:
                 raise ConfigError(f"start ({wavelength}, {amplitude}): wavelength must be 1..28 and amplitude >= 0")

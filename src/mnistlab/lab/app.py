@@ -26,6 +26,8 @@ from mnistlab.errors import MnistlabError, ModelFileError
 from mnistlab.lab import inside
 from mnistlab.lab.epoch_routes import epoch_routes
 from mnistlab.lab.epochs import EpochModels
+from mnistlab.lab.match_routes import match_routes
+from mnistlab.lab.matching import MatchJobs
 from mnistlab.lab.models import CNNModel, MLPModel, ModelCache
 from mnistlab.lab.oips import OIPJobs, oip_file
 from mnistlab.lab.params import NotFound, int_param
@@ -54,6 +56,7 @@ class Lab:
         self.poll_seconds = poll_seconds
         self.models = ModelCache()
         self.epochs = EpochModels(self.models)
+        self.matches = MatchJobs()
         self.oips = OIPJobs()
         self.jobs = TrainingJobs(self.runs_dir)
         self.sweeps = SweepJobs(self.runs_dir)
@@ -252,6 +255,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
         Route(f"{run}/oip", api_oip, methods=["GET", "POST"]),
         Route(f"{run}/stop", api_stop, methods=["POST"]),
         *epoch_routes(),
+        *match_routes(),
         Route("/api/compare", api_compare),
         Route("/api/predict", api_predict, methods=["POST"]),
         Route("/api/jobs", api_jobs),

@@ -35,6 +35,7 @@ class EpochModels:
         self.models, self.keep = models, keep
         self._built: OrderedDict[tuple[Path, int, int], MLPModel | CNNModel] = OrderedDict()
         self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
 
     def get(self, run_dir: Path, kind: str, config: dict[str, Any] | None, epoch: int,
             view: str) -> MLPModel | CNNModel:
@@ -49,14 +50,17 @@ class EpochModels:
             raise NotFound(f"{run_dir.name} has no weights of epoch {epoch}; it keeps {where}")
         final = self.models.get(run_dir, kind, config)
         key = (run_dir, epoch, id(final))  # a new final model (a rerun into the directory) builds afresh
-        with self._lock:
-            if key in self._built:
-                self._built.move_to_end(key)
-                return self._built[key]
-        with getattr(final, "lock", threading.Lock()):  # a CNN's Keras model is not shared across threads
-            model = wrap(KINDS[kind].model_at_epoch(final.loaded, run_dir, epoch))
-        with self._lock:
-            self._built[key] = model
-            while len(self._built) > self.keep:
-                self._built.popitem(last=False)
+        # One build at a time: the slider's views ask for the same epoch together, and building Keras
+        # models in two threads at once is not safe (Python 3.11 parses their code concurrently).
+        with self._build_lock:
+            with self._lock:
+                if key in self._built:
+                    self._built.move_to_end(key)
+                    return self._built[key]
+            with getattr(final, "lock", threading.Lock()):  # a CNN's Keras model is not shared across threads
+                model = wrap(KINDS[kind].model_at_epoch(final.loaded, run_dir, epoch))
+            with self._lock:
+                self._built[key] = model
+                while len(self._built) > self.keep:
+                    self._built.popitem(last=False)
         return model

@@ -60,7 +60,7 @@ TRIAL_SEPARATOR = "~"
 
 
 def run_path(runs_dir: Path, run: str) -> Path | None:
-    """The directory of run `run` holding run.json, else None: a direct child of `runs_dir`, or a
+    """The directory of run `run` (`is_run_dir`), else None: a direct child of `runs_dir`, or a
     sweep's trial `SWEEP~TRIAL` (a child of a sweep directory, one that holds sweep.json)."""
     if "/" in run or run.startswith("."):
         return None

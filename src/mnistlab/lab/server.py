@@ -23,12 +23,17 @@ The server's bounds on clients (docs/lab.md lists them with the app's own, bound
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import uvicorn  # the `lab` extra: this module is imported only when serving
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from mnistlab.errors import ConfigError
 
 KEEP_ALIVE_SECONDS = 5
 HEAD_SECONDS = 10.0
@@ -39,16 +44,26 @@ SEND_BUFFER_BYTES = 256 * 1024
 SHUTDOWN_SECONDS = 5
 
 
+def lab_url(host: str, port: int, token: str | None) -> str:
+    """The address to open: http://HOST:PORT/ with ?token=... when one is required."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+
+
 def open_listener(host: str = "127.0.0.1", port: int = 0, *, send_buffer: int = SEND_BUFFER_BYTES) -> socket.socket:
     """A TCP socket listening on host:port (0: any free port), with Nagle's algorithm off.
 
     Uvicorn's h11 protocol writes a response's head and body separately; with Nagle on, the body
     waits for the client's delayed ACK of the head, adding ~40 ms to every keep-alive request
     (a draw -> prediction round trip included). Accepted sockets inherit TCP_NODELAY and the
-    send buffer size (`send_buffer` bytes) on Linux.
+    send buffer size (`send_buffer` bytes) on Linux. ConfigError when the address cannot be had.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.create_server((host, port), family=family)
+    try:
+        listener = socket.create_server((host, port), family=family)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port "
+                          "(or --port 0 for any free one)") from None
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     return listener
@@ -132,3 +147,28 @@ def make_server(app: Any, *, head_seconds: float = HEAD_SECONDS, stall_seconds: 
                             timeout_graceful_shutdown=SHUTDOWN_SECONDS)
     streams = getattr(getattr(app, "state", None), "streams", None)  # create_app's OpenStreams
     return LabServer(config, on_shutdown=streams.close_all if streams is not None else None)
+
+
+@contextlib.contextmanager
+def ctrl_c_interrupts() -> Iterator[None]:
+    """While the lab serves, SIGINT raises KeyboardInterrupt even if the parent ignored it.
+
+    A shell's `cmd &` (and some CI runners) start a process with SIGINT ignored. Uvicorn stops on
+    SIGINT all the same, then re-raises it to the handler it found: an ignored one would end the lab
+    with exit code 0 instead of 130. Trainings started from the page then also inherit a SIGINT they
+    can act on, so the page's stop button interrupts them rather than waiting to send SIGTERM.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) != signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def serve(app: Any, listener: socket.socket) -> None:
+    """Serve `app` on `listener` until Ctrl-C (`mnistlab lab`): a bounded server, SIGINT always heard."""
+    with ctrl_c_interrupts():
+        make_server(app).run(sockets=[listener])

@@ -29,6 +29,7 @@ from mnistlab.errors import ConfigError
 from mnistlab.fileio import read_json_object, write_json_atomic, write_text_atomic
 from mnistlab.lab.detached import AdoptedProcess, load_jobs, process_runs, save_jobs, start_detached
 from mnistlab.lab.training import mark_interrupted
+from mnistlab.runs.rundir import is_run_dir
 from mnistlab.runs.sweeps import SWEEP_FILE, is_sweep_dir
 
 SPECS = Path(__file__).parent / "specs"
@@ -117,8 +118,9 @@ def mark_sweep_interrupted(sweep_dir: Path) -> None:
         return
     if state.get("status") == "running":
         write_json_atomic(sweep_dir / SWEEP_FILE, {**state, "status": "interrupted"})
-    for run_json in sweep_dir.glob("*/run.json"):
-        mark_interrupted(run_json.parent)
+    for path in sorted(sweep_dir.iterdir()):
+        if is_run_dir(path):
+            mark_interrupted(path)
 
 
 class SweepJobs:

@@ -11,21 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any
 
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import remove_stale_temp_files
 from mnistlab.runs.checkpoint import DEFAULT_EVERY, latest_checkpoint
 from mnistlab.runs.kinds import get_kind
 from mnistlab.runs.rundir import RunDir, RunDirError, RunStatus
+from mnistlab.runs.summary import RunSummary
 from mnistlab.runs.training import BatchCallback, EpochCallback
 
 
 def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoch: EpochCallback | None = None,
-               on_batch: BatchCallback | None = None, checkpoint_every: int = DEFAULT_EVERY) -> dict[str, Any]:
+               on_batch: BatchCallback | None = None, checkpoint_every: int = DEFAULT_EVERY) -> RunSummary:
     """Continue the run in `run_dir` from its checkpoint up to `epochs` in all (default: its config's).
 
-    Returns the summary, as `train_mlp_run` does. RunDirError when there is nothing to continue.
+    Returns the run's summary. RunDirError when there is nothing to continue.
     """
     run = RunDir(Path(run_dir))
     if not run.path.is_dir():
@@ -58,3 +58,9 @@ def resume_run(run_dir: str | os.PathLike, *, epochs: int | None = None, on_epoc
 
     return kind.resume(run, config, checkpoint, prepare=prepare, on_epoch=on_epoch, on_batch=on_batch,
                        checkpoint_every=checkpoint_every)
+
+
+def resume_target(run_dir: str | os.PathLike, epochs: int | None = None) -> int:
+    """The epochs a resume trains up to in all: `epochs`, else the run's plan (0 when unknown: a progress bar's
+    total only; resume_run names the problem)."""
+    return epochs if epochs is not None else (RunDir(Path(run_dir)).planned_epochs or 0)

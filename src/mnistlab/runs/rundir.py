@@ -224,7 +224,7 @@ class RunDir:
             return info
         info.update(status=RunStatus.INTERRUPTED, finished=_now(),
                     reason=f"process {info['pid']} ended without recording how the run ended")
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError, MnistlabError):  # read-only, or a link out of the run
             current = self.info  # written again from a fresh read: only the status may change here
             if current.get("status") == RunStatus.RUNNING and current.get("pid") == info["pid"]:
                 self._write_info({**current, **{k: info[k] for k in ("status", "finished", "reason")}})
@@ -236,7 +236,7 @@ class RunDir:
             if self.info.get("status") != RunStatus.RUNNING:
                 return False
             self.set_status(RunStatus.INTERRUPTED, finished=_now())
-        except (OSError, ValueError):
+        except (OSError, ValueError, MnistlabError):
             return False
         return True
 

@@ -10,7 +10,7 @@ the figures):
 
 - the MLP: its first layer only, ``first_layer`` (784 or n_features, units), as float16. The
   pictures of a hidden unit's weights need three significant digits at most, and the first layer
-  of the default preset costs 0.8 MB per epoch this way (3.2 MB for all layers in float32);
+  of the default preset costs 0.8 MB per epoch this way (2.1 MB for all its layers in float32);
 - the CNN: every weight array of the Keras model (``w000``, ``w001``, ... in `get_weights` order),
   float32, so the model at epoch N computes maps and OIPs exactly as it did then.
 

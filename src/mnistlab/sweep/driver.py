@@ -2,8 +2,10 @@
 
 `run_sweep(spec)` creates `<runs_dir>/<date-time>-<name>/` (sweep.json, results.csv, Tune's state in
 tune/, one run directory per trial) and returns the summary; `resume_sweep(sweep_dir)` continues one
-that was interrupted (Ctrl-C, or the driver killed): Tune restores its state, finished trials are
-not trained again, and runs the old driver left "running" are marked "interrupted".
+that was interrupted (Ctrl-C, or the driver killed) or that has failed trials (a full disk): Tune
+restores its state, finished trials are not trained again, runs the old driver left "running" are
+marked "interrupted", and unfinished or failed trials continue their runs from their checkpoints.
+A trial whose worker dies is started again by Tune (TRIAL_RETRIES) and continues the same way.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from mnistlab.sweep.trial import TrialPlan, run_trial
 TUNE_DIR = "tune"
 # Ray's session files live here; a short path keeps its Unix socket names under the OS limit.
 RAY_TEMP_DIR = f"/tmp/mnistlab-ray-{os.getuid()}"
+TRIAL_RETRIES = 2
+"""How many times Tune starts a trial again after its worker died or it raised (a killed process, a full
+disk); each new attempt continues the trial's run from its last checkpoint (`sweep.trial.earlier_attempt`).
+A trial that diverged is not retried: it ends, its run says "diverged"."""
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 
 
@@ -97,7 +103,7 @@ def _tuner(spec: SweepSpec, sweep_dir: Path, recorder: Any) -> Any:
                                   max_concurrent_trials=spec.max_concurrent,
                                   trial_dirname_creator=lambda trial: trial.trial_id)
     run_config = tune.RunConfig(name=TUNE_DIR, storage_path=str(sweep_dir.resolve()), callbacks=[recorder],
-                                verbose=0, failure_config=tune.FailureConfig(max_failures=0))
+                                verbose=0, failure_config=tune.FailureConfig(max_failures=TRIAL_RETRIES))
     return tune.Tuner(_trainable(spec, sweep_dir), param_space=param_space(spec), tune_config=tune_config,
                       run_config=run_config)
 
@@ -168,7 +174,7 @@ def resume_sweep(sweep_dir: str | os.PathLike, *, address: str | None = None,
             tuner = _tuner(spec, sweep_dir, SweepRecorder(table, spec.seeds, on_event))
         else:
             tuner = tune.Tuner.restore(str(tune_path), trainable=_trainable(spec, sweep_dir),
-                                       resume_unfinished=True, resume_errored=False, restart_errored=False)
+                                       resume_unfinished=True, resume_errored=True, restart_errored=False)
         with live_sweep(table, on_event):  # the restored recorder takes this table and listener in setup()
             return _fit(tuner, table, spec.n_points * len(spec.seeds))
 

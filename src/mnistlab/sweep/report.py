@@ -11,12 +11,14 @@ import os
 import statistics
 from html import escape
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from mnistlab import __version__
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import atomic_write
 from mnistlab.runs import html
+from mnistlab.runs.report import write_report
 from mnistlab.sweep.results import SweepTable, is_sweep_dir
 from mnistlab.sweep.table import params_text
 
@@ -151,3 +153,10 @@ def write_sweep_report(sweep_dir: str | os.PathLike, out: str | os.PathLike | No
     with atomic_write(path, "w", encoding="utf-8") as fh:
         fh.write(text)
     return path
+
+
+def write_page(paths: Sequence[str | os.PathLike], out: str | os.PathLike | None = None) -> Path:
+    """`mnistlab report`'s page: the sweep's page for one sweep directory, else the runs' page (one or several)."""
+    if len(paths) == 1 and is_sweep_dir(paths[0]):
+        return write_sweep_report(paths[0], out)
+    return write_report(list(paths), out)

@@ -21,7 +21,7 @@ from mnistlab.fileio import atomic_write, write_json_atomic
 from mnistlab.runs.rundir import RunDir, RunStatus
 from mnistlab.runs.sweeps import SWEEP_FILE, is_sweep_dir, read_sweep  # the reading side, one layer down
 
-__all__ = ["SWEEP_FILE", "SweepTable", "close_run", "is_sweep_dir", "read_sweep"]
+__all__ = ["SWEEP_FILE", "SweepTable", "close_run", "is_sweep_dir", "read_sweep", "run_error"]
 RESULTS_FILE = "results.csv"
 FINISHED = ("completed", "stopped", "failed", "interrupted")
 
@@ -51,6 +51,15 @@ def close_run(run_dir: str | Path, status: str) -> str:
                **_metrics_summary(run), "stopped": status == RunStatus.STOPPED}
     run.finish(summary, status=status)
     return status
+
+
+def run_error(run_dir: str | Path) -> str | None:
+    """The one-line error a failed run recorded in run.json (None when it has none or cannot be read)."""
+    try:
+        error = RunDir(Path(run_dir)).info.get("error")
+    except (OSError, ValueError):
+        return None
+    return str(error) if error else None
 
 
 class SweepTable:
@@ -90,7 +99,9 @@ class SweepTable:
     def record_epoch(self, trial: str, result: dict[str, Any]) -> dict[str, Any]:
         """Fold one reported epoch into the row: epochs, final and best metric, seconds, where it ran."""
         value = result.get(self.metric)
-        row = self.update(trial, status="running", epochs=int(result.get("training_iteration", 0)),
+        # The run's own epoch: a trial that continued its checkpoint after a restart starts Tune's count again.
+        epochs = result.get("epoch", result.get("training_iteration", 0))
+        row = self.update(trial, status="running", epochs=int(epochs),
                           seconds=float(result.get("time_total_s", 0.0)),
                           **{k: result[k] for k in ("run_dir", "hostname", "pid", "node_id", "blas_threads")
                              if k in result})

@@ -38,5 +38,35 @@ def event_line(event: str, row: dict[str, Any], table: SweepTable) -> str:
         text += f" epoch {row['epochs']} {table.metric} {_format(row['final'])}"
     elif event == "end":
         text += f" {row['status']} after {row['epochs']} epochs, {table.metric} {_format(row['final'])}"
+        if row.get("error") and row["status"] == "failed":
+            text += f": {row['error']}"
     counts = table.counts()
     return f"{text} ({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})"
+
+
+class EventText:
+    """The text to show for each sweep event: the whole table, redrawn in place (`live`, a terminal: it
+    moves the cursor up over the previous drawing), else one line per event (a log)."""
+
+    def __init__(self, live: bool) -> None:
+        self.live = live
+        self.drawn = 0
+
+    def __call__(self, event: str, row: dict[str, Any], table: SweepTable) -> str:
+        if not self.live:
+            return event_line(event, row, table)
+        lines = table_lines(table)
+        up = f"\x1b[{self.drawn}F\x1b[J" if self.drawn else ""
+        self.drawn = len(lines)
+        return up + "\n".join(lines)
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """A finished (or interrupted) sweep in a line or two: trials per status, time, where, and the best trial."""
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["counts"].items()))
+    lines = [f"{summary['trials']} trials ({counts}) in {summary['seconds']:.0f} s; sweep: {summary['sweep_dir']}"]
+    best = summary["best"]
+    if best is not None:
+        lines.append(f"best: {summary['metric']} {best['final']:.4f}, {best['params']} seed {best['seed']} "
+                     f"({best['run_dir']})")
+    return lines

@@ -10,6 +10,7 @@ trial instead of training it again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -21,9 +22,13 @@ from typing import Any
 
 from threadpoolctl import threadpool_info
 
+from mnistlab.errors import MnistlabError, TrainingDiverged
+from mnistlab.runs.checkpoint import latest_checkpoint
 from mnistlab.runs.kinds import get_kind
+from mnistlab.runs.resume import resume_run
 from mnistlab.runs.rundir import RunDir, RunStatus, find_runs, is_run_dir
 from mnistlab.sweep.options import trial_config
+from mnistlab.sweep.results import close_run
 from mnistlab.sweep.search import seed_and_params
 from mnistlab.threads import configure_threads
 
@@ -51,6 +56,26 @@ def find_run_dir(sweep_dir: str | os.PathLike, trial_id: str) -> Path | None:
     """The run directory that trial `trial_id` created in `sweep_dir`, or None (not created yet)."""
     matches = find_runs(sweep_dir, f"trial-{trial_id}")
     return matches[-1].path if matches else None
+
+
+def earlier_attempt(sweep_dir: str | os.PathLike, trial_id: str) -> Path | None:
+    """The run of an earlier attempt of this trial that can continue from its checkpoint, or None.
+
+    Tune starts a trial again when its worker died or it raised (FailureConfig), and a resumed sweep
+    restarts its unfinished and errored trials; the new attempt continues that run in place
+    (`resume_run`: bit for bit for the MLP). An attempt without a checkpoint is closed as interrupted
+    and the trial trains afresh.
+    """
+    run_dir = find_run_dir(sweep_dir, trial_id)
+    if run_dir is None:
+        return None
+    try:
+        status = RunDir(run_dir).info.get("status")
+        latest_checkpoint(run_dir)
+    except (OSError, ValueError, MnistlabError):
+        close_run(run_dir, "interrupted")
+        return None
+    return run_dir if status in (RunStatus.RUNNING, RunStatus.INTERRUPTED, RunStatus.FAILED) else None
 
 
 def completed_run(sweep_dir: str | os.PathLike, key: str) -> Path | None:
@@ -129,8 +154,21 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
 
     trial = {"sweep": Path(plan.sweep_dir).name, "trial_id": trial_id, "key": key, "params": params, "seed": seed,
              **where}
-    train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch, on_batch=on_batch,
-                trial=trial)
+    previous = earlier_attempt(plan.sweep_dir, trial_id)
+    try:
+        if previous is not None:
+            resume_run(previous, on_epoch=on_epoch, on_batch=on_batch)
+        else:
+            train_model(plan.model, cfg, runs_dir=plan.sweep_dir, name=name, on_epoch=on_epoch, on_batch=on_batch,
+                        trial=trial)
+    except TrainingDiverged:
+        return  # the run says "diverged" and why; training it again would diverge again: no retry
+    except MnistlabError as exc:  # a full disk...: the run says why in one line; Tune retries, then records it
+        run_dir = find_run_dir(plan.sweep_dir, trial_id)
+        if run_dir is not None:
+            with contextlib.suppress(OSError, ValueError):
+                RunDir(run_dir).set_status("failed", error=str(exc))
+        raise
 
 
 def _blas_threads() -> int:

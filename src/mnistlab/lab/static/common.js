@@ -98,19 +98,26 @@ const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b
 Lab.colour = (i) => COLOURS[i % COLOURS.length];
 
 // Curves: x values and named series -> a uPlot chart in `container` (data-points counts the points).
-Lab.chart = function (container, title, x, series, {height = 240} = {}) {
+// A series with `raw` values (smoothed) is drawn over a faint copy of them; `log` puts y on a log scale
+// (values <= 0 left out); the hover box (curves.js) reads every shown curve at the cursor.
+Lab.chart = function (container, title, x, series, {height = 240, xLabel = "epoch", log = false} = {}) {
   container.replaceChildren();
   const width = Math.max(320, Math.min(container.clientWidth || 560, 720));
+  const clean = (values) => (log ? values.map((v) => (v !== null && v !== undefined && v > 0 ? v : null)) : values);
+  const coloured = series.map((s, i) => ({...s, colour: s.colour || Lab.colour(i)}));
+  const shown = [...coloured.filter((s) => s.raw).map((s) => ({...s, values: s.raw, raw: null, faint: true})), ...coloured];
+  const xAxis = xLabel === "epoch" ? {label: xLabel, incrs: [1, 2, 5, 10, 20, 50, 100]} : {label: xLabel};
   const opts = {
     title, width, height,
-    scales: {x: {time: false}},
-    axes: [{label: "epoch", incrs: [1, 2, 5, 10, 20, 50, 100]}, {}],
-    series: [{label: "epoch"}, ...series.map((s, i) => ({
-      label: s.label, stroke: s.colour || Lab.colour(i), width: 2, dash: s.dash, spanGaps: true,
-      points: {show: true, size: 5},
+    scales: {x: {time: false}, y: log ? {distr: 3} : {}},
+    axes: [xAxis, {}],
+    series: [{label: xLabel}, ...shown.map((s) => ({
+      label: s.faint ? `${s.label} (raw)` : s.label, stroke: s.faint ? s.colour + "44" : s.colour,
+      width: s.faint ? 1 : 2, dash: s.dash, spanGaps: true, points: {show: !s.faint, size: 5},
     }))],
+    plugins: Lab.hoverPlugin ? [Lab.hoverPlugin(shown)] : [],
   };
-  const plot = new uPlot(opts, [x, ...series.map((s) => s.values)], container);
+  const plot = new uPlot(opts, [x, ...shown.map((s) => clean(s.values))], container);
   const points = series.reduce((n, s) => n + s.values.filter((v) => v !== null && v !== undefined).length, 0);
   container.dataset.points = points;
   container.dataset.series = series.length;

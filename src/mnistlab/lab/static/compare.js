@@ -1,9 +1,14 @@
 // The Compare view: two or more runs' curves overlaid (one colour per run) and their configs side by side.
 "use strict";
 
-Lab.showCompare = async function (names) {
+Lab.showCompare = async function (names, params = new URLSearchParams()) {
   const view = Lab.clearView();
   view.append(Lab.el("h1", {}, "Compare"));
+  if (params.get("sweep")) {  // a sweep's seeds: the filter matching of its completed trials
+    view.append(Lab.el("p", {}, "The completed trials of sweep ", Lab.el("a", {href: `#/sweep/${encodeURIComponent(params.get("sweep"))}`},
+      params.get("sweep"))), Lab.matching(`sweep=${encodeURIComponent(params.get("sweep"))}`));
+    return;
+  }
   if (names.length < 2) {
     view.append(Lab.el("p", {}, "Tick two or more runs in the Runs table, then press “Compare selected”."));
     return;
@@ -13,18 +18,34 @@ Lab.showCompare = async function (names) {
     return null;
   });
   if (!data) return;
-  // One common epoch axis: the union of every run's epochs; a run without an epoch gets null there.
-  const epochs = [...new Set(data.runs.flatMap((r) => r.curves.epoch))].sort((a, b) => a - b);
-  const accuracy = [], loss = [];
-  data.runs.forEach((run, i) => {
-    const at = new Map(run.curves.epoch.map((e, k) => [e, k]));
-    const align = (values) => epochs.map((e) => (at.has(e) ? values[at.get(e)] : null));
-    const series = Lab.curveSeries(run.curves, `${run.name}: `, i);
-    // The most telling accuracy of each run: test, else validation, else the batch average.
-    const best = series.accuracy.find((s) => s.label.endsWith("test accuracy")) ||
-                 series.accuracy.find((s) => s.label.endsWith("validation accuracy")) || series.accuracy[0];
-    if (best) accuracy.push({...best, values: align(best.values), dash: undefined});
-    if (series.loss[0]) loss.push({...series.loss[0], values: align(series.loss[0].values)});
+  // Each run's best accuracy and loss, smoothed on its own points, then put on one x axis (the union of the
+  // runs' epochs or seconds; a run without a point there gets null). The curve settings live in the URL.
+  const settings = Lab.curveSettings(params);
+  function curves() {
+    const accuracyParts = [], lossParts = [];
+    data.runs.forEach((run, i) => {
+      const x = Lab.xValues(run.curves, settings.x) || run.curves.epoch;
+      const series = Lab.curveSeries(run.curves, `${run.name}: `, i);
+      // The most telling accuracy of each run: test, else validation, else the batch average.
+      const best = series.accuracy.find((s) => s.label.endsWith("test accuracy")) ||
+                   series.accuracy.find((s) => s.label.endsWith("validation accuracy")) || series.accuracy[0];
+      if (best) accuracyParts.push({x, series: Lab.smoothSeries([{...best, dash: undefined}], settings.smooth)});
+      if (series.loss[0]) lossParts.push({x, series: Lab.smoothSeries([series.loss[0]], settings.smooth)});
+    });
+    return [Lab.alignSeries(accuracyParts), Lab.alignSeries(lossParts)];
+  }
+  function draw() {
+    Lab.charts.forEach((c) => c.destroy());
+    Lab.charts = [];
+    const [accuracy, loss] = curves();
+    const options = {xLabel: settings.x === "seconds" ? "seconds" : "epoch", log: settings.y === "log"};
+    Lab.chart(charts.children[0], "accuracy (test, else validation)", accuracy.x, accuracy.series, options);
+    Lab.chart(charts.children[1], "loss", loss.x, loss.series, options);
+  }
+  const controls = Lab.curveControls(settings, () => {
+    Lab.putCurveSettings(params, settings);
+    history.replaceState(null, "", `#/compare?${params.toString()}`);
+    draw();
   });
   const charts = Lab.el("div", {class: "charts"}, Lab.el("div", {id: "compare-accuracy"}), Lab.el("div", {id: "compare-loss"}));
   const hideEqual = Lab.el("input", {type: "checkbox", checked: true});
@@ -38,8 +59,10 @@ Lab.showCompare = async function (names) {
   hideEqual.addEventListener("change", renderDiff);
   view.append(Lab.el("p", {}, data.runs.map((r, i) => Lab.el("span", {class: "swatch", style: `border-color:${Lab.colour(i)}`},
     Lab.el("a", {href: `#/run/${encodeURIComponent(r.name)}`}, r.name), ` ${Lab.fmt(r.row.test_accuracy)}`))),
-    charts, Lab.el("h2", {}, "Config"), Lab.el("label", {}, hideEqual, " hide rows that are equal"), table);
-  Lab.chart(charts.children[0], "accuracy (test, else validation)", epochs, accuracy);
-  Lab.chart(charts.children[1], "loss", epochs, loss);
+    controls, charts, Lab.el("h2", {}, "Config"), Lab.el("label", {}, hideEqual, " hide rows that are equal"), table);
+  draw();
   renderDiff();
+  if (data.runs.length === 2 && data.runs.every((r) => r.row.kind === "cnn" && r.row.has_model)) {
+    view.append(Lab.matching(`runs=${data.runs.map((r) => encodeURIComponent(r.name)).join(",")}`));
+  }
 };

@@ -7,9 +7,9 @@ Lab.route = function () {
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean);
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.view === parts[0]));
-  if (parts[0] === "run" && parts[1]) return Lab.showRun(parts.slice(1).join("/"));
+  if (parts[0] === "run" && parts[1]) return Lab.showRun(parts.slice(1).join("/"), params);
   if (parts[0] === "sweep" && parts[1]) return Lab.showSweep(parts.slice(1).join("/"));
-  if (parts[0] === "compare") return Lab.showCompare((params.get("runs") || "").split(",").filter(Boolean));
+  if (parts[0] === "compare") return Lab.showCompare((params.get("runs") || "").split(",").filter(Boolean), params);
   if (parts[0] === "draw") return Lab.showDraw();
   return Lab.showRuns(params);
 };

@@ -1,10 +1,11 @@
 // A parallel-coordinates plot in plain SVG: one vertical axis per option (and the metric), one line per
 // trial. Dragging along an axis brushes a range; a click on an axis clears its brush. `onBrush` gets the
-// ids of the trials inside every brush (all of them when nothing is brushed).
+// ids of the trials inside every brush (all of them when nothing is brushed). A brush holds values (a range
+// of numbers, or the chosen categories), not pixels: when a live sweep widens an axis, it keeps its trials.
 "use strict";
 
 Lab.parallel = function (container, {items, axes, brushes = {}, onBrush = () => {}, colour = () => "#1f77b4"}) {
-  // items: [{id, values: {axis: value}, faded}]; axes: [{name, label}]; brushes: {axis: [y0, y1]} (kept by the caller).
+  // items: [{id, values: {axis: value}, faded}]; axes: [{name, label}]; brushes: {axis: {range: [lo, hi]} | {keys: [...]}} (kept by the caller).
   const NS = "http://www.w3.org/2000/svg";
   const svgEl = (tag, attrs = {}) => {
     const node = document.createElementNS(NS, tag);
@@ -28,12 +29,22 @@ Lab.parallel = function (container, {items, axes, brushes = {}, onBrush = () => 
       if (lo === hi) { lo -= 1; hi += 1; }
       const [a, b] = [f(lo), f(hi)];
       const y = (v) => top + span * (1 - (f(v) - a) / (b - a || 1));
+      const invert = (py) => { const u = a + (1 - (py - top) / span) * (b - a); return log ? 10 ** u : u; };
+      const toBrush = (y0, y1) => ({range: [invert(y1), invert(y0)]});
+      const has = (brush, v) => brush.range && v >= brush.range[0] - 1e-9 * Math.abs(v) && v <= brush.range[1] + 1e-9 * Math.abs(v);
+      const pixels = (brush) => [y(brush.range[1]), y(brush.range[0])].map((p) => Math.min(top + span, Math.max(top, p)));
       const ticks = [lo, hi, ...(log ? [] : [(lo + hi) / 2])].filter((v) => Number.isFinite(v));
-      return {y, ticks: [...new Set(values.length > 1 ? ticks : values)].map((v) => [y(v), text(v)]), log};
+      return {y, ticks: [...new Set(values.length > 1 ? ticks : values)].map((v) => [y(v), text(v)]), log, toBrush, has, pixels};
     }
     const keys = [...new Set(values.map((v) => JSON.stringify(v)))].sort();
     const y = (v) => top + (keys.length === 1 ? span / 2 : span * keys.indexOf(JSON.stringify(v)) / (keys.length - 1));
-    return {y, ticks: keys.map((k) => [y(JSON.parse(k)), text(JSON.parse(k))]), log: false};
+    const toBrush = (y0, y1) => ({keys: keys.filter((k) => { const p = y(JSON.parse(k)); return p >= y0 - 0.5 && p <= y1 + 0.5; })});
+    const has = (brush, v) => Boolean(brush.keys) && brush.keys.includes(JSON.stringify(v));
+    const pixels = (brush) => {
+      const ys = (brush.keys || []).filter((k) => keys.includes(k)).map((k) => y(JSON.parse(k)));
+      return ys.length ? [Math.min(...ys) - 4, Math.max(...ys) + 4] : null;
+    };
+    return {y, ticks: keys.map((k) => [y(JSON.parse(k)), text(JSON.parse(k))]), log: false, toBrush, has, pixels};
   });
   const point = (it, i) => {
     const v = it.values[axes[i].name];
@@ -42,8 +53,8 @@ Lab.parallel = function (container, {items, axes, brushes = {}, onBrush = () => 
   const inside = (it) => axes.every((axis, i) => {
     const brush = brushes[axis.name];
     if (!brush) return true;
-    const y = point(it, i);
-    return y !== null && y >= brush[0] - 0.5 && y <= brush[1] + 0.5;
+    const v = it.values[axis.name];
+    return v !== null && v !== undefined && scales[i].has(brush, v);
   });
 
   const svg = svgEl("svg", {width, height, class: "parallel", viewBox: `0 0 ${width} ${height}`});
@@ -80,12 +91,12 @@ Lab.parallel = function (container, {items, axes, brushes = {}, onBrush = () => 
     });
     const rect = svgEl("rect", {class: "brush", x: x(i) - 6, width: 12, y: 0, height: 0, hidden: ""});
     const grip = svgEl("rect", {class: "grip", x: x(i) - 12, width: 24, y: top - 6, height: span + 12});
+    let start = null, dragged = null;  // while dragging, the rectangle follows the pointer
     const show = () => {
-      const b = brushes[axis.name];
+      const b = dragged || (brushes[axis.name] && scales[i].pixels(brushes[axis.name]));
       if (b) { rect.removeAttribute("hidden"); rect.setAttribute("y", b[0]); rect.setAttribute("height", Math.max(1, b[1] - b[0])); }
       else rect.setAttribute("hidden", "");
     };
-    let start = null;
     const yOf = (e) => {
       const box = svg.getBoundingClientRect();
       return Math.min(top + span, Math.max(top, (e.clientY - box.top) * height / box.height));
@@ -94,12 +105,14 @@ Lab.parallel = function (container, {items, axes, brushes = {}, onBrush = () => 
     grip.addEventListener("pointermove", (e) => {
       if (start === null) return;
       const y = yOf(e);
-      brushes[axis.name] = [Math.min(start, y), Math.max(start, y)];
+      dragged = [Math.min(start, y), Math.max(start, y)];
+      brushes[axis.name] = scales[i].toBrush(...dragged);
       show(); drawLines();
     });
     grip.addEventListener("pointerup", (e) => {
       const moved = start !== null && Math.abs(yOf(e) - start) >= 3;
       start = null;
+      dragged = null;
       if (!moved) delete brushes[axis.name];
       show(); drawLines();
       onBrush(new Set(items.filter(inside).map((it) => it.id)));

@@ -2,16 +2,35 @@
 // of the model (MLP weights and activations; CNN kernels, feature maps and the OIP gallery).
 "use strict";
 
-Lab.showRun = async function (name) {
+Lab.showRun = async function (name, params = new URLSearchParams()) {
   const view = Lab.clearView();
   const base = `/api/runs/${encodeURIComponent(name)}`;
   const header = Lab.el("div", {class: "run-header"});
+  const settings = Lab.curveSettings(params);
+  const keepInUrl = () => {  // replaceState: no hashchange, the view stays (as the runs table does)
+    Lab.putCurveSettings(params, settings);
+    const text = params.toString();
+    history.replaceState(null, "", `#/run/${encodeURIComponent(name)}${text ? "?" + text : ""}`);
+  };
   const curves = Lab.el("div", {class: "charts"}, Lab.el("div", {id: "run-accuracy"}), Lab.el("div", {id: "run-loss"}));
+  const controls = Lab.curveControls(settings, () => { keepInUrl(); draw(); });
   const problems = Lab.el("ul", {class: "problems"});
   const config = Lab.el("pre", {class: "config"});
   const insides = Lab.el("div", {id: "insides"});
-  view.append(header, problems, curves, insides, Lab.el("details", {}, Lab.el("summary", {}, "config.json"), config));
-  let last = null, insidesShown = false;
+  view.append(header, problems, controls, curves, insides, Lab.el("details", {}, Lab.el("summary", {}, "config.json"), config));
+  let last = null, insidesShown = false, shownCurves = null;
+
+  function draw() {
+    if (!shownCurves) return;
+    const series = Lab.curveSeries(shownCurves);
+    let x = Lab.xValues(shownCurves, settings.x), xLabel = settings.x === "seconds" ? "seconds" : "epoch";
+    if (x === null) { x = shownCurves.epoch; xLabel = "epoch"; Lab.toast("this run recorded no epoch_seconds: x stays epoch"); }
+    Lab.charts.forEach((c) => c.destroy());
+    Lab.charts = [];
+    const options = {xLabel, log: settings.y === "log"};
+    Lab.chart(curves.children[0], "accuracy", x, Lab.smoothSeries(series.accuracy, settings.smooth), options);
+    Lab.chart(curves.children[1], "loss", x, Lab.smoothSeries(series.loss, settings.smooth), options);
+  }
 
   async function refresh() {
     let run;
@@ -31,11 +50,8 @@ Lab.showRun = async function (name) {
     problems.replaceChildren(...run.problems.filter((p) => !p.startsWith("status is 'running'"))
       .map((p) => Lab.el("li", {}, p)));
     config.textContent = JSON.stringify(run.config, null, 2);
-    const series = Lab.curveSeries(run.curves);
-    Lab.charts.forEach((c) => c.destroy());
-    Lab.charts = [];
-    Lab.chart(curves.children[0], "accuracy", run.curves.epoch, series.accuracy);
-    Lab.chart(curves.children[1], "loss", run.curves.epoch, series.loss);
+    shownCurves = run.curves;
+    draw();
     last = row;
     if (row.has_model && !insidesShown) {
       insidesShown = true;
@@ -73,6 +89,7 @@ Lab.showRun = async function (name) {
       showExamples("", "Misclassified");
     }).catch((err) => matrix.replaceChildren(Lab.el("p", {class: "error"}, err.message)));
     if (kind === "mlp") mlpInsides(); else if (kind === "cnn") cnnInsides();
+    insides.append(Lab.epochInsides(base, params, keepInUrl));
   }
 
   function imagePicker(onpick) {

@@ -5,9 +5,11 @@ A `ModelKind` answers every question the CLI, the sweep, the lab, `resume`, `rer
 
 - configuration: `presets`, `option_names`, `resolve_config(preset, config_file, overrides)` (the
   one resolution every entry point calls), `config_from_dict`, `epochs_of`, `resumed_to`;
-- training: `train` (a new run directory), `resume` (on from a checkpoint), `recorded_metrics`;
+- training: `prepare` (threads and framework set before any data loads), `train` (a new run
+  directory), `resume` (on from a checkpoint), `recorded_metrics`;
 - the trained model: `model_file`, `load_model`, `evaluate`, `predict_proba`, `activations`;
-- presentation: `extra_figures` (figures a finished run holds beyond the shared ones), `flat_config`.
+- presentation: `extra_figures` (figures a finished run holds beyond the shared ones), `flat_config`,
+  `config_lines` and `summary_line` (what `<kind> train` and `rerun` print).
 
 Resolution has three layers, in this order: a starting point (a preset, default `default_preset`,
 or a config file / an already-read config dict), then the `overrides` (option name -> value, by
@@ -18,6 +20,7 @@ off") live in the kind's `_apply`, so every entry point gets them.
 
 from __future__ import annotations
 
+import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -30,6 +33,8 @@ from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.errors import ConfigError
 from mnistlab.fileio import read_json_object
 from mnistlab.runs.rundir import RunDir
+from mnistlab.runs.summary import RunSummary
+from mnistlab.threads import configure_threads
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
 BatchCallback = Callable[[int, int], None]
@@ -112,12 +117,26 @@ class ModelKind(ABC):
         """A config dict as one level of keys that line up across kinds (nested keys dotted)."""
         return flatten(dict(values or {}))
 
+    def config_lines(self, config: Any) -> list[str]:
+        """What `<kind> train` prints before training: the resolved config as one JSON line."""
+        return [f"config: {json.dumps(config.to_dict(), default=str)}"]
+
+    @abstractmethod
+    def summary_line(self, summary: RunSummary) -> str:
+        """One line of a finished run's summary: test accuracy, epochs, time, where the run is."""
+
     # --- training -------------------------------------------------------------------------------------
+
+    def prepare(self, config: Any) -> Any:
+        """Bound the threads and start the framework before any data is loaded (a bad setting fails here);
+        return `config` with what the start settled (the CNN's backend)."""
+        configure_threads(getattr(config, "threads", None))
+        return config
 
     @abstractmethod
     def train(self, config: Any, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> dict[str, Any]:
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> RunSummary:
         """Train `config` as a new run directory under `runs_dir`; return its summary.
 
         `trial` (a sweep's name, trial id...) is kept in the run's record (`RunDir.trial`).
@@ -125,7 +144,7 @@ class ModelKind(ABC):
 
     @abstractmethod
     def resume(self, run: Any, config: Any, checkpoint: Any, *, prepare: Callable[[], float],
-               on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> dict[str, Any]:
+               on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> RunSummary:
         """Continue `run` from `checkpoint` up to `config`'s epochs; return the summary.
 
         The kind loads what it needs first (so a failure leaves the run untouched), then calls

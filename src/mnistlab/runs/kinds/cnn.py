@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from mnistlab.cnn.backend import import_keras
+from mnistlab.cnn.backend import cpu_settings_in_force, import_keras
 from mnistlab.cnn.config import CNN_PRESETS, CNNConfig, parse_layers
+from mnistlab.cnn.cpu_settings import describe_backend
 from mnistlab.cnn.evaluate import Evaluation
 from mnistlab.cnn.evaluate import evaluate as evaluate_cnn
 from mnistlab.cnn.io import load_model as load_keras_model
@@ -28,6 +29,7 @@ from mnistlab.cnn.model import to_model_input
 from mnistlab.data import load
 from mnistlab.errors import ConfigError, MnistlabError, ModelFileError
 from mnistlab.insight.extract import layer_kind, layers_of_kind, model_input
+from mnistlab.runs.summary import RunSummary
 from mnistlab.runs.kinds.base import BatchCallback, EpochCallback, ModelKind, model_path, run_dataset
 from mnistlab.runs.snapshots import keras_weights, load_snapshot
 from mnistlab.runs.training import cnn_session, train_cnn_run
@@ -106,21 +108,38 @@ class CNNKind(ModelKind):
         has_val = config.validation_split > 0
         return tuple(m for m in METRICS if has_val or not m.startswith("val_"))
 
+    def prepare(self, config: CNNConfig) -> CNNConfig:
+        """Start Keras with the config's backend, device and threads (measuring the CPU settings once)."""
+        keras = import_keras(config.backend, device=config.device, threads=config.threads,
+                             gpu_memory_fraction=config.gpu_memory_fraction, measure_cpu=True)
+        return config.replace(backend=keras.backend.backend())
+
+    def config_lines(self, config: CNNConfig) -> list[str]:
+        """The config, and the framework CPU settings in force (after `prepare`)."""
+        in_force = cpu_settings_in_force().get(config.backend, [])
+        return [*super().config_lines(config), f"cpu settings: {describe_backend(config.backend, in_force)}"]
+
+    def summary_line(self, summary: RunSummary) -> str:
+        return (f"test accuracy {summary.test_accuracy:.2%} after {summary.epochs} epochs "
+                f"({summary.train_seconds:.0f} s, {summary.backend}); run: {summary.run_dir}")
+
     def train(self, config: CNNConfig, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> dict[str, Any]:
-        return train_cnn_run(config, runs_dir=str(runs_dir), name=name, on_epoch=on_epoch, on_batch=on_batch,
-                             checkpoint_every=checkpoint_every, trial=trial)
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> RunSummary:
+        summary = train_cnn_run(config, runs_dir=str(runs_dir), name=name, on_epoch=on_epoch, on_batch=on_batch,
+                                checkpoint_every=checkpoint_every, trial=trial)
+        return RunSummary.from_dict(summary)
 
     def resume(self, run: Any, config: CNNConfig, checkpoint: Any, *, prepare: Callable[[], float],
-               on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> dict[str, Any]:
+               on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> RunSummary:
         """Weights and optimiser state continue from the checkpoint; the shuffle stream starts afresh."""
         keras = import_keras(config.backend, device=config.device, threads=config.threads,
                              gpu_memory_fraction=config.gpu_memory_fraction)
         model = load_keras_model(checkpoint.path, backend=keras.backend.backend(), compile=True)
         prior_seconds = prepare()
-        return cnn_session(run, config, on_epoch=on_epoch, on_batch=on_batch, checkpoint_every=checkpoint_every,
-                           model=model, done=checkpoint.epoch, prior_seconds=prior_seconds)
+        summary = cnn_session(run, config, on_epoch=on_epoch, on_batch=on_batch,
+                              checkpoint_every=checkpoint_every, model=model, done=checkpoint.epoch, prior_seconds=prior_seconds)
+        return RunSummary.from_dict(summary)
 
     def load_model(self, path: str | os.PathLike, *, dataset: str | None = None,
                    backend: str | None = None) -> CNNModel:

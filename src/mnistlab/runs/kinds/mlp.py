@@ -33,6 +33,7 @@ from mnistlab.mlp.option_text import parse_option
 from mnistlab.mlp.options import OPTIONS
 from mnistlab.mlp.run import PRESETS, MLPRunConfig, prepare_data
 from mnistlab.runs.checkpoint import load_mlp_state
+from mnistlab.runs.summary import RunSummary
 from mnistlab.runs.kinds.base import BatchCallback, EpochCallback, ModelKind, flatten, model_path
 from mnistlab.runs.plots import WEIGHTS
 from mnistlab.runs.snapshots import load_snapshot
@@ -126,14 +127,20 @@ class MLPKind(ModelKind):
         values = dict(values or {})
         return flatten({**{k: v for k, v in values.items() if k != self.name}, **(values.get(self.name) or {})})
 
+    def summary_line(self, summary: RunSummary) -> str:
+        return (f"test accuracy {summary.test_accuracy:.2%} after {summary.epochs} epochs "
+                f"(train {summary.train_seconds:.1f} s, evaluation {summary.eval_seconds:.1f} s); "
+                f"run: {summary.run_dir}")
+
     def train(self, config: MLPRunConfig, *, runs_dir: str | os.PathLike = "runs", name: str | None = None,
               on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> dict[str, Any]:
-        return train_mlp_run(config, runs_dir=str(runs_dir), name=name, on_epoch=on_epoch, on_batch=on_batch,
-                             checkpoint_every=checkpoint_every, trial=trial)
+              checkpoint_every: int = 1, trial: dict[str, Any] | None = None) -> RunSummary:
+        summary = train_mlp_run(config, runs_dir=str(runs_dir), name=name, on_epoch=on_epoch, on_batch=on_batch,
+                                checkpoint_every=checkpoint_every, trial=trial)
+        return RunSummary.from_dict(summary)
 
     def resume(self, run: Any, config: MLPRunConfig, checkpoint: Any, *, prepare: Callable[[], float],
-               on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> dict[str, Any]:
+               on_epoch: EpochCallback | None, on_batch: BatchCallback | None, checkpoint_every: int) -> RunSummary:
         """Bit for bit: weights, optimiser, random generator and history continue from the checkpoint.
 
         The run's thread bound is applied again: BLAS sums in another order on another thread count,
@@ -144,8 +151,9 @@ class MLPKind(ModelKind):
         data = prepare_data(config)
         state = load_mlp_state(checkpoint)
         prior_seconds = prepare()
-        return mlp_session(run, config, data, on_epoch=on_epoch, on_batch=on_batch, checkpoint_every=checkpoint_every,
-                           state=state, done=checkpoint.epoch, prior_seconds=prior_seconds)
+        summary = mlp_session(run, config, data, on_epoch=on_epoch, on_batch=on_batch,
+                              checkpoint_every=checkpoint_every, state=state, done=checkpoint.epoch, prior_seconds=prior_seconds)
+        return RunSummary.from_dict(summary)
 
     def load_model(self, path: str | os.PathLike, *, dataset: str | None = None,
                    backend: str | None = None) -> MLPModel:
