@@ -14,6 +14,7 @@ pytest.importorskip("uvicorn", reason="the lab needs the [lab] extra (starlette,
 
 from mnistlab.errors import ConfigError
 from mnistlab.lab.training import TrainingJobs, mark_interrupted, train_command
+from mnistlab.runs.kinds import get_kind
 
 GENEROUS = 300.0  # seconds for the training to log 2 epochs and to stop, at niceness 10 on a loaded machine
 
@@ -35,8 +36,8 @@ def test_the_form_becomes_a_cli_command(tmp_path):
     ({"train_size": 10}, "train_size=10"),
     ({"hidden": "16;ls"}, "hidden="),
     ({"kind": "cnn", "hidden": "16"}, "hidden is not an option of the cnn model"),
-    ({"kind": "cnn", "preset": "default"}, "preset='default' is not valid; choose one of seed, fast"),
-    ({"kind": "mlp", "preset": "fast"}, "preset='fast' is not valid; choose one of default, seed"),
+    ({"kind": "cnn", "preset": "default"}, "preset='default' is not valid; choose one of " + ", ".join(get_kind("cnn").presets)),
+    ({"kind": "mlp", "preset": "fast"}, "preset='fast' is not valid; choose one of " + ", ".join(get_kind("mlp").presets)),
     ({"threads": 4}, "unknown training field"),
 ])
 def test_bad_forms_are_refused_with_the_reason(tmp_path, form, words):

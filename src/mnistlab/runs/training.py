@@ -191,7 +191,8 @@ def cnn_session(run: RunDir, config: CNNConfig, *, on_epoch: EpochCallback | Non
     checkpoints = Checkpointer(run, save_cnn_checkpoint, checkpoint_every)
 
     def epoch_done(epoch: int) -> None:
-        save_snapshot(run, epoch, keras_snapshot(current["model"]))
+        if "model" in current:  # fit_cnn hands its model over through on_model before the first epoch
+            save_snapshot(run, epoch, keras_snapshot(current["model"]))
         checkpoints.epoch_done(epoch, lambda: current.get("model"))
 
     def built(keras_model: Any) -> None:

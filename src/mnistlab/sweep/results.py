@@ -54,7 +54,7 @@ def close_run(run_dir: str | Path, status: str) -> str:
 
 
 def run_error(run_dir: str | Path) -> str | None:
-    """The one-line error a failed run recorded in run.json (None when it has none or cannot be read)."""
+    """The one-line error a failed run recorded in its run record (None when it has none or cannot be read)."""
     try:
         error = RunDir(Path(run_dir)).info.get("error")
     except (OSError, ValueError):
