@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 TARGETS_MS = {"mlp": 50.0, "cnn": 200.0}
-TRAIN_FORM = {"kind": "mlp", "train_size": 20000, "hidden": "256,128", "epochs": 12, "preset": "default",
+TRAIN_FORM = {"kind": "mlp", "train_size": 60000, "hidden": "256,128", "epochs": 12, "preset": "default",
               "name": "load-training"}
 QUERIES = ["", 'model == "mlp"', "test_accuracy > 0.95", 'model == "cnn" and epochs > 10', 'status == "completed"']
 TIMING_COLUMNS = ("epoch_seconds", "eval_seconds", "wall_seconds", "train_seconds")
@@ -116,9 +116,10 @@ def stop_lab(process: subprocess.Popen) -> int:
 def drawing_bodies(count: int, runs: dict[str, str]) -> dict[str, list[bytes]]:
     """Per model, `count` JSON bodies of /api/predict: test digits blown up to 140x140, as the pad sends them."""
     from mnistlab.data import load
+    from mnistlab.lab.encode import encode_pixels
 
     images = load("mnist", "test").images[:count]
-    pads = [np.kron(image, np.ones((5, 5), dtype=np.uint8)).tolist() for image in images]
+    pads = [encode_pixels(np.kron(image, np.ones((5, 5), dtype=np.uint8))) for image in images]
     return {kind: [json.dumps({"image": pad, "runs": [run], "details": True}).encode() for pad in pads]
             for kind, run in runs.items()}
 

@@ -102,6 +102,16 @@ def test_a_drawn_vertical_bar_is_a_one_for_the_mlp(lab_client, lab_runs):
     assert image.shape == (28, 28) and image.max() == 255
 
 
+def test_an_encoded_drawing_predicts_as_its_rows_do(lab_client, lab_runs):
+    from mnistlab.lab.encode import encode_pixels
+
+    name = lab_runs["mlp"].name
+    bar = np.array(vertical_bar(), dtype=np.uint8)
+    as_rows = lab_client.post("/api/predict", json={"image": bar.tolist(), "runs": [name]}).json()
+    encoded = lab_client.post("/api/predict", json={"image": encode_pixels(bar), "runs": [name]}).json()
+    assert encoded["input"] == as_rows["input"] and encoded["results"] == as_rows["results"]
+
+
 def test_predict_takes_a_ready_28x28_image(lab_client, lab_runs):
     test = load("mnist", "test")
     name = lab_runs["mlp"].name

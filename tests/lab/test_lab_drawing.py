@@ -64,3 +64,20 @@ def test_an_empty_canvas_gives_an_empty_image():
 def test_malformed_drawings_are_refused_with_the_reason(value, words):
     with pytest.raises(ConfigError, match=words.replace(".", r"\.")):
         as_canvas(value)
+
+
+def test_an_encoded_drawing_is_the_same_canvas_as_its_rows():
+    import base64
+
+    rows = np.random.default_rng(0).integers(0, 256, (140, 120)).astype(np.uint8)
+    encoded = {"h": 140, "w": 120, "data": base64.b64encode(rows.tobytes()).decode()}
+    assert np.array_equal(as_canvas(encoded), as_canvas(rows.tolist()))
+
+
+@pytest.mark.parametrize("value, words", [({"h": 2, "w": 2}, "base64 of h\\*w bytes"),
+                                          ({"h": 2, "w": 2, "data": "not base64!"}, "not base64"),
+                                          ({"h": 2, "w": 2, "data": "AAAA"}, "holds 3 bytes, not h\\*w = 4"),
+                                          ({"h": 0, "w": 2, "data": ""}, "1..560")])
+def test_malformed_encoded_drawings_are_refused_with_the_reason(value, words):
+    with pytest.raises(ConfigError, match=words):
+        as_canvas(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 import pytest
 
@@ -106,6 +107,18 @@ def test_a_bad_query_is_a_400_with_one_line(client, query, problem):
     response = client.get("/api/runs", params={"q": query})
     assert response.status_code == 400 and problem in response.json()["error"]
     assert "\n" not in response.json()["error"]
+
+
+def test_a_page_asked_again_is_sent_as_encoded_until_a_run_changes(client, runs_dir):
+    params = {"q": "test_accuracy > 0.9"}
+    first = client.get("/api/runs", params=params).json()
+    pages = client.app.state.lab.pages
+    assert pages.get((first["cursor"], params["q"], "")) is not None      # kept, by cursor and query
+    assert client.get("/api/runs", params=params).json() == first
+    make_run(runs_dir, "better", accuracy=0.97)
+    time.sleep(0.06)                                                      # past the index's poll interval
+    after = client.get("/api/runs", params=params).json()
+    assert after["cursor"] != first["cursor"] and len(after["runs"]) == len(first["runs"]) + 1
 
 
 def test_the_export_holds_the_shown_rows_and_columns(client):

@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from mnistlab.errors import MnistlabError, ModelFileError
 from mnistlab.lab import inside
+from mnistlab.lab.batching import Batcher
 from mnistlab.lab.epoch_routes import epoch_routes
 from mnistlab.lab.epochs import EpochModels
 from mnistlab.lab.match_routes import match_routes
@@ -31,14 +32,14 @@ from mnistlab.lab.matching import MatchJobs
 from mnistlab.lab.models import CNNModel, MLPModel, ModelCache
 from mnistlab.lab.oips import OIPJobs, oip_file
 from mnistlab.lab.params import NotFound, int_param
-from mnistlab.lab.predict import predict
+from mnistlab.lab.predict import answer_requests
 from mnistlab.lab.runs_index import RunIndex
 from mnistlab.lab.runs_view import compare, run_details
 from mnistlab.lab.security import BODY_SECONDS, MAX_BODY_BYTES, LabGuard, run_file, run_path
 from mnistlab.lab.streams import MAX_STREAMS, OpenStreams, StreamLimit
 from mnistlab.lab.sweep_jobs import SweepJobs
 from mnistlab.lab.sweep_routes import sweep_routes
-from mnistlab.lab.table_routes import table_routes
+from mnistlab.lab.table_routes import RenderedPages, table_routes
 from mnistlab.lab.training import TrainingJobs
 from mnistlab.runs.rundir import RunDir
 
@@ -55,12 +56,15 @@ class Lab:
         self.runs_dir = Path(runs_dir)
         self.poll_seconds = poll_seconds
         self.models = ModelCache()
+        # Drawings are checked and answered by one thread, in batches (batching.py).
+        self.draws = Batcher(lambda bodies: answer_requests(bodies, self.run, self.models.get), name="draw")
         self.epochs = EpochModels(self.models)
         self.matches = MatchJobs()
         self.oips = OIPJobs()
         self.jobs = TrainingJobs(self.runs_dir)
         self.sweeps = SweepJobs(self.runs_dir)
         self.index = RunIndex(self.runs_dir, min_interval=poll_seconds / 2)
+        self.pages = RenderedPages()  # /api/runs answers by cursor and query
 
     def run(self, name: str) -> tuple[Path, str, dict[str, Any] | None]:
         """A run's directory, kind and config; NotFound unless it is a run inside the runs directory."""
@@ -184,9 +188,9 @@ async def api_compare(request: Request) -> Response:
 
 
 async def api_predict(request: Request) -> Response:
-    """POST /api/predict: a drawing through the chosen runs' models."""
+    """POST /api/predict: a drawing through the chosen runs' models (with the drawings that arrive meanwhile)."""
     lab, body = _lab(request), await _json_body(request)
-    return JSONResponse(await run_in_threadpool(predict, body, lab.run, lab.models.get))
+    return JSONResponse(await lab.draws(body))
 
 
 async def api_jobs(request: Request) -> Response:
@@ -239,6 +243,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await run_in_threadpool(lab.index.refresh)  # read every run once, before the first page asks
         yield
+        lab.draws.close()
 
     run = "/api/runs/{run}"
     routes = [

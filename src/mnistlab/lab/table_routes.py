@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
@@ -36,11 +38,45 @@ async def _selection(request: Request) -> tuple[Selection, list[str], str]:
     return selection, columns_for(selection, request.query_params.get("columns", "")), cursor
 
 
+class RenderedPages:
+    """The latest /api/runs answers, encoded, by (cursor, query, columns).
+
+    A table of a thousand runs takes tens of milliseconds of the GIL to select and encode, and
+    every other request (a drawing's prediction too) waits meanwhile; a page asked again before
+    any run changed (the cursor is the same) is sent as it was encoded the first time.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self._pages: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> bytes | None:
+        with self._lock:
+            if key in self._pages:
+                self._pages.move_to_end(key)
+            return self._pages.get(key)
+
+    def put(self, key: tuple[str, str, str], body: bytes) -> None:
+        with self._lock:
+            self._pages[key] = body
+            while len(self._pages) > self._size:
+                self._pages.popitem(last=False)
+
+
 async def api_runs(request: Request) -> Response:
     """GET /api/runs?q=QUERY&columns=A,B: the rows the query keeps, the columns to show, every field name."""
-    selection, columns, cursor = await _selection(request)
-    return JSONResponse({"runs": selection.rows, "columns": columns, "differing": selection.differing,
-                         "fields": selection.fields, "cursor": cursor})
+    index, pages = _index(request), request.app.state.lab.pages
+    query, shown = request.query_params.get("q", ""), request.query_params.get("columns", "")
+    await run_in_threadpool(index.refresh)
+    body = pages.get((index.cursor, query, shown))
+    if body is None:
+        selection, columns, cursor = await _selection(request)
+        body = await run_in_threadpool(lambda: JSONResponse(
+            {"runs": selection.rows, "columns": columns, "differing": selection.differing,
+             "fields": selection.fields, "cursor": cursor}).body)
+        pages.put((cursor, query, shown), body)
+    return Response(body, media_type="application/json")
 
 
 async def api_export(request: Request) -> Response:

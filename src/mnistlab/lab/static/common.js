@@ -55,6 +55,12 @@ Lab.decode = function (stack) {
   return bytes;
 };
 
+Lab.encode = function (bytes) {  // Uint8Array -> base64, the inverse of Lab.decode
+  let raw = "";
+  for (let i = 0; i < bytes.length; i += 8192) raw += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
+  return btoa(raw);
+};
+
 Lab.paint = function (canvas, bytes, offset, h, w, signed, invert = false) {
   canvas.width = w; canvas.height = h;
   const ctx = canvas.getContext("2d");

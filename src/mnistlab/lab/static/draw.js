@@ -38,13 +38,13 @@ Lab.showDraw = function () {
   pad.addEventListener("pointermove", (e) => { if (!drawing) return; ctx.lineTo(...at(e)); ctx.stroke(); predict(); });
   for (const type of ["pointerup", "pointercancel"]) pad.addEventListener(type, () => { if (drawing) { drawing = false; predict(); } });
 
-  function ink() {  // the pad's alpha channel at half resolution (140x140 rows of 0..255)
+  function ink() {  // the pad's alpha channel at half resolution, as one encoded 140x140 image of ink 0..255
     const small = Lab.el("canvas", {width: 140, height: 140}).getContext("2d");
     small.drawImage(pad, 0, 0, 140, 140);
     const alpha = small.getImageData(0, 0, 140, 140).data;
-    const rows = [];
-    for (let y = 0; y < 140; y++) { const row = new Array(140); for (let x = 0; x < 140; x++) row[x] = alpha[4 * (140 * y + x) + 3]; rows.push(row); }
-    return rows;
+    const bytes = new Uint8Array(140 * 140);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = alpha[4 * i + 3];
+    return {h: 140, w: 140, data: Lab.encode(bytes)};
   }
 
   let busy = false, again = false;

@@ -168,10 +168,14 @@ class CNNKind(ModelKind):
         return np.concatenate(chunks).astype(np.float32)
 
     def activations(self, model: CNNModel, images: np.ndarray) -> dict[str, np.ndarray]:
-        """{conv/pooling layer name: maps (n, h, w, c), ..., "output": probabilities (n, 10)}, one forward pass."""
-        keras = import_keras()
-        outputs = model.extractor(to_model_input(images), training=False)
-        arrays = [np.asarray(keras.ops.convert_to_numpy(out), dtype=np.float32) for out in outputs]
+        """{conv/pooling layer name: maps (n, h, w, c), ..., "output": probabilities (n, 10)}, one forward pass.
+
+        Through Keras's compiled predict step, not an eager call: the lab calls this for every drawing,
+        and an eager pass, op by op, gives up the GIL at each op and waits to get it back behind the
+        server's other threads (4 ms alone, 0.7 s beside two busy Python threads; compiled: 0.8 ms, 16 ms).
+        """
+        outputs = model.extractor.predict_on_batch(to_model_input(images))
+        arrays = [np.asarray(out, dtype=np.float32) for out in outputs]
         return {**dict(zip(model.map_layers, arrays[:-1])), "output": arrays[-1]}
 
     def evaluate(self, path: Path, *, dataset: str | None, split: str,
