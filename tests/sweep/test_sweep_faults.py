@@ -1,5 +1,6 @@
 """A sweep survives its faults: a trial whose Ray worker is SIGKILLed continues from its checkpoint to the
-uninterrupted result, and a full disk fails only the trials it hits, each in one line, which `--resume` finishes.
+uninterrupted result, and a full disk fails only the trials it hits, each in one line, and the sweep exits 1
+until `--resume` finishes them.
 
 Real Ray (its local instance) and real processes; the full disk is an ENOSPC raised by os.replace in the
 trial workers (a sitecustomize on their PYTHONPATH), only for one trial's checkpoint of epoch 2.
@@ -100,7 +101,7 @@ def test_a_trial_whose_worker_is_killed_restarts_from_its_checkpoint_to_the_same
     out, err = capsys.readouterr()
     assert code == 0 and out, (out, err)
     summary = json.loads(out)  # only the summary: Ray's notice of the dead worker went to stderr
-    assert summary["status"] == "completed" and summary["counts"] == {"completed": 1}
+    assert summary["status"] == "completed" and summary["counts"] == {"completed": 1} and summary["failed"] == []
     assert killed, "the worker was never killed"
     (sweep_dir,) = runs.iterdir()
     (row,) = _rows(sweep_dir)
@@ -126,10 +127,13 @@ def test_a_full_disk_fails_only_the_trials_it_hits_and_resume_finishes_them(writ
     env = {**os.environ, "PYTHONPATH": f"{hook}{os.pathsep}{SRC}", "MNISTLAB_TEST_FULL_DISK_LR": "0.002"}
     proc = subprocess.run([sys.executable, "-m", "mnistlab", "sweep", spec, "--runs-dir", str(runs)], env=env,
                           capture_output=True, text=True, timeout=600, start_new_session=True)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # a failed trial: the sweep is not a success
     (sweep_dir,) = runs.iterdir()
     failed = [line for line in proc.stderr.splitlines() if " end " in line and " failed " in line]
     assert len(failed) == 1 and "[lr=0.002 " in failed[0] and "no space left on device" in failed[0].lower()
+    *_, named, fix = proc.stderr.splitlines()  # the failed trial with its reason, then the fix
+    assert named.startswith("failed trial ") and "[lr=0.002 " in named and "no space left on device" in named.lower()
+    assert fix == f"error: 1 of 3 trials did not finish; train them with: mnistlab sweep --resume {sweep_dir}"
     assert sum(" restart " in line for line in proc.stderr.splitlines()) == 2, "retried from its checkpoint, twice"
     statuses = {row["params"]["lr"]: row["status"] for row in _rows(sweep_dir)}
     assert statuses == {0.001: "completed", 0.002: "failed", 0.005: "completed"}
@@ -140,7 +144,7 @@ def test_a_full_disk_fails_only_the_trials_it_hits_and_resume_finishes_them(writ
 
     assert main(["sweep", "--resume", str(sweep_dir), "--json", "--quiet"]) == 0  # the disk has room again
     summary = json.loads(capsys.readouterr().out)
-    assert summary["status"] == "completed" and summary["counts"] == {"completed": 3}
+    assert summary["status"] == "completed" and summary["counts"] == {"completed": 3} and summary["failed"] == []
     kept = {p.name: (p / "model.npz").stat().st_mtime_ns for p in sweep_dir.iterdir() if p.name in finished}
     assert kept == finished, "the trials that had finished were not trained again"
     (again,) = [p for p in sweep_dir.iterdir() if (p / "model.npz").is_file() and p.name not in finished]

@@ -11,7 +11,7 @@ import pytest
 from mnistlab.runs import RunDir
 from mnistlab.runs.catalog import load_run
 from mnistlab.sweep.report import option_effects, write_sweep_report
-from mnistlab.sweep.results import SweepTable, close_run, is_sweep_dir
+from mnistlab.sweep.results import SweepTable, close_run, failed_trials, is_sweep_dir
 from mnistlab.sweep.table import event_line, table_lines
 
 SPEC = {"name": "demo", "metric": "test_accuracy", "mode": "max"}
@@ -114,3 +114,55 @@ def test_runs_lists_the_sweeps_beside_the_runs(tmp_path, capsys):
     assert main(["runs", "--runs-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"sweep {sweep_dir.name} (completed; 4 completed): mnistlab runs --runs-dir {sweep_dir}" in out
+
+
+def _ended(tmp_path, statuses: dict[str, str]) -> SweepTable:
+    """The test table with these final statuses, and a recorded reason on the failed ones."""
+    table = _table(tmp_path)
+    table.status = "completed"
+    for trial, status in statuses.items():
+        table.update(trial, status=status, **({"error": "OutputError: No space left on device\nmore"}
+                                              if status == "failed" else {}))
+    return table
+
+
+def test_only_failed_or_unfinished_trials_count_as_failures(tmp_path):
+    table = _ended(tmp_path, {"t0": "stopped", "t1": "diverged", "t2": "failed", "t3": "interrupted"})
+    assert [(r["trial"], r["status"]) for r in failed_trials(table.rows.values())] == [("t2", "failed"),
+                                                                                     ("t3", "interrupted")]
+    assert table.summary()["failed"][0] == {"trial": "t2", "status": "failed", "params": {"lr": 0.01}, "seed": 0,
+                                            "error": "OutputError: No space left on device\nmore", "run_dir": None}
+    assert failed_trials(_ended(tmp_path, {"t0": "stopped", "t1": "diverged"}).rows.values()) == []
+
+
+@pytest.mark.parametrize("statuses, code", [({}, 0), ({"t0": "stopped", "t1": "diverged"}, 0),
+                                            ({"t2": "failed"}, 1), ({"t0": "diverged", "t2": "failed"}, 1)])
+def test_sweep_exit_code_says_whether_a_trial_failed(tmp_path, capsys, monkeypatch, statuses, code):
+    """0 when every trial completed, was stopped by the scheduler or diverged; 1 naming each failed trial."""
+    from mnistlab.cli import main
+
+    summary = _ended(tmp_path, statuses).summary()
+    monkeypatch.setattr("mnistlab.sweep.resume_sweep", lambda *args, **kwargs: summary)
+    assert main(["sweep", "--resume", str(tmp_path), "--quiet", "--json"]) == code
+    out, err = capsys.readouterr()
+    assert json.loads(out)["failed"] == summary["failed"]
+    if code == 0:
+        assert err == ""
+        return
+    assert err.splitlines() == [
+        "failed trial t2 [lr=0.01 seed=0]: OutputError: No space left on device",
+        f"error: 1 of 4 trials did not finish; train them with: mnistlab sweep --resume {tmp_path}"]
+
+
+def test_a_failed_trial_without_a_reason_points_to_rays_account(tmp_path):
+    pytest.importorskip("ray.tune")
+    from types import SimpleNamespace
+
+    from mnistlab.sweep.recorder import SweepRecorder
+
+    table = _table(tmp_path)
+    table.update("t0", status="running")
+    trial = SimpleNamespace(trial_id="t0", last_result={}, error_file="/sweep/tune/t0/error.txt")
+    SweepRecorder(table, [0, 1]).on_trial_error(1, [], trial)
+    row = table.rows["t0"]
+    assert row["status"] == "failed" and row["error"].endswith("Ray's account is in /sweep/tune/t0/error.txt")

@@ -89,6 +89,9 @@ class SweepRecorder(Callback):
         status = close_run(run_dir, if_running) if run_dir else "unknown"
         self.table.update(trial.trial_id, status=if_running if status == "unknown" else status)
         error = run_error(run_dir) if run_dir and status != "completed" else None
+        if not error and row["status"] == "failed" and getattr(trial, "error_file", None):
+            # A worker that died (SIGKILL, out of memory) leaves no reason in its run; Tune keeps its account.
+            error = f"no reason recorded by its run; Ray's account is in {trial.error_file}"
         if error:
             self.table.update(trial.trial_id, error=error)
         self.table.save()

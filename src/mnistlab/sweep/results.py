@@ -13,6 +13,7 @@ import io
 import json
 import math
 import statistics
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,14 @@ from mnistlab.fileio import atomic_write, write_json_atomic
 from mnistlab.runs.rundir import RunDir, RunStatus
 from mnistlab.runs.sweeps import SWEEP_FILE, is_sweep_dir, read_sweep  # the reading side, one layer down
 
-__all__ = ["SWEEP_FILE", "SweepTable", "close_run", "is_sweep_dir", "read_sweep", "run_error"]
+__all__ = ["ENDED_WELL", "SWEEP_FILE", "SweepTable", "close_run", "failed_trials", "is_sweep_dir", "read_sweep",
+           "run_error"]
 RESULTS_FILE = "results.csv"
 FINISHED = ("completed", "stopped", "failed", "interrupted")
+ENDED_WELL = ("completed", "stopped", "diverged")
+"""Trial statuses that are results: trained to the end, stopped early by the scheduler (ASHA), or diverged
+(the divergence rule judged the options; training them again would diverge again). Any other status at the
+end of a sweep (failed, interrupted...) is a trial that `--resume` trains again."""
 
 
 def _metrics_summary(run: RunDir) -> dict[str, Any]:
@@ -60,6 +66,19 @@ def run_error(run_dir: str | Path) -> str | None:
     except (OSError, ValueError):
         return None
     return str(error) if error else None
+
+
+def failed_trials(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The trials that did not end well (`ENDED_WELL`), by trial id: trial, status, params, seed, error, run_dir.
+
+    A sweep with any of these is not a success: the CLI lists them and exits non-zero.
+
+    >>> failed_trials([{"trial": "b", "status": "failed", "error": "disk full"}, {"trial": "a", "status": "diverged"}])
+    [{'trial': 'b', 'status': 'failed', 'params': {}, 'seed': None, 'error': 'disk full', 'run_dir': None}]
+    """
+    return [{"trial": row["trial"], "status": row.get("status"), "params": row.get("params", {}),
+             "seed": row.get("seed"), "error": row.get("error"), "run_dir": row.get("run_dir")}
+            for row in sorted(rows, key=lambda r: r["trial"]) if row.get("status") not in ENDED_WELL]
 
 
 class SweepTable:
@@ -130,12 +149,13 @@ class SweepTable:
         return counts
 
     def summary(self) -> dict[str, Any]:
-        """The --json summary: best trial, its options and metric, counts per status, seconds."""
+        """The --json summary: best trial, its options and metric, counts per status, seconds, failed trials."""
         ranked = self.ranked()
         best = ranked[0] if ranked else None
         return {"sweep_dir": str(self.sweep_dir), "name": self.spec.get("name"), "status": self.status,
                 "metric": self.metric, "mode": self.spec["mode"], "trials": len(self.rows),
                 "counts": self.counts(), "seconds": round(self.seconds, 3),
+                "failed": failed_trials(self.rows.values()),
                 "best": None if best is None else {k: best.get(k) for k in
                                                    ("trial", "params", "seed", "final", "best", "run_dir")}}
 

@@ -70,3 +70,18 @@ def summary_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(f"best: {summary['metric']} {best['final']:.4f}, {best['params']} seed {best['seed']} "
                      f"({best['run_dir']})")
     return lines
+
+
+def failure_lines(summary: dict[str, Any]) -> list[str]:
+    """One line per trial that did not end well (its status and recorded reason), then the command that
+    finishes them; no lines when every trial ended well."""
+    failed = summary.get("failed") or []
+    if not failed:
+        return []
+    lines = []
+    for row in failed:
+        reason = (row.get("error") or "no reason recorded").splitlines()[0]
+        lines.append(f"{row['status']} trial {row['trial']} [{params_text(row)}]: {reason}")
+    lines.append(f"error: {len(failed)} of {summary['trials']} trials did not finish; train them with: "
+                 f"mnistlab sweep --resume {summary['sweep_dir']}")
+    return lines
