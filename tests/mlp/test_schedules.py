@@ -52,6 +52,7 @@ def test_training_follows_the_schedule_batch_by_batch():
 
 @pytest.mark.parametrize("options", [{"warmup_epochs": 1, "lr_schedule": "decay"},
                                      {"lr_schedule": "onecycle"}, {"label_smoothing": 1.0},
+                                     {"lr_schedule": "onecycle", "warmup_epochs": 3, "warm_start": True},
                                      {"label_smoothing": -0.1}])
 def test_bad_schedule_and_smoothing_options_are_one_line_errors(options):
     with pytest.raises(ConfigError):

@@ -80,9 +80,11 @@ def test_warm_start_refuses_other_classes_or_layers(blobs):
 
 
 @pytest.mark.parametrize("schedule", [dict(lr_schedule="cosine", warmup_epochs=1.0),
-                                      dict(lr_schedule="onecycle", warmup_epochs=1.0)])
+                                      dict(lr_schedule="onecycle", warmup_epochs=1.0),
+                                      dict(lr_schedule="onecycle", warmup_epochs=4.0)])
 def test_a_per_batch_schedule_resumed_mid_way_spans_the_whole_training(blobs, schedule):
-    """Resuming 2 of 5 epochs continues the 5-epoch schedule, not a fresh 3-epoch one (issue 23)."""
+    """Resuming 2 of 5 epochs continues the 5-epoch schedule, not a fresh 3-epoch one (issue 23); a one-cycle
+    warm-up of 4 epochs is then longer than the 3 epochs left, and still valid: it is inside the 5."""
     X, y = blobs
     options = dict(RUN, solver="sgd", learning_rate=0.05, epochs=5, **schedule)
     straight = MLPClassifier(**options).fit(X, y)

@@ -17,6 +17,7 @@ import pytest
 
 from mnistlab.cli import ExitCode, main
 from mnistlab.runs.checkpoint import flatten_state, latest_checkpoint, unflatten_state
+from mnistlab.runs.kinds import get_kind
 
 MLP = ["mlp", "train", "--train-size", "4000", "--hidden", "64", "--batch-size", "20", "--lr", "0.001",
        "--quiet", "--name", "k"]
@@ -130,6 +131,30 @@ def test_the_default_preset_with_shifts_resumes_bit_for_bit_after_kills_at_rando
                 if key.startswith(("weights_", "biases_")) or key in LEARNED:
                     assert np.array_equal(got[key], expected[key], equal_nan=True), (i, after_epoch, delay, key)
         assert json.loads((run / "run.json").read_text())["status"] == "completed"
+
+
+def test_a_onecycle_run_with_fewer_epochs_left_than_its_warmup_resumes_bit_for_bit(tmp_path):
+    """Warm-up 2 of 3 epochs, interrupted after epoch 1: the 2 epochs left are no longer than the warm-up, yet
+    the schedule spans the whole training, so resume continues it (issue 23: it used to be refused)."""
+    args = ["mlp", "train", "--train-size", "300", "--hidden", "8", "--batch-size", "20", "--epochs", "3",
+            "--lr-schedule", "onecycle", "--warmup-epochs", "2", "--quiet"]
+    assert main([*args, "--runs-dir", str(tmp_path / "full")]) == ExitCode.OK
+    (reference,) = (tmp_path / "full").iterdir()
+    kind = get_kind("mlp")
+    config = kind.config_from_dict(json.loads((reference / "config.json").read_text()))
+
+    def ctrl_c_after_epoch_1(row: dict) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        kind.train(config, runs_dir=tmp_path / "stopped", name="k", on_epoch=ctrl_c_after_epoch_1)
+    (run,) = (tmp_path / "stopped").iterdir()
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted" and latest_checkpoint(run).epoch == 1
+    assert main(["resume", str(run), "--quiet"]) == ExitCode.OK
+    assert _epochs(run) == ["1", "2", "3"]
+    resumed, uninterrupted = _learned(run), _learned(reference)
+    for key in LEARNED:
+        assert np.array_equal(resumed[key], uninterrupted[key], equal_nan=True), key
 
 
 def test_sigterm_ends_a_run_as_interrupted_with_a_checkpoint(tmp_path):

@@ -147,6 +147,18 @@ def _number(name: str, value: Any, *, low: float, high: float = float("inf"), lo
         raise ConfigError(f"{name}={value!r} is not valid; it must be {what} {bound}{upper}{hint}")
 
 
+def check_onecycle_warmup(warmup_epochs: float, epochs: int | None) -> None:
+    """One-cycle warms up, then anneals to 0 at the end: 0 < warmup_epochs < epochs, the epochs of the whole
+    training (None: not known yet, only the warm-up is checked). ConfigError otherwise.
+
+    >>> check_onecycle_warmup(2, 3)  # 2 epochs up, 1 down; a run resumed after epoch 1 keeps this
+    """
+    if warmup_epochs > 0 and (epochs is None or warmup_epochs < epochs):
+        return
+    raise ConfigError(f"lr_schedule='onecycle' needs 0 < warmup_epochs < epochs (of the whole training), got "
+                      f"warmup_epochs={warmup_epochs!r} and epochs={epochs!r}; e.g. warmup_epochs=1")
+
+
 def validate_config(cfg: MLPConfig) -> None:
     """Raise ConfigError naming the first invalid option and what would be valid."""
     sizes = cfg.hidden_sizes
@@ -182,9 +194,10 @@ def validate_config(cfg: MLPConfig) -> None:
     if cfg.warmup_epochs and cfg.lr_schedule not in WARMUP_SCHEDULES:
         raise ConfigError(f"warmup_epochs={cfg.warmup_epochs!r} needs lr_schedule constant, cosine or onecycle, "
                           f"not {cfg.lr_schedule!r}; set warmup_epochs=0 or change the schedule")
-    if cfg.lr_schedule == "onecycle" and not 0 < cfg.warmup_epochs < cfg.epochs:
-        raise ConfigError(f"lr_schedule='onecycle' needs 0 < warmup_epochs < epochs, got warmup_epochs="
-                          f"{cfg.warmup_epochs!r} and epochs={cfg.epochs!r}; e.g. warmup_epochs=1")
+    if cfg.lr_schedule == "onecycle":
+        # With warm_start, `epochs` are those of one more fit and the schedule spans the earlier fits' too
+        # (a resumed run may have fewer epochs left than its warm-up): `fit` checks the whole training then.
+        check_onecycle_warmup(cfg.warmup_epochs, None if cfg.warm_start else cfg.epochs)
     _number("label_smoothing", cfg.label_smoothing, low=0, high=1)
     if cfg.label_smoothing >= 1:
         raise ConfigError(f"label_smoothing={cfg.label_smoothing!r} is not valid; it must be in [0, 1)")

@@ -31,7 +31,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from mnistlab.errors import ConfigError
-from mnistlab.mlp.config import MLPConfig, validate_config
+from mnistlab.mlp.config import MLPConfig, check_onecycle_warmup, validate_config
 from mnistlab.mlp.estimator_data import EstimatorData
 from mnistlab.mlp.init import init_params, make_rng
 from mnistlab.mlp.io import read_model, save_model
@@ -203,6 +203,8 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         """
         cfg = self._validated_config()
         warm = cfg.warm_start and hasattr(self, "_trainer")
+        if cfg.lr_schedule == "onecycle":  # its schedule spans the earlier fits' epochs too (Trainer.fit)
+            check_onecycle_warmup(cfg.warmup_epochs, (self._trainer.epochs_done if warm else 0) + cfg.epochs)
         X, y = self._validate_xy(X, y, cfg, reset=not warm)
         targets = Targets.from_labels(y)
         if warm:
