@@ -32,7 +32,10 @@ def configure_threads(n_threads: int | None) -> int:
     if n < 1:
         raise ConfigError(f"--threads must be at least 1, got {n_threads}; omit it to use all {os.cpu_count()} cores")
     for var in _ENV_VARS:
-        os.environ[var] = str(n)
+        # Numba reads its pool size once; changed after its threads started, it raises at the next
+        # compile. Once loaded, the fused kernels bound themselves per call (thread_limit below).
+        if not (var == "NUMBA_NUM_THREADS" and "numba" in sys.modules):
+            os.environ[var] = str(n)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     # XLA (JAX) has no thread-count flag, only Eigen on/off; every XLA_FLAGS token must start with "--".
     xla = os.environ.get("XLA_FLAGS", "")

@@ -93,12 +93,11 @@ def test_the_fashion_tasks_run_the_fashion_presets():
     assert RECIPES[cnn.recipe] == recipe_from_cnn_config("cnn-fashion", CNN_PRESETS["fashion"])
     assert RECIPES[cnn.recipe].flip and not RECIPES["cnn-fast"].flip
     preset, recipe = PRESETS["fashion"].mlp, RECIPES[mlp.recipe]
-    assert (recipe.hidden, recipe.dropout, recipe.shift_pixels, recipe.label_smoothing, recipe.max_epochs) == (
-        preset.hidden_sizes, preset.dropout, preset.shift_pixels, preset.label_smoothing, preset.epochs)
+    assert (recipe.hidden, recipe.dropout, recipe.shift_pixels, recipe.flip, recipe.label_smoothing,
+            recipe.max_epochs) == (preset.hidden_sizes, preset.dropout, preset.shift_pixels, preset.flip,
+                                   preset.label_smoothing, preset.epochs)
     assert (recipe.schedule, recipe.warmup_epochs, recipe.init) == ("onecycle", preset.warmup_epochs, "uniform_fan_in")
     assert PRESETS["fashion"].dataset == "fashion-mnist"
-    with pytest.raises(ConfigError, match="flip is a cnn recipe"):
-        Recipe(flip=True)
     with pytest.raises(ConfigError, match="preset odd: only ReLU"):
         recipe_from_mlp_config("odd", PRESETS["seed"].mlp)
 

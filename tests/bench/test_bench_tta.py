@@ -192,3 +192,15 @@ def test_bench_tta_quick_with_every_installed_engine(capsys):
     assert all(np.isfinite(r["seconds_per_epoch"]) and r["best_accuracy"] > 0.05 for r in document["rows"])
     # batch norm's moving averages need more than 8 steps: only the MLPs are held to learning here
     assert all(r["best_accuracy"] > 0.5 for r in document["rows"] if r["task"] == "mlp-mnist")
+
+
+@pytest.mark.parametrize("name", ["mnistlab", "sklearn", "torch", "keras-jax"])
+def test_an_mlp_recipe_with_shifts_and_flips_trains_on_every_engine(name):
+    """The augmentation moves rows of 28x28 images (mlp-default and mlp-fashion shift; mlp-fashion flips)."""
+    engine = get_engine(name)
+    if not engine.available()[0]:
+        pytest.skip(engine.available()[1])
+    images = synthetic_bench_data(n_train=300, n_test=100, n_features=784, n_classes=10, noise=2.0)
+    recipe = Recipe(name="augmented", hidden=(16,), batch_size=50, max_epochs=1, shift_pixels=1, flip=True)
+    outcome = engine.train(images, TtaJob(recipe=recipe, target=1.1))
+    assert len(outcome.extra["epoch_accuracy"]) == 1

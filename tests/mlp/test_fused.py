@@ -75,3 +75,24 @@ def test_threads_follow_mnistlabs_bound(monkeypatch):
     monkeypatch.setattr(fused, "thread_limit", lambda: 1)  # as after configure_threads(1), i.e. --threads 1
     fused.use_threads(10 * fused.PARALLEL_MIN_SIZE)
     assert calls == [1]
+
+
+def test_one_process_may_train_with_one_thread_then_two(tmp_path):
+    """A notebook's second training with another --threads must not trip Numba's pool-size check."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import numpy as np
+from mnistlab import MLPClassifier
+from mnistlab.threads import configure_threads
+X = np.random.default_rng(0).random((200, 16), dtype=np.float32); y = np.arange(200) % 3
+for threads, dtype in ((1, "float32"), (2, "float64")):  # a new dtype compiles the kernels again, which
+    configure_threads(threads)                            # re-reads Numba's settings: that must not raise
+    MLPClassifier(hidden_sizes=(8,), epochs=1, n_iter_no_change=None, random_state=0, dtype=dtype).fit(X, y)
+print("ok")
+"""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # an empty cache: the kernels are compiled here
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -44,7 +44,7 @@ class Recipe:
     dropout : share of units dropped after every hidden dense layer while training (inverted dropout).
     shift_pixels : each epoch, every training image moves by a random whole number of pixels
         in [-shift_pixels, shift_pixels] on each axis, zero-filled (needs preprocessing "unit").
-    flip : each epoch, a random half of the training images is mirrored left-right (cnn recipes;
+    flip : each epoch, a random half of the training images is mirrored left-right (any recipe;
         for Fashion-MNIST, whose classes are left-right symmetric).
     preprocessing : "unit" (pixels / 255) or "standard" (per-pixel StandardScaler fitted on train).
     """
@@ -83,8 +83,6 @@ class Recipe:
                 raise ConfigError(f"recipe {self.name}: {name} {value!r} is not one of {', '.join(choices)}")
         if not self.is_convnet and (self.conv or not self.hidden):
             raise ConfigError(f"recipe {self.name}: an mlp recipe needs hidden sizes and no conv layers")
-        if self.flip and not self.is_convnet:
-            raise ConfigError(f"recipe {self.name}: flip is a cnn recipe's augmentation (the MLP has no flips)")
         if self.is_convnet and not self.conv:
             raise ConfigError(f"recipe {self.name}: a cnn recipe needs conv filters, e.g. conv=(32, 64)")
         if self.batch_size < 1 or self.max_epochs < 1:
@@ -187,8 +185,8 @@ def recipe_from_mlp_config(name: str, config: MLPConfig) -> Recipe:
                   learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
                   epsilon=config.epsilon, schedule=schedule, decay=config.decrease_const if schedule == "inverse_time"
                   else 0.0, warmup_epochs=config.warmup_epochs, label_smoothing=config.label_smoothing,
-                  dropout=config.dropout, shift_pixels=config.shift_pixels, batch_size=config.batch_size,
-                  max_epochs=config.epochs, preprocessing="unit")
+                  dropout=config.dropout, shift_pixels=config.shift_pixels, flip=config.flip,
+                  batch_size=config.batch_size, max_epochs=config.epochs, preprocessing="unit")
 
 
 _MLP_ADAM = Recipe()

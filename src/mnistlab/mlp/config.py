@@ -63,6 +63,7 @@ class MLPConfig:
     leaky_slope: float = 0.01
     dropout: float = 0.0
     shift_pixels: int = 0
+    flip: bool = False
     class_weight: str | dict | None = None
     early_stopping: bool = False
     validation_fraction: float = 0.1
@@ -207,6 +208,8 @@ def validate_config(cfg: MLPConfig) -> None:
     if cfg.dropout >= 1:
         raise ConfigError(f"dropout={cfg.dropout!r} is not valid; it must be in [0, 1) (the share of units dropped)")
     _number("shift_pixels", cfg.shift_pixels, low=0, integer=True)
+    if not isinstance(cfg.flip, bool | np.bool_):
+        raise ConfigError(f"flip={cfg.flip!r} is not valid; it must be true or false")
     if cfg.n_iter_no_change is not None:
         _number("n_iter_no_change", cfg.n_iter_no_change, low=1, allow_inf=True,
                 hint=" (an integer, np.inf to never stop, or None for a fixed epoch budget)")

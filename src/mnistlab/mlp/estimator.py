@@ -69,7 +69,7 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
                  decrease_const=0.0, power_t=0.5, warmup_epochs=0.0, momentum=0.0, momentum_type="classical", rho=0.9, beta_1=0.9, beta_2=0.999,
                  epsilon=1e-7, l2=0.0, l1=0.0, batch_size="auto", epochs=200, shuffle=True, tol=1e-4,
                  n_iter_no_change=10, max_fun=15000, init="glorot", init_first=None, init_factor=1.0,
-                 init_intervals=None, leaky_slope=0.01, dropout=0.0, shift_pixels=0, class_weight=None, early_stopping=False,
+                 init_intervals=None, leaky_slope=0.01, dropout=0.0, shift_pixels=0, flip=False, class_weight=None, early_stopping=False,
                  validation_fraction=0.1, eval_train_every=0, eval_test_every=0, dtype="float32", warm_start=False,
                  verbose=False, random_state=None):
         self.hidden_sizes = hidden_sizes
@@ -105,6 +105,7 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         self.leaky_slope = leaky_slope
         self.dropout = dropout
         self.shift_pixels = shift_pixels
+        self.flip = flip
         self.class_weight = class_weight
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction

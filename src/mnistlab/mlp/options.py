@@ -98,6 +98,8 @@ OPTIONS: tuple[Option, ...] = (
     _o("dropout", 0.0, "float", "Share of hidden units dropped per batch in training (0: none)."),
     _o("shift_pixels", 0, "int", "Augmentation: every training image moves by up to this many whole pixels "
        "per axis, anew in every batch, zero-filled (square images, e.g. 784 = 28 x 28 pixels; 0: none)."),
+    _o("flip", False, "bool", "Augmentation: about half the training images of every batch, drawn anew, mirrored "
+       "left-right (square images). For Fashion-MNIST's clothes; not for digits, whose mirror images are none."),
     _o("class_weight", None, "special", "Loss weight per class: 'balanced' or {label: weight}.", flag=None,
        sklearn="(none; sample_weight only)"),
     _o("early_stopping", False, "bool", "Stop on a stratified validation split and keep the best weights.",

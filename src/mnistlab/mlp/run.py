@@ -59,6 +59,9 @@ class MLPRunConfig:
             raise ConfigError(f"train_size={self.train_size!r} is not valid; give at least 2 images or omit it")
         self.preprocess_config()
         validate_config(self.mlp)
+        if self.mlp.flip and (self.pca_components is not None or self.kmeans_clusters is not None):
+            raise ConfigError("flip mirrors images, but PCA / k-means turn them into other features; "
+                              "turn it off (--no-flip) or drop --pca / --clusters")
         if self.mlp.shift_pixels and (self.pca_components is not None or self.kmeans_clusters is not None):
             raise ConfigError("shift_pixels moves images, but PCA / k-means turn them into other features; "
                               "set shift_pixels to 0 (--shift-pixels 0) or drop --pca / --clusters")

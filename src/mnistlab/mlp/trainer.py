@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from mnistlab.data.augment import shift_images
+from mnistlab.data.augment import flip_images, shift_images
 from mnistlab.divergence import NONFINITE_WEIGHTS, divergence_reason, diverged_message
 from mnistlab.errors import TrainingDiverged
 from mnistlab.mlp.config import MLPConfig
@@ -144,6 +144,13 @@ class Trainer:
         out[...] = shift_images(X.reshape(m, side, side), self.cfg.shift_pixels, self.rng).reshape(m, -1)
         return out
 
+    def _flipped(self, X: np.ndarray, ws: Workspace) -> np.ndarray:
+        """The rows X as square images, about half of them mirrored left-right, in ws's input buffer."""
+        m, side = X.shape[0], math.isqrt(X.shape[1])
+        out = ws.acts[0][:m]
+        out[...] = flip_images(X.reshape(m, side, side), self.rng).reshape(m, -1)
+        return out
+
     def _batch_step(self, data: TrainData, order: np.ndarray | None, start: int, stop: int,
                     ws: Workspace) -> tuple[float, float, int, float]:
         """Gradient of rows start:stop, block by block, into ws.grads.
@@ -165,6 +172,8 @@ class Trainer:
             b = self._rows(data, order, first, last, ws)
             if cfg.shift_pixels:
                 b.X = self._shifted(b.X, ws)
+            if cfg.flip:
+                b.X = self._flipped(b.X, ws)
             if self.dropout is not None:
                 self.dropout.draw(self.rng, last - first)
             outputs = forward(spec, params, b.X, ws.acts, dropout=self.dropout)

@@ -19,7 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 from mnistlab.bench.jobs import CnnJob, Job, TrainJob, TtaJob
-from mnistlab.data.augment import shift_images
+from mnistlab.data.augment import flip_images, shift_images
 from mnistlab.errors import ConfigError
 
 
@@ -156,7 +156,7 @@ def train_to_target(job: TtaJob, train_epoch: Callable[[int], None], test_accura
 def partial_fit_to_target(data: BenchData, job: TtaJob, model: Any, *, model_shifts: bool = False) -> TrainOutcome:
     """`train_to_target` for an estimator with `partial_fit` and `predict` (mnistlab's and scikit-learn's).
 
-    One `partial_fit` per epoch, on images shifted afresh when the recipe shifts them (by this
+    One `partial_fit` per epoch, on images shifted (and flipped) afresh when the recipe asks (by this
     function, unless `model_shifts`: the estimator moves each batch itself, as mnistlab's `shift_pixels`).
     """
     recipe = job.recipe
@@ -166,7 +166,9 @@ def partial_fit_to_target(data: BenchData, job: TtaJob, model: Any, *, model_shi
     def train_epoch(epoch: int) -> None:
         X = data.X_train
         if recipe.shift_pixels and not model_shifts:
-            X = shift_images(X.reshape(-1, 28, 28), recipe.shift_pixels, rng).reshape(len(X), -1)
+            X = shift_images(X, recipe.shift_pixels, rng)
+        if recipe.flip and not model_shifts:
+            X = flip_images(X, rng)
         model.partial_fit(X, data.y_train, classes=classes)
 
     return train_to_target(job, train_epoch, lambda: np.mean(model.predict(data.X_test) == data.y_test))

@@ -51,7 +51,7 @@ class MnistlabEngine(CoreEngine):
             decrease_const=recipe.decay if recipe.schedule == "inverse_time" else 0.0, beta_1=recipe.beta_1,
             beta_2=recipe.beta_2, epsilon=recipe.epsilon, batch_size=recipe.batch_size, shuffle=True,
             init=_INIT[recipe.init], random_state=job.random_state, dropout=recipe.dropout,
-            shift_pixels=recipe.shift_pixels,
+            shift_pixels=recipe.shift_pixels, flip=recipe.flip,
         )
         return partial_fit_to_target(data, job, model, model_shifts=True)
 

@@ -101,7 +101,8 @@ class MLPKind(ModelKind):
         if isinstance(pca, float) and pca.is_integer() and pca >= 1:
             values["pca_components"] = int(pca)  # 50.0 components is 50 components, not a variance share
         if from_preset and (pca is not None or values.get("kmeans_clusters") is not None):
-            net["shift_pixels"] = 0  # the preset's image shifts mean nothing for PCA / k-means features
+            net["shift_pixels"] = 0  # the preset's image shifts and flips mean nothing for PCA / k-means features
+            net["flip"] = False
         for field, value in values.items():
             (run if field in RUN_FIELDS else net)[field] = value
         config = MLPRunConfig.from_dict({**run, "mlp": net})
