@@ -13,17 +13,23 @@ import io
 import json
 import math
 import statistics
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import MnistlabError
 from mnistlab.fileio import atomic_write, write_json_atomic
 from mnistlab.runs.rundir import RunDir, RunStatus
-from mnistlab.runs.sweeps import SWEEP_FILE, is_sweep_dir, read_sweep  # the reading side, one layer down
+# The reading side and the row type, one layer down.
+from mnistlab.runs.sweeps import SWEEP_FILE, TrialRow, is_sweep_dir, load_sweep, read_sweep
 
-__all__ = ["SWEEP_FILE", "SweepTable", "close_run", "is_sweep_dir", "read_sweep", "run_error"]
+__all__ = ["SWEEP_FILE", "PointMean", "SweepSummary", "SweepTable", "TrialRow", "close_run", "is_sweep_dir",
+           "read_sweep", "run_error"]
 RESULTS_FILE = "results.csv"
 FINISHED = ("completed", "stopped", "failed", "interrupted")
+BEST_KEYS = ("trial", "params", "seed", "final", "best", "run_dir")
+"""What the summary says of the best trial."""
 
 
 def _metrics_summary(run: RunDir) -> dict[str, Any]:
@@ -62,14 +68,47 @@ def run_error(run_dir: str | Path) -> str | None:
     return str(error) if error else None
 
 
+@dataclass(frozen=True)
+class SweepSummary:
+    """A sweep in brief: what `mnistlab sweep --json` prints and sweep.json keeps under "summary"."""
+
+    sweep_dir: str
+    name: str | None
+    status: str
+    metric: str
+    mode: str
+    trials: int
+    counts: dict[str, int]
+    seconds: float
+    best: TrialRow | None
+    """The finished trial with the best final metric, as it was then (None until one finished)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: the best trial reduced to its id, options, seed, metric and run directory."""
+        values = asdict(self)
+        if values["best"] is not None:
+            values["best"] = {k: values["best"][k] for k in BEST_KEYS}
+        return values
+
+
+@dataclass(frozen=True)
+class PointMean:
+    """One point of the search space over its seeds: mean ± sd of the final metric of its `n` finished trials."""
+
+    params: dict[str, Any]
+    n: int
+    mean: float
+    sd: float
+
+
 class SweepTable:
     """Rows of trials keyed by Tune's trial id, written to sweep.json and results.csv on every change."""
 
-    def __init__(self, sweep_dir: Path, spec: dict[str, Any], rows: dict[str, dict] | None = None,
+    def __init__(self, sweep_dir: Path, spec: dict[str, Any], rows: dict[str, TrialRow] | None = None,
                  started: str | None = None) -> None:
         self.sweep_dir = Path(sweep_dir)
         self.spec = spec
-        self.rows: dict[str, dict[str, Any]] = rows or {}
+        self.rows: dict[str, TrialRow] = rows or {}
         self.status = "running"
         self.started = started or dt.datetime.now().isoformat(timespec="seconds")
         self.seconds = 0.0
@@ -77,11 +116,13 @@ class SweepTable:
     @classmethod
     def load(cls, sweep_dir: Path) -> SweepTable:
         """The table of an earlier (interrupted) sweep, to resume it."""
-        state = read_sweep(sweep_dir) or {}
-        rows = {row["trial"]: row for row in state.get("trials", [])}
-        table = cls(sweep_dir, state.get("spec", {}), rows, state.get("started"))
-        table.seconds = float(state.get("seconds", 0.0))
-        table.status = state.get("status", "unknown")
+        record = load_sweep(sweep_dir)
+        if record is None:
+            table = cls(sweep_dir, {})
+            table.status = "unknown"
+            return table
+        table = cls(sweep_dir, record.spec, {row.trial: row for row in record.trials}, record.started)
+        table.seconds, table.status = record.seconds, record.status
         return table
 
     @property
@@ -89,14 +130,14 @@ class SweepTable:
         """The metric the sweep optimises."""
         return self.spec["metric"]
 
-    def update(self, trial: str, **values: Any) -> dict[str, Any]:
-        """Merge `values` into the row of `trial` (created on first use) and return the row."""
-        row = self.rows.setdefault(trial, {"trial": trial, "status": "pending", "epochs": 0, "final": None,
-                                          "best": None, "seconds": 0.0})
-        row.update(values)
+    def update(self, trial: str, **values: Any) -> TrialRow:
+        """Set `values` (TrialRow fields) on the row of `trial` (created on first use) and return the row."""
+        row = self.rows.setdefault(trial, TrialRow(trial))
+        for name, value in values.items():
+            setattr(row, name, value)  # TrialRow has slots: a name it has no field for raises AttributeError
         return row
 
-    def record_epoch(self, trial: str, result: dict[str, Any]) -> dict[str, Any]:
+    def record_epoch(self, trial: str, result: dict[str, Any]) -> TrialRow:
         """Fold one reported epoch into the row: epochs, final and best metric, seconds, where it ran."""
         value = result.get(self.metric)
         # The run's own epoch: a trial that continued its checkpoint after a restart starts Tune's count again.
@@ -106,62 +147,59 @@ class SweepTable:
                           **{k: result[k] for k in ("run_dir", "hostname", "pid", "node_id", "blas_threads")
                              if k in result})
         cpu = result.get("epoch_cpu_seconds")
-        if cpu is not None and row["epochs"] >= 2:  # epoch 1 also pays for start-up; later epochs are steady
-            steady = row.setdefault("cpu_epochs", [])
-            steady.append((cpu, float(result.get("epoch_wall_seconds", 0.0))))
-            row["cpu_seconds_per_epoch"] = statistics.fmean(c for c, _ in steady)
-            row["wall_seconds_per_epoch"] = statistics.fmean(w for _, w in steady)
+        if cpu is not None and row.epochs >= 2:  # epoch 1 also pays for start-up; later epochs are steady
+            row.cpu_epochs = [*(row.cpu_epochs or []), [cpu, float(result.get("epoch_wall_seconds", 0.0))]]
+            row.cpu_seconds_per_epoch = statistics.fmean(c for c, _ in row.cpu_epochs)
+            row.wall_seconds_per_epoch = statistics.fmean(w for _, w in row.cpu_epochs)
         if value is not None and math.isfinite(value):
-            row["final"] = value
+            row.final = value
             better = max if self.spec["mode"] == "max" else min
-            row["best"] = value if row["best"] is None else better(row["best"], value)
+            row.best = value if row.best is None else better(row.best, value)
         return row
 
-    def ranked(self) -> list[dict[str, Any]]:
+    def ranked(self) -> list[TrialRow]:
         """Finished rows with a metric, best final metric first."""
-        done = [r for r in self.rows.values() if r["final"] is not None and r["status"] in ("completed", "stopped")]
-        return sorted(done, key=lambda r: r["final"], reverse=self.spec["mode"] == "max")
+        done = [r for r in self.rows.values() if r.final is not None and r.status in ("completed", "stopped")]
+        return sorted(done, key=lambda r: r.final, reverse=self.spec["mode"] == "max")
 
     def counts(self) -> dict[str, int]:
         """How many trials are in each status."""
-        counts: dict[str, int] = {}
-        for row in self.rows.values():
-            counts[row["status"]] = counts.get(row["status"], 0) + 1
-        return counts
+        return dict(Counter(row.status for row in self.rows.values()))
 
-    def summary(self) -> dict[str, Any]:
-        """The --json summary: best trial, its options and metric, counts per status, seconds."""
+    def summary(self) -> SweepSummary:
+        """The sweep in brief: best trial, counts per status, seconds."""
         ranked = self.ranked()
-        best = ranked[0] if ranked else None
-        return {"sweep_dir": str(self.sweep_dir), "name": self.spec.get("name"), "status": self.status,
-                "metric": self.metric, "mode": self.spec["mode"], "trials": len(self.rows),
-                "counts": self.counts(), "seconds": round(self.seconds, 3),
-                "best": None if best is None else {k: best.get(k) for k in
-                                                   ("trial", "params", "seed", "final", "best", "run_dir")}}
+        return SweepSummary(sweep_dir=str(self.sweep_dir), name=self.spec.get("name"), status=self.status,
+                            metric=self.metric, mode=self.spec["mode"], trials=len(self.rows),
+                            counts=self.counts(), seconds=round(self.seconds, 3),
+                            best=replace(ranked[0]) if ranked else None)  # a copy: the table's row keeps changing
 
-    def point_means(self) -> list[dict[str, Any]]:
+    def point_means(self) -> list[PointMean]:
         """Per point of the space: mean ± sd of the final metric over its seeds, best first."""
-        groups: dict[str, list[dict]] = {}
+        groups: dict[str, list[TrialRow]] = {}
         for row in self.ranked():
-            groups.setdefault(json.dumps(row.get("params", {}), sort_keys=True), []).append(row)
-        points = [{"params": rows[0].get("params", {}), "n": len(rows),
-                   "mean": statistics.fmean(r["final"] for r in rows),
-                   "sd": statistics.stdev(r["final"] for r in rows) if len(rows) > 1 else 0.0}
+            groups.setdefault(json.dumps(row.params, sort_keys=True), []).append(row)
+        points = [PointMean(params=rows[0].params, n=len(rows), mean=statistics.fmean(r.final for r in rows),
+                            sd=statistics.stdev(r.final for r in rows) if len(rows) > 1 else 0.0)
                   for rows in groups.values()]
-        return sorted(points, key=lambda p: p["mean"], reverse=self.spec["mode"] == "max")
+        return sorted(points, key=lambda p: p.mean, reverse=self.spec["mode"] == "max")
+
+    def in_order(self) -> list[TrialRow]:
+        """The rows by trial id (the order of sweep.json, results.csv and the tables)."""
+        return sorted(self.rows.values(), key=lambda r: r.trial)
 
     def save(self) -> None:
         """Write sweep.json and results.csv atomically."""
         state = {"format_version": 1, "spec": self.spec, "status": self.status, "started": self.started,
-                 "seconds": self.seconds, "summary": self.summary(),
-                 "trials": sorted(self.rows.values(), key=lambda r: r["trial"])}
+                 "seconds": self.seconds, "summary": self.summary().to_dict(),
+                 "trials": [row.to_dict() for row in self.in_order()]}
         write_json_atomic(self.sweep_dir / SWEEP_FILE, state)
         with atomic_write(self.sweep_dir / RESULTS_FILE, "w", newline="") as fh:
             fh.write(self.results_csv())
 
     def results_csv(self) -> str:
         """results.csv: one row per trial (options, seed, final and best metric, epochs, seconds, status)."""
-        names = sorted({k for r in self.rows.values() for k in r.get("params", {})})
+        names = sorted({k for r in self.rows.values() for k in r.params})
         metric = self.metric
         header = ["trial", *names, "seed", f"final_{metric}", f"best_{metric}", "epochs_trained", "seconds", "status",
                   "cpu_seconds_per_epoch", "wall_seconds_per_epoch", "blas_threads", "hostname", "pid", "node_id",
@@ -169,12 +207,11 @@ class SweepTable:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(header)
-        for row in sorted(self.rows.values(), key=lambda r: r["trial"]):
-            params = row.get("params", {})
-            writer.writerow([row["trial"], *(_cell(params.get(n)) for n in names), row.get("seed"), row["final"],
-                             row["best"], row["epochs"], round(row["seconds"], 3), row["status"],
-                             _rounded(row.get("cpu_seconds_per_epoch")), _rounded(row.get("wall_seconds_per_epoch")),
-                             *(row.get(k, "") for k in ("blas_threads", "hostname", "pid", "node_id", "run_dir"))])
+        for row in self.in_order():
+            writer.writerow([row.trial, *(_cell(row.params.get(n)) for n in names), row.seed, row.final,
+                             row.best, row.epochs, round(row.seconds, 3), row.status,
+                             _rounded(row.cpu_seconds_per_epoch), _rounded(row.wall_seconds_per_epoch),
+                             *(getattr(row, k) for k in ("blas_threads", "hostname", "pid", "node_id", "run_dir"))])
         return out.getvalue()
 
 
