@@ -20,11 +20,15 @@ LATE_MNISTLAB_IMPORTS = {
     "sweep/driver.py": ("mnistlab.sweep.recorder",),
     "lab/__init__.py": ("mnistlab.lab.app",),
     "__init__.py": ("mnistlab.mlp.estimator",),
+    "runs/training.py": ("mnistlab.mlp.estimator",),
+    "runs/kinds/mlp.py": ("mnistlab.mlp.estimator",),
 }
 """Imports of mnistlab inside a function, each for a reason that is not a cycle, the short named list:
 the benchmark worker bounds its thread pools before the modules that load NumPy; the sweep's
 recorder subclasses Ray Tune's Callback, so it loads only once Ray has started; the lab's
-create_app and mnistlab.MLPClassifier resolve lazily so that importing the package stays light.
+create_app and mnistlab.MLPClassifier resolve lazily so that importing the package stays light;
+the run layer loads the MLP estimator (a scikit-learn estimator, a second of imports) only to train
+or load a model, so that reading runs (`mnistlab runs`, tests/runs/test_cli_runs.py) stays free of it.
 The command line (cli/) imports the library inside its commands so that `mnistlab --help` starts
 fast without loading NumPy's heavy users (tests/bench/test_bench_cli.py holds that): allowed there."""
 LAZY_AREAS = ("cli",)

@@ -12,7 +12,7 @@ from mnistlab.bench.report import (
     csv_text, mlp_document, mlp_markdown, replace_section, speed_target_lines, table_lines, time_figure,
     write_figure_atomic,
 )
-from mnistlab.bench.sweep import SweepConfig, measure_targets, run_sweep, summarize
+from mnistlab.bench.sweep import MlpBenchRow, SweepConfig, measure_targets, run_sweep, summarize
 from mnistlab.errors import ConfigError
 
 
@@ -37,22 +37,22 @@ def test_every_engine_batch_and_repeat_is_measured_interleaved(swept):
 
 def test_rows_hold_medians_rates_and_ratios(swept):
     result, rows, _ = swept
-    assert [(r["batch_size"], r["engine"]) for r in rows] == [(50, "mnistlab"), (50, "sklearn"),
-                                                              (300, "mnistlab"), (300, "sklearn")]
+    assert [(r.batch_size, r.engine) for r in rows] == [(50, "mnistlab"), (50, "sklearn"),
+                                                        (300, "mnistlab"), (300, "sklearn")]
     flops = dense_train_flops((30, 12, 6, 4)).gemm
     for row in rows:
         runs = [r["train_seconds"] for r in result.runs
-                if (r["engine"], r["batch_size"]) == (row["engine"], row["batch_size"])]
-        assert row["repeats"] == 2
-        assert row["train_seconds"] == pytest.approx(sum(runs) / 2)  # median of two
-        assert row["gflops"] == pytest.approx(flops * 600 * 3 / row["train_seconds"] / 1e9)
-        assert row["gemm_share"] == pytest.approx(row["gflops"] / result.gemm_gflops[1])
-        assert row["samples_per_second"] == pytest.approx(600 * 3 / row["train_seconds"])
-        assert row["test_accuracy"] > (0.9 if row["batch_size"] == 50 else 0.0)
-        assert row["pool_threads"]["blas"] == 1
-    mnistlab = {r["batch_size"]: r["train_seconds"] for r in rows if r["engine"] == "mnistlab"}
+                if (r["engine"], r["batch_size"]) == (row.engine, row.batch_size)]
+        assert row.repeats == 2
+        assert row.train_seconds == pytest.approx(sum(runs) / 2)  # median of two
+        assert row.gflops == pytest.approx(flops * 600 * 3 / row.train_seconds / 1e9)
+        assert row.gemm_share == pytest.approx(row.gflops / result.gemm_gflops[1])
+        assert row.samples_per_second == pytest.approx(600 * 3 / row.train_seconds)
+        assert row.test_accuracy > (0.9 if row.batch_size == 50 else 0.0)
+        assert row.pool_threads["blas"] == 1
+    mnistlab = {r.batch_size: r.train_seconds for r in rows if r.engine == "mnistlab"}
     for row in rows:
-        assert row["vs_mnistlab"] == pytest.approx(row["train_seconds"] / mnistlab[row["batch_size"]])
+        assert row.vs_mnistlab == pytest.approx(row.train_seconds / mnistlab[row.batch_size])
 
 
 def test_report_outputs(swept, tmp_path):
@@ -60,7 +60,7 @@ def test_report_outputs(swept, tmp_path):
     lines = table_lines(rows)
     assert "engine" in lines[0] and len(lines) == 2 + len(rows)
     parsed = list(csv.DictReader(io.StringIO(csv_text(rows))))
-    assert [p["engine"] for p in parsed] == [r["engine"] for r in rows]
+    assert [p["engine"] for p in parsed] == [r.engine for r in rows]
     assert parsed[0]["pool_threads"] == "blas=1"
     document = mlp_document(result, rows, "mnistlab bench mlp --test")
     json.dumps(document, default=str)
@@ -102,8 +102,10 @@ def test_quick_preset_is_small():
 
 
 def _row(engine, batch, seconds, share=0.6, accuracy=0.95):
-    return {"engine": engine, "threads": 2, "batch_size": batch, "train_seconds": seconds, "gemm_share": share,
-            "test_accuracy": accuracy}
+    return MlpBenchRow(engine=engine, threads=2, batch_size=batch, repeats=1, train_seconds=seconds,
+                       warmup_seconds=0.1, seconds_per_epoch=seconds / 3, samples_per_second=1e5, gflops=50.0,
+                       gemm_share=share, test_accuracy=accuracy, threads_measured=2.0, pool_threads={"blas": 2},
+                       peak_rss_bytes=2**28)
 
 
 def test_speed_targets_are_judged_from_the_rows():
@@ -112,7 +114,7 @@ def test_speed_targets_are_judged_from_the_rows():
     assert speed_target_lines(rows) == [
         "target 1 on 2 thread(s): PASS; largest test-accuracy gap to another engine 0.10 points",
         "target 2 on 2 thread(s): FAIL (batch 20000: 40%)"]
-    rows[0]["train_seconds"] = 0.7  # 0.7x at batch 500: above the 0.6x bar for small batches
+    rows[0].train_seconds = 0.7  # 0.7x at batch 500: above the 0.6x bar for small batches
     assert speed_target_lines(rows)[0].startswith("target 1 on 2 thread(s): FAIL (batch 500: 0.70x keras-jax)")
 
 

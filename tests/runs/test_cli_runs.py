@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -145,3 +149,24 @@ def test_rerun_repeats_a_tiny_mlp_run_exactly(runs_dir, capsys):
     assert json.loads((again / "config.json").read_text()) == json.loads((original / "config.json").read_text())
     assert second["test_accuracy"] == first["test_accuracy"]
     assert (again / "metrics.csv").read_text().count("\n") == 3
+
+
+def _sklearn_loaded_after(script: str, runs_dir) -> tuple[str, bool]:
+    """Run `script` in a fresh interpreter (RUNS is `runs_dir`); its output and whether scikit-learn got imported."""
+    src = str(Path(mnistlab.cli.__file__).parents[2])
+    code = f"import sys\nRUNS = {str(runs_dir)!r}\n{script}\nprint('sklearn' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": src})
+    assert result.returncode == 0, result.stderr
+    *out, loaded = result.stdout.splitlines()
+    return "\n".join(out), loaded == "True"
+
+
+def test_listing_runs_does_not_import_scikit_learn(tmp_path):
+    """`mnistlab runs` starts without scikit-learn's second of imports (the model kinds load it when they train)."""
+    listing = ("from mnistlab.cli import main\n"
+               "main(['runs', '--runs-dir', RUNS])\nmain(['runs', '--json', '--runs-dir', RUNS])")
+    out, loaded = _sklearn_loaded_after(listing, tmp_path)
+    assert out.startswith("no runs in") and not loaded
+    _, loaded = _sklearn_loaded_after(listing + "\nimport mnistlab.mlp.estimator", tmp_path)
+    assert loaded  # the check sees scikit-learn once something does import it

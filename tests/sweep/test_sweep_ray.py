@@ -101,8 +101,8 @@ def test_random_and_optuna_train_each_point_once_per_seed(search, write_spec, tm
     spec = load_spec(write_spec(top={"search": f'"{search}"', "samples": "2", "seeds": "[0, 1]"},
                                 space={"lr": "{ loguniform = [1e-3, 1e-1] }"}))
     summary = run_sweep(spec, runs_dir=tmp_path / "runs")
-    assert summary["counts"] == {"completed": 4}
-    rows = _rows(Path(summary["sweep_dir"]))
+    assert summary.counts == {"completed": 4}
+    rows = _rows(Path(summary.sweep_dir))
     by_point: dict[str, list[str]] = {}
     for row in rows:
         assert 1e-3 <= float(row["lr"]) <= 1e-1

@@ -21,6 +21,7 @@ from mnistlab.bench.client import run_or_drop, start_workers
 from mnistlab.bench.dataset import load_bench_data, save_bench_data
 from mnistlab.bench.engines import CNN_ENGINES, get_engine
 from mnistlab.bench.engines.base import BenchData
+from mnistlab.bench.fields import BenchRow
 from mnistlab.bench.jobs import CnnJob
 from mnistlab.bench.report import machine_lines, table_lines
 from mnistlab.env import environment_info
@@ -60,6 +61,27 @@ class CnnBenchResult:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass
+class CnnBenchRow(BenchRow):
+    """One (batch size, engine) of `bench cnn`: medians over repeats; a row of cnn.csv and of the JSON's "rows".
+
+    seconds_per_epoch is seconds per batch times 60000 images; vs_fastest divides it by the
+    fastest engine's at the same batch size.
+    """
+
+    engine: str
+    threads: int
+    batch_size: int
+    batches: int
+    seconds_per_batch: float
+    seconds_per_epoch: float
+    images_per_second: float
+    warmup_seconds: float
+    threads_measured: float
+    repeats: int
+    vs_fastest: float | None = None
+
+
 def run_cnn_bench(config: CnnBenchConfig, data: BenchData | None = None,
                   progress: Callable[[str], None] = lambda msg: None) -> CnnBenchResult:
     """Time every available CNN engine at each batch size, interleaved, one worker per engine."""
@@ -97,7 +119,7 @@ def run_cnn_bench(config: CnnBenchConfig, data: BenchData | None = None,
     return result
 
 
-def summarize_cnn(result: CnnBenchResult) -> list[dict[str, Any]]:
+def summarize_cnn(result: CnnBenchResult) -> list[CnnBenchRow]:
     """One row per (batch size, engine): seconds per batch and per 60000-image epoch, images/s."""
     groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
     for run in result.runs:
@@ -106,25 +128,26 @@ def summarize_cnn(result: CnnBenchResult) -> list[dict[str, Any]]:
     for (batch_size, engine), runs in groups.items():
         seconds = statistics.median(r["train_seconds"] for r in runs)
         per_batch = seconds / result.config.n_batches
-        rows.append({"engine": engine, "threads": runs[0]["threads"], "batch_size": batch_size,
-                     "batches": result.config.n_batches, "seconds_per_batch": per_batch,
-                     "seconds_per_epoch": per_batch * EPOCH_IMAGES / batch_size,
-                     "images_per_second": batch_size / per_batch,
-                     "warmup_seconds": statistics.median(r["warmup_seconds"] for r in runs),
-                     "threads_measured": statistics.median(r["cpu_wall_ratio"] for r in runs), "repeats": len(runs)})
-    fastest = {}
+        rows.append(CnnBenchRow(engine=engine, threads=runs[0]["threads"], batch_size=batch_size,
+                                batches=result.config.n_batches, seconds_per_batch=per_batch,
+                                seconds_per_epoch=per_batch * EPOCH_IMAGES / batch_size,
+                                images_per_second=batch_size / per_batch,
+                                warmup_seconds=statistics.median(r["warmup_seconds"] for r in runs),
+                                threads_measured=statistics.median(r["cpu_wall_ratio"] for r in runs),
+                                repeats=len(runs)))
+    fastest: dict[int, float] = {}
     for row in rows:
-        fastest[row["batch_size"]] = min(fastest.get(row["batch_size"], float("inf")), row["seconds_per_epoch"])
+        fastest[row.batch_size] = min(fastest.get(row.batch_size, float("inf")), row.seconds_per_epoch)
     for row in rows:
-        row["vs_fastest"] = row["seconds_per_epoch"] / fastest[row["batch_size"]]
-    rows.sort(key=lambda r: (r["batch_size"], r["seconds_per_epoch"]))
+        row.vs_fastest = row.seconds_per_epoch / fastest[row.batch_size]
+    rows.sort(key=lambda r: (r.batch_size, r.seconds_per_epoch))
     return rows
 
 
-def cnn_document(result: CnnBenchResult, rows: list[dict[str, Any]], command: str) -> dict[str, Any]:
+def cnn_document(result: CnnBenchResult, rows: list[CnnBenchRow], command: str) -> dict[str, Any]:
     """The JSON document of a `bench cnn` run: command, config, machine, rows, raw runs, notes."""
-    return {"command": command, "config": asdict(result.config), "machine": environment_info(), "rows": rows,
-            "runs": result.runs, "notes": result.notes}
+    return {"command": command, "config": asdict(result.config), "machine": environment_info(),
+            "rows": [row.to_dict() for row in rows], "runs": result.runs, "notes": result.notes}
 
 
 CNN_COLUMNS = (
@@ -143,6 +166,6 @@ def cnn_markdown(document: dict[str, Any], note: str = "") -> str:
              f"{CnnJob.warmup_batches} warm-up batches, {cfg['threads']} thread(s); seconds per epoch = seconds per "
              f"batch x 60000 / batch size.", ""]
     lines += [f"- {line}" for line in machine_lines(document["machine"])] + [""]
-    lines += table_lines(document["rows"], CNN_COLUMNS, markdown=True)
+    lines += table_lines([CnnBenchRow.from_dict(row) for row in document["rows"]], CNN_COLUMNS, markdown=True)
     lines += [""] + [f"- {n}" for n in document["notes"]]
     return "\n".join(lines).rstrip() + "\n"

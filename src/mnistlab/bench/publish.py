@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mnistlab.bench.fields import BenchRow
 from mnistlab.bench.report import csv_text, replace_section, write_figure_atomic
 from mnistlab.fileio import write_text_atomic
 
@@ -22,7 +23,7 @@ def prepare_output_dir(out: Path | None) -> None:
         out.mkdir(parents=True, exist_ok=True)
 
 
-def publish(stem: str, document: dict[str, Any], rows: Sequence[dict[str, Any]], *, out: Path | None = None,
+def publish(stem: str, document: dict[str, Any], rows: Sequence[BenchRow], *, out: Path | None = None,
             markdown: Path | None = None, figure: Callable[[], Any] | None = None,
             section: Callable[[str | None], str] | None = None) -> None:
     """Write `document` and `rows` into `out`, and `section(figure path)` into `markdown`'s bench-`stem` section.

@@ -11,10 +11,12 @@ import io
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from mnistlab.bench.fields import BenchRow
+from mnistlab.bench.sweep import MlpBenchRow
 from mnistlab.env import environment_info
 from mnistlab.fileio import save_figure_atomic, write_text_atomic
 
@@ -28,11 +30,6 @@ MLP_COLUMNS = (
 )
 
 
-def row_dict(row: Any) -> dict[str, Any]:
-    """A summary row as a dict: a typed row (a dataclass such as TtaRow) through `asdict`, a dict as it is."""
-    return asdict(row) if is_dataclass(row) and not isinstance(row, type) else row
-
-
 def _fmt(value: Any, pattern: str) -> str:
     if value is None:
         return "-"
@@ -41,11 +38,11 @@ def _fmt(value: Any, pattern: str) -> str:
     return pattern.format(value)
 
 
-def table_lines(rows: Sequence[Any], columns: Sequence[tuple[str, str, str]] = MLP_COLUMNS,
+def table_lines(rows: Sequence[BenchRow], columns: Sequence[tuple[str, str, str]] = MLP_COLUMNS,
                 markdown: bool = False) -> list[str]:
     """Rows as an aligned plain-text table (or a Markdown table), one line per row plus a header."""
     header = [title for _, title, _ in columns]
-    body = [[_fmt(row_dict(row).get(key), pattern) for key, _, pattern in columns] for row in rows]
+    body = [[_fmt(getattr(row, key), pattern) for key, _, pattern in columns] for row in rows]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" for _ in header) + "|"]
         return lines + ["| " + " | ".join(cells) + " |" for cells in body]
@@ -54,15 +51,15 @@ def table_lines(rows: Sequence[Any], columns: Sequence[tuple[str, str, str]] = M
     return [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*cells) for cells in body]
 
 
-def pool_threads_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+def pool_threads_lines(rows: Sequence[MlpBenchRow]) -> list[str]:
     """One line per (engine, threads): the pool sizes the framework reported and the measured CPU/wall."""
-    seen: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    seen: dict[tuple[str, int], list[MlpBenchRow]] = {}
     for row in rows:
-        seen.setdefault((row["engine"], row["threads"]), []).append(row)
+        seen.setdefault((row.engine, row.threads), []).append(row)
     lines = []
     for (engine, threads), group in seen.items():
-        pools = ", ".join(f"{k}={v}" for k, v in group[-1]["pool_threads"].items() if v not in (None, ""))
-        ratios = [r["threads_measured"] for r in group if r.get("threads_measured") is not None]
+        pools = ", ".join(f"{k}={v}" for k, v in group[-1].pool_threads.items() if v not in (None, ""))
+        ratios = [r.threads_measured for r in group if r.threads_measured is not None]
         measured = f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-"
         lines.append(f"{engine} with --threads {threads}: pools {pools or 'not reported'}; CPU/wall {measured}")
     return lines
@@ -83,7 +80,7 @@ def targets_lines(targets: dict[str, Any]) -> list[str]:
     ]
 
 
-def speed_target_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+def speed_target_lines(rows: Sequence[MlpBenchRow]) -> list[str]:
     """Targets 1 and 2 of the MLP benchmark, judged from the rows, one line per thread count.
 
     1: mnistlab's train time is below every other engine's at every batch size (at most 0.6x
@@ -91,21 +88,21 @@ def speed_target_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
     other engines'. 2: at batch sizes of 500 and above, mnistlab reaches 50% of the GEMM rate.
     """
     lines = []
-    for threads in sorted({r["threads"] for r in rows}):
+    for threads in sorted({r.threads for r in rows}):
         fails1, fails2, acc_gaps = [], [], []
-        for batch in sorted({r["batch_size"] for r in rows if r["threads"] == threads}):
-            group = [r for r in rows if (r["threads"], r["batch_size"]) == (threads, batch)]
-            mine = next((r for r in group if r["engine"] == "mnistlab"), None)
-            others = [r for r in group if r["engine"] != "mnistlab"]
+        for batch in sorted({r.batch_size for r in rows if r.threads == threads}):
+            group = [r for r in rows if (r.threads, r.batch_size) == (threads, batch)]
+            mine = next((r for r in group if r.engine == "mnistlab"), None)
+            others = [r for r in group if r.engine != "mnistlab"]
             if mine is None or not others:
                 continue
-            fastest = min(others, key=lambda r: r["train_seconds"])
-            ratio = mine["train_seconds"] / fastest["train_seconds"]
+            fastest = min(others, key=lambda r: r.train_seconds)
+            ratio = mine.train_seconds / fastest.train_seconds
             if ratio >= 1.0 or (batch <= 2000 and ratio > 0.6):
-                fails1.append(f"batch {batch}: {ratio:.2f}x {fastest['engine']}")
-            acc_gaps.append(max(abs(mine["test_accuracy"] - r["test_accuracy"]) for r in others))
-            if batch >= 500 and mine["gemm_share"] < 0.5:
-                fails2.append(f"batch {batch}: {mine['gemm_share']:.0%}")
+                fails1.append(f"batch {batch}: {ratio:.2f}x {fastest.engine}")
+            acc_gaps.append(max(abs(mine.test_accuracy - r.test_accuracy) for r in others))
+            if batch >= 500 and mine.gemm_share < 0.5:
+                fails2.append(f"batch {batch}: {mine.gemm_share:.0%}")
         if not acc_gaps:
             continue
         lines.append(f"target 1 on {threads} thread(s): " + ("PASS" if not fails1 else "FAIL (" + "; ".join(fails1) + ")")
@@ -114,34 +111,32 @@ def speed_target_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def csv_text(rows: Sequence[Any]) -> str:
-    """Rows as CSV (pool thread details flattened to `key=value;...`)."""
+def csv_text(rows: Sequence[BenchRow]) -> str:
+    """Rows as CSV, columns in the rows' field order with pool_threads last, flattened to `key=value;...`."""
     if not rows:
         return ""
-    rows = [row_dict(row) for row in rows]
-    keys = [k for k in rows[0] if k != "pool_threads"] + ["pool_threads"]
+    values = [row.to_dict() for row in rows]
+    keys = [k for k in values[0] if k != "pool_threads"] + ["pool_threads"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")
     writer.writeheader()
-    for row in rows:
-        flat = dict(row)
-        flat["pool_threads"] = ";".join(f"{k}={v}" for k, v in row.get("pool_threads", {}).items())
-        writer.writerow(flat)
+    for row in values:
+        writer.writerow({**row, "pool_threads": ";".join(f"{k}={v}" for k, v in row.get("pool_threads", {}).items())})
     return buffer.getvalue()
 
 
-def time_figure(rows: Sequence[dict[str, Any]], value: str = "train_seconds", ylabel: str = "train seconds") -> Any:
-    """A Figure: `value` against batch size, log-log, one panel per thread count, one line per engine."""
+def time_figure(rows: Sequence[MlpBenchRow], value: str = "train_seconds", ylabel: str = "train seconds") -> Any:
+    """A Figure: `value` (a row field) against batch size, log-log, one panel per thread count, one line per engine."""
     from matplotlib.figure import Figure  # matplotlib loads only when a figure is asked for
 
-    thread_counts = sorted({r["threads"] for r in rows})
+    thread_counts = sorted({r.threads for r in rows})
     fig = Figure(figsize=(5.5 * max(1, len(thread_counts)), 4.2), layout="constrained")
     axes = fig.subplots(1, max(1, len(thread_counts)), squeeze=False, sharey=True)[0]
     for ax, threads in zip(axes, thread_counts):
-        engines = list(dict.fromkeys(r["engine"] for r in rows if r["threads"] == threads))
+        engines = list(dict.fromkeys(r.engine for r in rows if r.threads == threads))
         for engine in engines:
-            points = sorted((r["batch_size"], r[value]) for r in rows if r["threads"] == threads
-                            and r["engine"] == engine)
+            points = sorted((r.batch_size, getattr(r, value)) for r in rows if r.threads == threads
+                            and r.engine == engine)
             style = {"linewidth": 2.5, "color": "black"} if engine == "mnistlab" else {}
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=engine, **style)
         ax.set_xscale("log")
@@ -172,13 +167,13 @@ def replace_section(document: str, marker: str, body: str) -> str:
     return document.rstrip() + ("\n\n" if document.strip() else "") + block + "\n"
 
 
-def mlp_document(result: Any, rows: Sequence[dict[str, Any]], command: str) -> dict[str, Any]:
+def mlp_document(result: Any, rows: Sequence[MlpBenchRow], command: str) -> dict[str, Any]:
     """The JSON document of an MLP sweep: command, config, machine, GEMM rates, rows, raw runs, targets."""
     return {
         "command": command, "config": asdict(result.config), "machine": environment_info(),
         "n_train": result.n_train, "layer_sizes": list(result.layer_sizes),
         "gemm_gflops": {str(k): v for k, v in result.gemm_gflops.items()},
-        "rows": list(rows), "runs": result.runs, "targets": result.targets, "notes": result.notes,
+        "rows": [row.to_dict() for row in rows], "runs": result.runs, "targets": result.targets, "notes": result.notes,
         "wall_seconds": result.wall_seconds,
     }
 
@@ -204,9 +199,10 @@ def mlp_markdown(document: dict[str, Any], figure_name: str | None = None, label
               f"over {document['n_train']} {cfg['dataset']} images (StandardScaler); median of up to "
               f"{cfg['repeats']} interleaved repeats, warm-up excluded.",
               f"- Machine float32 GEMM ({cfg['gemm_size']}^3, best of 5): {gemm}.", ""]
-    lines += table_lines(document["rows"], markdown=True)
+    rows = [MlpBenchRow.from_dict(row) for row in document["rows"]]
+    lines += table_lines(rows, markdown=True)
     if figure_name:
         lines += ["", f"![train seconds vs batch size]({figure_name})"]
-    extra = speed_target_lines(document["rows"]) + targets_lines(document["targets"]) + pool_threads_lines(document["rows"]) + document["notes"]
+    extra = speed_target_lines(rows) + targets_lines(document["targets"]) + pool_threads_lines(rows) + document["notes"]
     lines += [""] + [f"- {line}" for line in extra]
     return "\n".join(lines) + "\n"

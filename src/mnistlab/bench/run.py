@@ -7,7 +7,7 @@ functions each step calls, declared once per benchmark in `PIPELINES`. A noteboo
 the CLI does:
 
 >>> outcome = run_bench(bench_config("mlp", quick=True, engines=("mnistlab",)))  # doctest: +SKIP
->>> outcome.rows[0]["train_seconds"]  # doctest: +SKIP
+>>> outcome.rows[0].train_seconds  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mnistlab.bench.cnn import CNN_COLUMNS, CnnBenchConfig, cnn_document, cnn_markdown, run_cnn_bench, summarize_cnn
+from mnistlab.bench.fields import BenchRow
 from mnistlab.bench.publish import prepare_output_dir, publish
 from mnistlab.bench.report import (
     mlp_document, mlp_markdown, pool_threads_lines, speed_target_lines, table_lines, targets_lines, time_figure,
@@ -37,11 +38,11 @@ class Pipeline:
     stem: str
     config_type: type
     measure: Callable[..., Any]  # (config, progress=) -> result
-    summarize: Callable[[Any], list[Any]]  # typed rows (TtaRow) or dicts
-    document: Callable[[Any, list[dict[str, Any]], str], dict[str, Any]]
-    lines: Callable[[Any, list[dict[str, Any]]], list[str]]
+    summarize: Callable[[Any], list[BenchRow]]  # (result) -> its summary rows (MlpBenchRow, CnnBenchRow, TtaRow)
+    document: Callable[[Any, list[BenchRow], str], dict[str, Any]]  # (result, rows, command) -> JSON document
+    lines: Callable[[Any, list[BenchRow]], list[str]]
     section: Callable[[dict[str, Any], Any, str | None, str], str]  # (document, result, png, label) -> Markdown
-    figure: Callable[[Any, list[dict[str, Any]]], Callable[[], Any] | None] = lambda result, rows: None
+    figure: Callable[[Any, list[BenchRow]], Callable[[], Any] | None] = lambda result, rows: None
     """(result, rows) -> a function drawing the PNG's Figure, or None when there is nothing to draw."""
 
 
@@ -66,16 +67,14 @@ PIPELINES: dict[str, Pipeline] = {
 
 @dataclass
 class BenchOutcome:
-    """A finished benchmark: its JSON document (what <stem>.json holds and `--json` prints) and text summary."""
+    """A finished benchmark: its summary rows, its JSON document (what <stem>.json holds and `--json` prints,
+    rows through their `to_dict`) and its text summary."""
 
     name: str
     document: dict[str, Any]
     lines: list[str] = field(default_factory=list)
-
-    @property
-    def rows(self) -> list[dict[str, Any]]:
-        """The summary rows (medians per engine and setting), as in <stem>.csv."""
-        return self.document["rows"]
+    rows: list[BenchRow] = field(default_factory=list)
+    """The summary rows (medians per engine and setting), as in <stem>.csv."""
 
 
 def bench_config(name: str, *, quick: bool = False, **options: Any) -> BenchConfig:
@@ -109,7 +108,7 @@ def run_bench(config: BenchConfig, *, out: Path | None = None, markdown: Path | 
     document = pipeline.document(result, rows, command)
     publish(pipeline.stem, document, rows, out=out, markdown=markdown, figure=pipeline.figure(result, rows),
             section=lambda png: pipeline.section(document, result, png, label))
-    return BenchOutcome(pipeline.stem, document, pipeline.lines(result, rows))
+    return BenchOutcome(pipeline.stem, document, pipeline.lines(result, rows), rows)
 
 
 def _pipeline(name: str) -> Pipeline:

@@ -21,6 +21,7 @@ from mnistlab.bench.client import Worker, run_or_drop, start_workers
 from mnistlab.bench.dataset import load_bench_data, save_bench_data
 from mnistlab.bench.engines import MLP_ENGINES, get_engine
 from mnistlab.bench.engines.base import BenchData
+from mnistlab.bench.fields import BenchRow
 from mnistlab.bench.jobs import TrainJob
 from mnistlab.bench.flops import dense_train_flops
 from mnistlab.cpu import gemm_gflops
@@ -87,6 +88,32 @@ class SweepResult:
     n_train: int = 0
     layer_sizes: tuple[int, ...] = ()
     wall_seconds: float = 0.0
+
+
+@dataclass
+class MlpBenchRow(BenchRow):
+    """One (threads, batch size, engine) of `bench mlp`: medians over repeats; a row of mlp.csv and the JSON's "rows".
+
+    train_seconds excludes the warm-up; gflops is GEMM FLOPs over train seconds and gemm_share its
+    fraction of the machine's GEMM rate; threads_measured is CPU seconds over wall seconds;
+    vs_mnistlab divides train_seconds by mnistlab's at the same threads and batch size.
+    """
+
+    engine: str
+    threads: int
+    batch_size: int
+    repeats: int
+    train_seconds: float
+    warmup_seconds: float
+    seconds_per_epoch: float
+    samples_per_second: float
+    gflops: float
+    gemm_share: float
+    test_accuracy: float
+    threads_measured: float
+    pool_threads: dict[str, Any]
+    peak_rss_bytes: int
+    vs_mnistlab: float | None = None
 
 
 def available_engines(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -186,13 +213,8 @@ def measure_targets(config: SweepConfig, progress: Callable[[str], None] = lambd
     }
 
 
-def summarize(result: SweepResult) -> list[dict[str, Any]]:
-    """One row per (threads, batch size, engine): medians over repeats and the derived rates.
-
-    Columns: train_seconds (median, warm-up excluded), warmup_seconds, seconds_per_epoch,
-    samples_per_second, gflops (GEMM FLOPs / train seconds), gemm_share, test_accuracy,
-    threads_measured (CPU seconds / wall seconds), pool_threads, vs_mnistlab (time ratio).
-    """
+def summarize(result: SweepResult) -> list[MlpBenchRow]:
+    """One row per (threads, batch size, engine): medians over repeats and the derived rates (`MlpBenchRow`)."""
     config = result.config
     groups: dict[tuple[int, int, str], list[dict[str, Any]]] = {}
     for run in result.runs:
@@ -203,19 +225,18 @@ def summarize(result: SweepResult) -> list[dict[str, Any]]:
         flops = dense_train_flops(result.layer_sizes, config.activation)
         samples = result.n_train * config.epochs
         gflops = flops.gemm * samples / seconds / 1e9 if seconds > 0 else float("nan")
-        rows.append({
-            "engine": engine, "threads": threads, "batch_size": batch_size, "repeats": len(runs),
-            "train_seconds": seconds, "warmup_seconds": statistics.median(r["warmup_seconds"] for r in runs),
-            "seconds_per_epoch": seconds / config.epochs, "samples_per_second": samples / seconds,
-            "gflops": gflops, "gemm_share": gflops / result.gemm_gflops[threads],
-            "test_accuracy": statistics.median(r["test_accuracy"] for r in runs),
-            "threads_measured": statistics.median(r["cpu_wall_ratio"] for r in runs),
-            "pool_threads": runs[-1]["pool_threads"], "peak_rss_bytes": max(r["peak_rss_bytes"] for r in runs),
-        })
-    reference = {(r["threads"], r["batch_size"]): r["train_seconds"] for r in rows if r["engine"] == "mnistlab"}
+        rows.append(MlpBenchRow(
+            engine=engine, threads=threads, batch_size=batch_size, repeats=len(runs),
+            train_seconds=seconds, warmup_seconds=statistics.median(r["warmup_seconds"] for r in runs),
+            seconds_per_epoch=seconds / config.epochs, samples_per_second=samples / seconds,
+            gflops=gflops, gemm_share=gflops / result.gemm_gflops[threads],
+            test_accuracy=statistics.median(r["test_accuracy"] for r in runs),
+            threads_measured=statistics.median(r["cpu_wall_ratio"] for r in runs),
+            pool_threads=runs[-1]["pool_threads"], peak_rss_bytes=max(r["peak_rss_bytes"] for r in runs)))
+    reference = {(r.threads, r.batch_size): r.train_seconds for r in rows if r.engine == "mnistlab"}
     for row in rows:
-        ref = reference.get((row["threads"], row["batch_size"]))
-        row["vs_mnistlab"] = row["train_seconds"] / ref if ref else None
+        ref = reference.get((row.threads, row.batch_size))
+        row.vs_mnistlab = row.train_seconds / ref if ref else None
     order = {name: i for i, name in enumerate(MLP_ENGINES)}
-    rows.sort(key=lambda r: (r["threads"], r["batch_size"], order.get(r["engine"], 99)))
+    rows.sort(key=lambda r: (r.threads, r.batch_size, order.get(r.engine, 99)))
     return rows

@@ -23,6 +23,7 @@ from typing import Any
 from mnistlab.bench.client import run_or_drop, start_workers
 from mnistlab.bench.dataset import load_bench_data, save_bench_data
 from mnistlab.bench.engines import ENGINES, get_engine
+from mnistlab.bench.fields import BenchRow
 from mnistlab.bench.jobs import TtaJob
 from mnistlab.bench.recipes import DEFAULT_TASKS, RECIPES, Recipe, Task, get_recipe, get_task
 from mnistlab.errors import ConfigError
@@ -95,7 +96,7 @@ class CannotExpress:
 
 
 @dataclass
-class TtaRow:
+class TtaRow(BenchRow):
     """One (task, threads, engine) of `bench tta`: medians over seeds; a row of tta.csv and of the JSON's "rows".
 
     tta_seconds is None when fewer than half the seeds reached the target (reached says how many

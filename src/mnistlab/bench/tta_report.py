@@ -55,7 +55,7 @@ def recipe_lines(recipes: dict[str, dict[str, Any]]) -> list[str]:
 def tta_document(result: TtaResult, rows: Sequence[TtaRow], command: str) -> dict[str, Any]:
     """The JSON document of a run: command, config, machine, recipes, rows, raw runs, cannot-express, notes."""
     return {"command": command, "config": asdict(result.config), "machine": environment_info(),
-            "recipes": result.recipes, "rows": [asdict(row) for row in rows], "runs": result.runs,
+            "recipes": result.recipes, "rows": [row.to_dict() for row in rows], "runs": result.runs,
             "cannot_express": [asdict(c) for c in result.cannot_express], "notes": result.notes,
             "wall_seconds": result.wall_seconds}
 
@@ -74,10 +74,10 @@ def tta_markdown(document: dict[str, Any], result: TtaResult, figure_name: str |
              f"{', '.join(map(str, cfg['seeds']))}; training seconds to the first epoch at the target, the "
              f"test-set evaluation after each epoch timed apart (eval s/epoch); medians over seeds.", ""]
     lines += [f"- {line}" for line in machine_lines(document["machine"])] + [""]
-    lines += table_lines(document["rows"], TTA_COLUMNS, markdown=True)
+    rows = [TtaRow.from_dict(row) for row in document["rows"]]
+    lines += table_lines(rows, TTA_COLUMNS, markdown=True)
     if figure_name:
         lines += ["", f"![test accuracy against training seconds]({figure_name})"]
-    rows = [TtaRow(**row) for row in document["rows"]]
     lines += [""] + [f"- {line}" for line in summary_lines(result, rows)]
     return "\n".join(lines) + "\n"
 

@@ -48,9 +48,9 @@ def sweep_command(spec: Path | None, resume_dir: Path | None, address: str | Non
             summary = resume_sweep(resume_dir, address=address, on_event=progress)
         else:
             summary = run_sweep(load_spec(spec), runs_dir=runs_dir, address=address, on_event=progress)
-    click.echo(json.dumps(summary, sort_keys=True) if as_json else "\n".join(summary_lines(summary)))
-    if summary["status"] == "interrupted":
-        click.echo(f"interrupted; continue with: mnistlab sweep --resume {summary['sweep_dir']}", err=True)
+    click.echo(json.dumps(summary.to_dict(), sort_keys=True) if as_json else "\n".join(summary_lines(summary)))
+    if summary.status == "interrupted":
+        click.echo(f"interrupted; continue with: mnistlab sweep --resume {summary.sweep_dir}", err=True)
         return ExitCode.INTERRUPTED
     failures = failure_lines(summary)  # failed trials: a CI script must not take the sweep for a success
     for line in failures:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import confusion_matrix
 
 from mnistlab.cnn.model import to_model_input
 from mnistlab.errors import ConfigError
@@ -46,6 +45,8 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> Evalua
     if y_true.shape != y_pred.shape or y_true.ndim != 1 or y_true.size == 0:
         raise ConfigError(f"y_true and y_pred must be equal-length non-empty 1-D arrays, got "
                           f"{y_true.shape} and {y_pred.shape}")
+    from sklearn.metrics import confusion_matrix  # ~1 s to import: only when a model is scored, not for `runs`
+
     confusion = confusion_matrix(y_true, y_pred, labels=range(n_classes))
     support = confusion.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):

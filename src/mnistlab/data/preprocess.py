@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.base import TransformerMixin
-from sklearn.cluster import MiniBatchKMeans
-from sklearn.decomposition import PCA
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, Normalizer, StandardScaler
 
 from mnistlab.errors import ConfigError
+
+if TYPE_CHECKING:  # scikit-learn takes about a second to import: it loads when a pipeline is built, not before
+    from sklearn.base import TransformerMixin
+    from sklearn.pipeline import Pipeline
 
 SCALERS = ("standard", "minmax", "normalizer", "unit", "none")
 
@@ -81,14 +81,16 @@ def to_float32(features: np.ndarray) -> np.ndarray:
 
 
 def _scaler(name: str) -> TransformerMixin | str:
+    from sklearn import preprocessing  # scikit-learn loads when a pipeline is built (see TYPE_CHECKING above)
+
     if name == "standard":
-        return StandardScaler()
+        return preprocessing.StandardScaler()
     if name == "minmax":
-        return MinMaxScaler()
+        return preprocessing.MinMaxScaler()
     if name == "normalizer":
-        return Normalizer(norm="l2")
+        return preprocessing.Normalizer(norm="l2")
     if name == "unit":
-        return FunctionTransformer(scale_unit, feature_names_out="one-to-one")
+        return preprocessing.FunctionTransformer(scale_unit, feature_names_out="one-to-one")
     return "passthrough"
 
 
@@ -109,15 +111,18 @@ def build_preprocessor(config: PreprocessConfig | None = None) -> Pipeline:
     >>> X_train.shape, X_test.dtype
     ((60000, 834), dtype('float32'))
     """
+    from sklearn import cluster, decomposition, pipeline, preprocessing  # loaded here, not on import (as above)
+
     config = config if config is not None else PreprocessConfig()
     steps: list[tuple[str, object]] = [
-        ("flatten", FunctionTransformer(flatten_float32, feature_names_out="one-to-one")),
+        ("flatten", preprocessing.FunctionTransformer(flatten_float32, feature_names_out="one-to-one")),
         ("scale", _scaler(config.scaler)),
     ]
     if config.pca_components is not None:
-        steps.append(("pca", PCA(n_components=config.pca_components, random_state=config.random_state)))
+        steps.append(("pca", decomposition.PCA(n_components=config.pca_components, random_state=config.random_state)))
     if config.kmeans_clusters is not None:
-        kmeans = MiniBatchKMeans(n_clusters=config.kmeans_clusters, n_init=3, random_state=config.random_state)
-        steps.append(("clusters", FeatureUnion([("features", "passthrough"), ("distances", kmeans)])))
-    steps.append(("float32", FunctionTransformer(to_float32, feature_names_out="one-to-one")))
-    return Pipeline(steps)
+        kmeans = cluster.MiniBatchKMeans(n_clusters=config.kmeans_clusters, n_init=3,
+                                         random_state=config.random_state)
+        steps.append(("clusters", pipeline.FeatureUnion([("features", "passthrough"), ("distances", kmeans)])))
+    steps.append(("float32", preprocessing.FunctionTransformer(to_float32, feature_names_out="one-to-one")))
+    return pipeline.Pipeline(steps)

@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from sklearn.metrics import confusion_matrix
 
 from mnistlab.errors import ConfigError
 from mnistlab.runs.metrics import Metrics, epochs_axis
@@ -254,6 +253,8 @@ def write_run_figures(run: RunDir | str | os.PathLike, *, images: np.ndarray, y_
     if not len(images) == len(y_true) == len(y_pred):
         raise ConfigError(f"images, y_true and y_pred must have the same length, got "
                           f"{len(images)}, {len(y_true)}, {len(y_pred)}")
+    from sklearn.metrics import confusion_matrix  # about a second to import: not for what only reads runs
+
     n_classes = len(class_names)
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
         if labels.size and (labels.min() < 0 or labels.max() >= n_classes):

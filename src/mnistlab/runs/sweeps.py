@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from mnistlab.errors import ConfigError
 
 SWEEP_FILE = "sweep.json"
+_ALWAYS_WRITTEN = frozenset({"final", "best"})  # a row's other None values are left out of sweep.json
 
 
-@dataclass
+@dataclass(slots=True)
 class TrialRow:
     """One trial of a sweep: its status, the metric it reached, and where it ran.
 
     `final` and `best` are the sweep's metric at the last epoch and at its best epoch (None until
     an epoch is reported); `params` are the trial's point of the search space and `seed` its seed.
+    The sweep's driver (`sweep.results.SweepTable`) fills a row in place as the trial reports.
     """
 
     trial: str
@@ -43,8 +45,14 @@ class TrialRow:
     pid: int | None = None
     node_id: str | None = None
     blas_threads: int | None = None
+    cpu_epochs: list[list[float]] | None = None
+    """[CPU seconds, wall seconds] of each steady epoch (the second on), as JSON keeps pairs."""
     cpu_seconds_per_epoch: float | None = None
     wall_seconds_per_epoch: float | None = None
+    restarts: int | None = None
+    """How many times Tune started the trial again (None: never)."""
+    error: str | None = None
+    """The one-line error of a failed trial's run."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Keys of sweep.json this reader does not know (written by a newer mnistlab), kept as they were."""
 
@@ -54,6 +62,13 @@ class TrialRow:
         known = {f.name for f in fields(cls)} - {"extra"}
         return cls(**{k: v for k, v in values.items() if k in known},
                    extra={k: v for k, v in values.items() if k not in known})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The row as sweep.json keeps it: what the trial has not reported (None) is left out, but
+        `final` and `best` are always there (null before the first epoch), and `extra` is kept."""
+        values = asdict(self)
+        extra = values.pop("extra")
+        return {**{k: v for k, v in values.items() if v is not None or k in _ALWAYS_WRITTEN}, **extra}
 
 
 @dataclass

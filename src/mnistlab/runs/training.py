@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,13 +30,15 @@ from mnistlab.cnn.io import save_model as save_cnn
 from mnistlab.cnn.train import train as fit_cnn
 from mnistlab.data import load
 from mnistlab.fileio import atomic_write, write_json_atomic
-from mnistlab.mlp.estimator import MLPClassifier
 from mnistlab.mlp.run import MLPRunConfig, prepare_data
 from mnistlab.runs.checkpoint import DEFAULT_EVERY, Checkpointer, save_cnn_checkpoint, save_mlp_checkpoint
 from mnistlab.runs.plots import write_run_figures
 from mnistlab.runs.metrics import ordered_cells
 from mnistlab.runs.rundir import RunDir, RunStatus
 from mnistlab.runs.snapshots import first_layer_snapshot, keras_snapshot, save_snapshot
+
+if TYPE_CHECKING:
+    from mnistlab.mlp.estimator import MLPClassifier
 
 EpochCallback = Callable[[dict[str, Any]], "bool | None"]
 """on_epoch(row): the epoch's metrics row; returning True stops training after that epoch."""
@@ -103,6 +105,9 @@ def mlp_session(run: RunDir, config: MLPRunConfig, data: tuple, *, on_epoch: Epo
                 on_batch: BatchCallback | None, checkpoint_every: int, state: dict | None = None,
                 done: int = 0, prior_seconds: float = 0.0) -> dict[str, Any]:
     """Train (from scratch, or on from checkpoint `state` holding `done` epochs) inside `run`; finish it."""
+    # The estimator is a scikit-learn one (about a second to import): loaded to train, not to read runs.
+    from mnistlab.mlp.estimator import MLPClassifier
+
     X_train, y_train, X_test, y_test, test_set, _ = data
     remaining = config.mlp.epochs - done
     if state is None:

@@ -22,7 +22,7 @@ from mnistlab.errors import ConfigError, MnistlabError
 from mnistlab.fileio import make_unique_dir
 from mnistlab.runs.kinds import get_kind
 from mnistlab.runs.rundir import is_run_dir
-from mnistlab.sweep.results import SweepTable, close_run, is_sweep_dir, read_sweep
+from mnistlab.sweep.results import SweepSummary, SweepTable, TrialRow, close_run, is_sweep_dir, read_sweep
 from mnistlab.sweep.search import num_samples, param_space, scheduler, search_algorithm
 from mnistlab.sweep.options import read_base
 from mnistlab.sweep.spec import SweepSpec
@@ -114,7 +114,7 @@ def _new_sweep_dir(runs_dir: str | os.PathLike, name: str) -> Path:
     return make_unique_dir(runs_dir, name)
 
 
-def _fit(tuner: Any, table: SweepTable, n_trials: int) -> dict[str, Any]:
+def _fit(tuner: Any, table: SweepTable, n_trials: int) -> SweepSummary:
     """Run the trials; afterwards mark every trial (and run) that did not finish as interrupted.
 
     The sweep is complete when all `n_trials` trials ended (Ctrl-C leaves some never started).
@@ -125,14 +125,14 @@ def _fit(tuner: Any, table: SweepTable, n_trials: int) -> dict[str, Any]:
     finally:
         table.seconds += time.perf_counter() - start
         unfinished = _close_unfinished(table)
-        ended = sum(row["status"] != "interrupted" for row in table.rows.values())
+        ended = sum(row.status != "interrupted" for row in table.rows.values())
         table.status = "interrupted" if unfinished or ended < n_trials else "completed"
         table.save()
     return table.summary()
 
 
 def run_sweep(spec: SweepSpec, *, runs_dir: str | os.PathLike = "runs", address: str | None = None,
-              on_event: Any = None) -> dict[str, Any]:
+              on_event: Any = None) -> SweepSummary:
     """Train every trial of `spec` on Ray Tune and return the summary (best trial, counts, seconds).
 
     `on_event(event, row, table)` is called in this process as trials start, report an epoch and end.
@@ -151,7 +151,7 @@ def run_sweep(spec: SweepSpec, *, runs_dir: str | os.PathLike = "runs", address:
 
 
 def resume_sweep(sweep_dir: str | os.PathLike, *, address: str | None = None,
-                 on_event: Any = None) -> dict[str, Any]:
+                 on_event: Any = None) -> SweepSummary:
     """Continue the sweep in `sweep_dir` where it stopped; finished trials are not trained again."""
     sweep_dir = Path(sweep_dir)
     state = read_sweep(sweep_dir) if is_sweep_dir(sweep_dir) else None
@@ -179,13 +179,13 @@ def resume_sweep(sweep_dir: str | os.PathLike, *, address: str | None = None,
             return _fit(tuner, table, spec.n_points * len(spec.seeds))
 
 
-def _close_unfinished(table: SweepTable) -> list[dict[str, Any]]:
+def _close_unfinished(table: SweepTable) -> list[TrialRow]:
     """Rows Tune left pending or running: their runs marked "interrupted" unless they finished."""
-    unfinished = [row for row in table.rows.values() if row["status"] in ("pending", "running")]
+    unfinished = [row for row in table.rows.values() if row.status in ("pending", "running")]
     for row in unfinished:
-        status = close_run(row["run_dir"], "interrupted") if row.get("run_dir") else "unknown"
-        row["status"] = "interrupted" if status in ("unknown", "running") else status
-    return [row for row in unfinished if row["status"] == "interrupted"]
+        status = close_run(row.run_dir, "interrupted") if row.run_dir else "unknown"
+        row.status = "interrupted" if status in ("unknown", "running") else status
+    return [row for row in unfinished if row.status == "interrupted"]
 
 
 def _close_orphans(sweep_dir: Path) -> None:

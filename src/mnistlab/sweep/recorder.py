@@ -18,10 +18,10 @@ from typing import Any
 
 from ray.tune import Callback
 
-from mnistlab.sweep.results import SweepTable, close_run, run_error
+from mnistlab.sweep.results import SweepTable, TrialRow, close_run, run_error
 from mnistlab.sweep.search import seed_and_params
 
-SweepListener = Callable[[str, dict[str, Any], SweepTable], None]
+SweepListener = Callable[[str, TrialRow, SweepTable], None]
 """Called with (event, row, table); event is "start", "epoch", "restart" (Tune starts it again) or "end"."""
 
 _live: dict[str, object] = {}
@@ -55,7 +55,7 @@ class SweepRecorder(Callback):
         if "table" in _live:
             self.table, self.listener = _live["table"], _live["listener"]
 
-    def _emit(self, event: str, row: dict[str, Any]) -> None:
+    def _emit(self, event: str, row: TrialRow) -> None:
         if self.listener is not None:
             self.listener(event, row, self.table)
 
@@ -78,18 +78,18 @@ class SweepRecorder(Callback):
 
     def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         """Its worker died or it raised; Tune starts it again, and it continues its run's checkpoint."""
-        row = self.table.update(trial.trial_id, restarts=self.table.update(trial.trial_id).get("restarts", 0) + 1)
+        row = self.table.update(trial.trial_id, restarts=(self.table.update(trial.trial_id).restarts or 0) + 1)
         self.table.save()
         self._emit("restart", row)
 
     def _finish(self, trial: Any, if_running: str) -> None:
         """A run still "running" when its trial ended was stopped by Tune (or failed): say so in its record."""
         row = self.table.update(trial.trial_id)
-        run_dir = (trial.last_result or {}).get("run_dir") or row.get("run_dir")
+        run_dir = (trial.last_result or {}).get("run_dir") or row.run_dir
         status = close_run(run_dir, if_running) if run_dir else "unknown"
         self.table.update(trial.trial_id, status=if_running if status == "unknown" else status)
         error = run_error(run_dir) if run_dir and status != "completed" else None
-        if not error and row["status"] == "failed" and getattr(trial, "error_file", None):
+        if not error and row.status == "failed" and getattr(trial, "error_file", None):
             # A worker that died (SIGKILL, out of memory) leaves no reason in its run; Tune keeps its account.
             error = f"no reason recorded by its run; Ray's account is in {trial.error_file}"
         if error:

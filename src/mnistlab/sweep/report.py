@@ -19,7 +19,7 @@ from mnistlab.errors import ConfigError
 from mnistlab.fileio import atomic_write
 from mnistlab.runs import html
 from mnistlab.runs.report import write_report
-from mnistlab.sweep.results import SweepTable, is_sweep_dir
+from mnistlab.sweep.results import SweepTable, TrialRow, is_sweep_dir
 from mnistlab.sweep.table import params_text
 
 TOP_K = 10
@@ -29,11 +29,11 @@ def option_effects(table: SweepTable) -> dict[str, list[tuple[Any, float, float,
     """Per searched option: (value, mean, sd, n) of the final metric over every trial with that value."""
     effects: dict[str, list[tuple[Any, float, float, int]]] = {}
     rows = table.ranked()
-    for name in sorted({k for r in rows for k in r.get("params", {})}):
+    for name in sorted({k for r in rows for k in r.params}):
         groups: dict[str, tuple[Any, list[float]]] = {}
         for row in rows:
-            value = row["params"].get(name)
-            groups.setdefault(repr(value), (value, []))[1].append(row["final"])
+            value = row.params.get(name)
+            groups.setdefault(repr(value), (value, []))[1].append(row.final)
         stats = [(v, statistics.fmean(xs), statistics.stdev(xs) if len(xs) > 1 else 0.0, len(xs))
                  for v, xs in groups.values()]
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v, *_ in stats)
@@ -65,12 +65,12 @@ def effects_figure(effects: dict[str, list[tuple[Any, float, float, int]]], metr
 def parallel_coordinates_svg(table: SweepTable, width: int = 760, height: int = 300) -> str:
     """An inline SVG: one axis per option plus the metric, one line per finished trial (darker = better)."""
     rows = table.ranked()
-    names = sorted({k for r in rows for k in r.get("params", {})}) + ["seed", table.metric]
+    names = sorted({k for r in rows for k in r.params}) + ["seed", table.metric]
     if not rows:
         return '<p class="muted">(no finished trial yet)</p>'
 
-    def value(row: dict, name: str) -> Any:
-        return row["final"] if name == table.metric else row["seed"] if name == "seed" else row["params"].get(name)
+    def value(row: TrialRow, name: str) -> Any:
+        return row.final if name == table.metric else row.seed if name == "seed" else row.params.get(name)
 
     pad, top, bottom = 60, 24, height - 30
     xs = [pad + i * (width - 2 * pad) / max(len(names) - 1, 1) for i in range(len(names))]
@@ -93,7 +93,8 @@ def parallel_coordinates_svg(table: SweepTable, width: int = 760, height: int = 
         points = " ".join(f"{x:.1f},{bottom - scale(value(row, n)) * (bottom - top):.1f}"
                           for x, scale, n in zip(xs, scales, names))
         parts.append(f'<polyline points="{points}" fill="none" stroke="rgb({shade},{shade},255)" '
-                     f'stroke-width="1.5"><title>{escape(params_text(row))}: {row["final"]:.4g}</title></polyline>')
+                     f'stroke-width="1.5"><title>{escape(params_text(row.params, row.seed))}: {row.final:.4g}</title>'
+                     '</polyline>')
     for x, name, (low, high) in zip(xs, names, ends):
         parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="#444"/>')
         parts.append(f'<text x="{x + 4:.1f}" y="{top - 6}" font-size="10">{escape(high)}</text>'
@@ -112,16 +113,16 @@ def render_sweep_page(table: SweepTable) -> str:
             f'<p class="muted">{escape(str(table.sweep_dir))} · written {written}'
             f" by mnistlab {__version__}</p></header>",
             "<section><h2>Summary</h2>",
-            html.key_value_table({"status": summary["status"], "metric": f"{metric} ({summary['mode']})",
-                                  "trials": summary["trials"],
-                                  **{f"trials {k}": v for k, v in summary["counts"].items()},
-                                  "seconds": summary["seconds"]})]
-    best = summary["best"]
+            html.key_value_table({"status": summary.status, "metric": f"{metric} ({summary.mode})",
+                                  "trials": summary.trials,
+                                  **{f"trials {k}": v for k, v in summary.counts.items()},
+                                  "seconds": summary.seconds})]
+    best = summary.best
     if best is not None:
-        link = os.path.relpath(best["run_dir"], table.sweep_dir) if best.get("run_dir") else ""
+        link = os.path.relpath(best.run_dir, table.sweep_dir) if best.run_dir else ""
         body += ["<h2>Best trial</h2>",
-                 html.key_value_table({"trial": best["trial"], **html.flatten(best["params"]), "seed": best["seed"],
-                                       f"final {metric}": best["final"], f"best {metric}": best["best"],
+                 html.key_value_table({"trial": best.trial, **html.flatten(best.params), "seed": best.seed,
+                                       f"final {metric}": best.final, f"best {metric}": best.best,
                                        "run directory": link})]
     effects = option_effects(table)
     if effects:
@@ -131,14 +132,13 @@ def render_sweep_page(table: SweepTable) -> str:
     body += ["<h2>Parallel coordinates</h2>", parallel_coordinates_svg(table),
              f"<h2>Top {TOP_K} configurations (mean ± sd over seeds)</h2>",
              html.columns_table(["parameters", "seeds", f"{metric} mean", "sd"],
-                                ([params_text({"params": p["params"], "seed": "*"}), p["n"], p["mean"], p["sd"]]
+                                ([params_text(p.params, "*"), p.n, p.mean, p.sd]
                                  for p in table.point_means()[:TOP_K])),
              "<h2>All trials</h2>",
              html.columns_table(["trial", "parameters", "epochs", f"final {metric}", f"best {metric}", "seconds",
                                  "status", "host"],
-                                ([r["trial"], params_text(r), r["epochs"], r["final"], r["best"], r["seconds"],
-                                  r["status"], r.get("hostname")] for r in sorted(table.rows.values(),
-                                                                                  key=lambda r: r["trial"]))),
+                                ([r.trial, params_text(r.params, r.seed), r.epochs, r.final, r.best, r.seconds,
+                                  r.status, r.hostname] for r in table.in_order())),
              "</section>"]
     return html.page(title, "\n".join(body))
 

@@ -19,7 +19,7 @@ import copy
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -28,7 +28,6 @@ from mnistlab.data import load
 from mnistlab.data.catalog import DATASET_NAMES
 from mnistlab.data.preprocess import build_preprocessor
 from mnistlab.errors import ConfigError, ModelFileError
-from mnistlab.mlp.estimator import MLPClassifier
 from mnistlab.mlp.option_text import parse_option
 from mnistlab.mlp.options import OPTIONS
 from mnistlab.mlp.run import PRESETS, MLPRunConfig, prepare_data
@@ -39,6 +38,9 @@ from mnistlab.runs.plots import WEIGHTS
 from mnistlab.runs.snapshots import load_snapshot
 from mnistlab.runs.training import mlp_session, train_mlp_run
 from mnistlab.threads import configure_threads
+
+if TYPE_CHECKING:
+    from mnistlab.mlp.estimator import MLPClassifier
 
 RUN_FIELDS = ("dataset", "scaler", "pca_components", "kmeans_clusters", "train_size", "threads")
 """MLPRunConfig fields an override may set (the rest are the network's, under "mlp")."""
@@ -159,6 +161,9 @@ class MLPKind(ModelKind):
     def load_model(self, path: str | os.PathLike, *, dataset: str | None = None,
                    backend: str | None = None) -> MLPModel:
         """The classifier of model.npz (no pickles) with its preprocessing refitted on the training split."""
+        # The estimator is a scikit-learn one (about a second to import): loaded with a model, not to list runs.
+        from mnistlab.mlp.estimator import MLPClassifier
+
         file = model_path(path, self.model_file)
         classifier = MLPClassifier.load(file)
         meta = dict(classifier.metadata_)
