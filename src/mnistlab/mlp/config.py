@@ -272,9 +272,10 @@ DEFAULT_PRESET = MLPConfig(hidden_sizes=(512, 256), decrease_const=0.3, batch_si
 Until issue 16 it had L2 5e-4, no shift and 20 epochs: 98.3% in 24 s."""
 
 FASHION_PRESET = MLPConfig(hidden_sizes=(1024, 512), dropout=0.3, shift_pixels=1, label_smoothing=0.1,
-                           lr_schedule="onecycle", warmup_epochs=1.0, batch_size=128, epochs=30,
+                           lr_schedule="onecycle", warmup_epochs=1.0, batch_size=128, epochs=50,
                            n_iter_no_change=None, init="sqrt_nodes", random_state=0, eval_train_every=0,
                            eval_test_every=1)
 """Fashion-MNIST's preset: 784-1024-512-10 ReLU, dropout 0.3, softmax with label smoothing 0.1, Adam
-0.001 on a one-cycle schedule (one epoch up, then linearly down to 0), batch 128, 30 epochs, every
-batch shifted by up to one pixel. Measured figures (>= 90% test accuracy, median of 3 seeds): docs/mlp.md."""
+0.001 on a one-cycle schedule (one epoch up, then linearly down to 0), batch 128, 50 epochs, every
+batch shifted by up to one pixel: 90.41, 90.20, 90.38% for seeds 0-2 (median 90.38%; with 30 epochs
+the median was 89.93%). Measured figures: docs/mlp.md."""
