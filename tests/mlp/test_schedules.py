@@ -50,6 +50,24 @@ def test_training_follows_the_schedule_batch_by_batch():
     np.testing.assert_allclose(model.history_.as_arrays()["learning_rate"], [0.01, 0.01 * 5 / 8, 0.01 / 8], atol=1e-12)
 
 
+@pytest.mark.parametrize("schedule", ["onecycle", "cosine"])
+def test_partial_fit_calls_follow_the_schedule_over_the_epochs_budget(schedule):
+    """`bench tta` trains mnistlab one partial_fit per epoch: the schedule must span `epochs`, not each call."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((64, 5)), rng.integers(0, 3, 64)
+    options = dict(hidden_sizes=(8,), lr_schedule=schedule, warmup_epochs=1, learning_rate=0.01, batch_size=16,
+                   epochs=3, n_iter_no_change=None, random_state=0)
+    whole = MLPClassifier(**options).fit(X, y)
+    calls = MLPClassifier(**options)
+    for _ in range(3):
+        calls.partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_allclose(calls.history_.as_arrays()["learning_rate"],
+                               whole.history_.as_arrays()["learning_rate"], atol=1e-12)
+    assert all(np.array_equal(a, b) for a, b in zip(calls.coefs_, whole.coefs_))
+    calls.partial_fit(X, y)  # past the budget the schedule stays at its end
+    assert calls.history_.as_arrays()["learning_rate"][-1] == pytest.approx(0.0, abs=1e-12)
+
+
 @pytest.mark.parametrize("options", [{"warmup_epochs": 1, "lr_schedule": "decay"},
                                      {"lr_schedule": "onecycle"}, {"label_smoothing": 1.0},
                                      {"lr_schedule": "onecycle", "warmup_epochs": 3, "warm_start": True},

@@ -238,7 +238,10 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
 
     @available_if(lambda self: self.solver != "lbfgs")  # as in scikit-learn: L-BFGS-B optimises to the end
     def partial_fit(self, X, y, sample_weight=None, classes=None) -> MLPClassifier:
-        """One more epoch on X, y; `classes` (all labels) is required on the first call (not with lbfgs)."""
+        """One more epoch on X, y; `classes` (all labels) is required on the first call (not with lbfgs).
+
+        A per-batch learning-rate schedule runs over `epochs` calls (then stays at its end).
+        """
         cfg = self._validated_config()
         if cfg.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True; set early_stopping=False")
@@ -256,8 +259,11 @@ class MLPClassifier(EstimatorData, ClassifierMixin, BaseEstimator, NamesScikitLe
         else:
             self._continue(cfg, X.shape[1], self._targets)
         before = self._trainer.epochs_done
+        # One epoch per call, but a per-batch schedule (onecycle, cosine, warm-up) spans the `epochs`
+        # budget, as Keras's and PyTorch's schedules span their planned steps: not each call alone.
         try:
-            self._trainer.fit(self._train_data(X, y, sample_weight, cfg), 1, on_epoch_end=self._epoch_hook(None))
+            self._trainer.fit(self._train_data(X, y, sample_weight, cfg), 1, on_epoch_end=self._epoch_hook(None),
+                              schedule_epochs=cfg.epochs)
         finally:
             self._sync(before)
         return self

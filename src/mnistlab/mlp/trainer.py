@@ -283,17 +283,18 @@ class Trainer:
 
     def fit(self, data: TrainData, epochs: int, *, validation: TrainData | None = None,
             test: TrainData | None = None, on_batch_end: BatchCallback | None = None,
-            on_epoch_end: EpochCallback | None = None) -> str:
+            on_epoch_end: EpochCallback | None = None, schedule_epochs: int | None = None) -> str:
         """Train up to `epochs` more epochs; returns why it ended: "converged", "stopped" or "budget".
 
         With label smoothing, the training targets are y (1 - s) + s / classes (a copy per call).
 
         "converged": the stopping rule fired; "stopped": `on_epoch_end` returned True;
         "budget": every epoch ran. With early stopping, the best weights are restored.
+        A per-batch schedule spans `schedule_epochs` epochs in all (default: those done plus these).
         """
         outcome = "budget"
         # A per-batch schedule spans every epoch, those of an earlier fit (a resumed run) included.
-        self.schedule_epochs = self.epochs_done + epochs
+        self.schedule_epochs = schedule_epochs or self.epochs_done + epochs
         if self.cfg.label_smoothing:
             data = TrainData(data.X, smooth_targets(data.Y, self.cfg.label_smoothing), data.y_index, data.weights)
         for _ in range(epochs):
