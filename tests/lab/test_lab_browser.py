@@ -83,6 +83,20 @@ def test_with_a_token_the_printed_url_opens_a_working_page(serve_lab, lab_runs, 
     assert page.problems == []
 
 
+def test_the_forms_preset_menu_holds_each_kinds_presets(lab_server, lab_runs, page):
+    from mnistlab.runs.kinds import get_kind
+
+    page.goto(lab_server.url)
+    options = "select[name=preset] option"
+    for kind in ("mlp", "cnn", "mlp"):
+        page.select_option("select[name=kind]", kind)
+        expected = list(get_kind(kind).presets)
+        wait_for(lambda: [o.get_attribute("value") for o in page.query_selector_all(options)] == expected,
+                 10, f"the {kind} presets {expected}")
+        assert page.input_value("select[name=preset]") == get_kind(kind).default_preset
+    assert page.problems == []
+
+
 def test_a_training_started_from_the_form_appears_and_its_curve_grows(lab_server, lab_runs, page):
     page.goto(lab_server.url)
     page.fill("input[name=train_size]", "3000")

@@ -94,3 +94,11 @@ def test_a_training_started_over_http_runs_in_its_own_group_and_stops_as_interru
         info = json.loads((runs_dir / run["name"] / "run.json").read_text())
         assert info["status"] == "interrupted"
         assert lab_client.post(f"/api/runs/{other.name}/stop").status_code == 404  # not started by the lab
+
+
+def test_the_kinds_route_lists_every_registered_preset(lab_client):
+    from mnistlab.runs.kinds import KINDS
+
+    kinds = {k["name"]: k for k in lab_client.get("/api/kinds").json()["kinds"]}
+    assert set(kinds) == set(KINDS) and kinds["cnn"]["presets"] == list(KINDS["cnn"].presets)
+    assert "fashion" in kinds["mlp"]["presets"] and kinds["mlp"]["default_preset"] == KINDS["mlp"].default_preset

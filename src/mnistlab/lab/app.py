@@ -41,6 +41,7 @@ from mnistlab.lab.sweep_jobs import SweepJobs
 from mnistlab.lab.sweep_routes import sweep_routes
 from mnistlab.lab.table_routes import RenderedPages, table_routes
 from mnistlab.lab.training import TrainingJobs
+from mnistlab.runs.kinds import KINDS
 from mnistlab.runs.rundir import RunDir
 
 STATIC = Path(__file__).parent / "static"
@@ -193,6 +194,12 @@ async def api_predict(request: Request) -> Response:
     return JSONResponse(await lab.draws(body))
 
 
+async def api_kinds(request: Request) -> Response:
+    """GET /api/kinds: each model kind with its presets, the names the CLI and a sweep spec accept."""
+    return JSONResponse({"kinds": [{"name": kind.name, "presets": list(kind.presets),
+                                    "default_preset": kind.default_preset} for kind in KINDS.values()]})
+
+
 async def api_jobs(request: Request) -> Response:
     """GET /api/jobs: the trainings this lab started."""
     return JSONResponse({"jobs": await run_in_threadpool(_lab(request).jobs.list)})
@@ -263,6 +270,7 @@ def create_app(runs_dir: str | Path = "runs", *, token: str | None = None, max_b
         *match_routes(),
         Route("/api/compare", api_compare),
         Route("/api/predict", api_predict, methods=["POST"]),
+        Route("/api/kinds", api_kinds),
         Route("/api/jobs", api_jobs),
         Route("/api/train", api_train, methods=["POST"]),
         Route("/api/jobs/{job:int}/stop", api_stop, methods=["POST"]),

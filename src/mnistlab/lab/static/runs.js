@@ -175,8 +175,16 @@ Lab.trainForm = function () {
   const sizes = Lab.el("input", {name: "sizes", placeholder: "preset's (e.g. 70,30)"});
   const name = Lab.el("input", {name: "name", placeholder: "automatic", pattern: "[A-Za-z0-9_\\-]{1,40}"});
   const sizesLabel = Lab.el("span", {}, "hidden layers");
+  const kinds = {};  // each kind's presets, from /api/kinds: the names the CLI and sweep specs accept
+  function fillPresets() {
+    const known = kinds[kind.value];
+    if (!known) return;
+    preset.replaceChildren(...known.presets.map((name) => Lab.el("option", {value: name}, name)));
+    preset.value = known.default_preset;
+  }
+  Lab.api("/api/kinds").then(({kinds: list}) => { for (const k of list) kinds[k.name] = k; fillPresets(); });
   kind.addEventListener("change", () => {
-    preset.disabled = kind.value === "cnn";
+    fillPresets();
     sizesLabel.textContent = kind.value === "cnn" ? "conv filters" : "hidden layers";
     sizes.placeholder = kind.value === "cnn" ? "32,64,64" : "preset's (e.g. 70,30)";
   });
@@ -195,7 +203,8 @@ Lab.trainForm = function () {
     e.preventDefault();
     const body = {kind: kind.value, dataset: dataset.value, epochs: epochs.value, train_size: trainSize.value,
                   name: name.value};
-    if (kind.value === "mlp") { body.preset = preset.value; body.hidden = sizes.value; } else { body.conv = sizes.value; }
+    body.preset = preset.value;
+    if (kind.value === "mlp") body.hidden = sizes.value; else body.conv = sizes.value;
     try {
       const job = await Lab.api("/api/train", {body});
       Lab.toast(`started ${job.name}`);
