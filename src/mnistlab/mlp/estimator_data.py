@@ -39,33 +39,21 @@ def _as_csr(X):
 
 def check_shift(X, cfg: MLPConfig) -> None:
     """Raise ConfigError when `shift_pixels` or `flip` cannot move X's rows: they must be dense square images."""
-    if cfg.flip and not cfg.shift_pixels:
-        _check_flip(X, cfg)
-    if not cfg.shift_pixels:
-        return
-    if cfg.solver == "lbfgs":
-        raise ConfigError("shift_pixels moves the images of each mini-batch; lbfgs trains on the whole set at "
-                          "once: set shift_pixels=0 or choose solver 'adam' or 'sgd'")
-    if scipy.sparse.issparse(X):
-        raise ConfigError("shift_pixels moves dense images; X is sparse: pass X.toarray() or set shift_pixels=0")
+    for option, does, off in (("shift_pixels", "moves", "shift_pixels=0"), ("flip", "mirrors", "flip=False")):
+        if not getattr(cfg, option):
+            continue
+        if cfg.solver == "lbfgs":
+            raise ConfigError(f"{option} {does} the images of each mini-batch; lbfgs trains on the whole set at "
+                              f"once: set {off} or choose solver 'adam' or 'sgd'")
+        if scipy.sparse.issparse(X):
+            raise ConfigError(f"{option} {does} dense images; X is sparse: pass X.toarray() or set {off}")
+        if math.isqrt(X.shape[1]) ** 2 != X.shape[1]:
+            raise ConfigError(f"{option} {does} square images; X has {X.shape[1]} features, which is not a square "
+                              f"number of pixels (MNIST: 784 = 28 x 28): set {off}")
     side = math.isqrt(X.shape[1])
-    if side * side != X.shape[1]:
-        raise ConfigError(f"shift_pixels moves square images; X has {X.shape[1]} features, which is not a square "
-                          "number of pixels (MNIST: 784 = 28 x 28): set shift_pixels=0")
-    if cfg.shift_pixels >= side:
+    if cfg.shift_pixels and cfg.shift_pixels >= side:
         raise ConfigError(f"shift_pixels={cfg.shift_pixels} would move {side} x {side} images off the canvas; "
                           f"keep it below {side} (1 or 2 suit MNIST)")
-
-
-def _check_flip(X, cfg: MLPConfig) -> None:
-    if cfg.solver == "lbfgs":
-        raise ConfigError("flip mirrors the images of each mini-batch; lbfgs trains on the whole set at once: "
-                          "set flip=False or choose solver 'adam' or 'sgd'")
-    if scipy.sparse.issparse(X):
-        raise ConfigError("flip mirrors dense images; X is sparse: pass X.toarray() or set flip=False")
-    if math.isqrt(X.shape[1]) ** 2 != X.shape[1]:
-        raise ConfigError(f"flip mirrors square images; X has {X.shape[1]} features, which is not a square number "
-                          "of pixels (Fashion-MNIST: 784 = 28 x 28): set flip=False")
 
 
 class EstimatorData:

@@ -137,18 +137,17 @@ class Trainer:
         return TrainData(X, Y, None if data.y_index is None else data.y_index[idx],
                          None if data.weights is None else data.weights[idx])
 
-    def _shifted(self, X: np.ndarray, ws: Workspace) -> np.ndarray:
-        """The rows X as square images, each moved by up to cfg.shift_pixels pixels, in ws's input buffer."""
+    def _augmented(self, X: np.ndarray, ws: Workspace) -> np.ndarray:
+        """The rows X as square images, moved by up to cfg.shift_pixels and, with cfg.flip, about half of them
+        mirrored, in ws's input buffer."""
         m, side = X.shape[0], math.isqrt(X.shape[1])
+        images = X.reshape(m, side, side)
+        if self.cfg.shift_pixels:
+            images = shift_images(images, self.cfg.shift_pixels, self.rng)
+        if self.cfg.flip:
+            images = flip_images(images, self.rng)
         out = ws.acts[0][:m]
-        out[...] = shift_images(X.reshape(m, side, side), self.cfg.shift_pixels, self.rng).reshape(m, -1)
-        return out
-
-    def _flipped(self, X: np.ndarray, ws: Workspace) -> np.ndarray:
-        """The rows X as square images, about half of them mirrored left-right, in ws's input buffer."""
-        m, side = X.shape[0], math.isqrt(X.shape[1])
-        out = ws.acts[0][:m]
-        out[...] = flip_images(X.reshape(m, side, side), self.rng).reshape(m, -1)
+        out[...] = images.reshape(m, -1)
         return out
 
     def _batch_step(self, data: TrainData, order: np.ndarray | None, start: int, stop: int,
@@ -170,10 +169,8 @@ class Trainer:
         for first in range(start, stop, block):
             last = min(first + block, stop)
             b = self._rows(data, order, first, last, ws)
-            if cfg.shift_pixels:
-                b.X = self._shifted(b.X, ws)
-            if cfg.flip:
-                b.X = self._flipped(b.X, ws)
+            if cfg.shift_pixels or cfg.flip:
+                b.X = self._augmented(b.X, ws)
             if self.dropout is not None:
                 self.dropout.draw(self.rng, last - first)
             outputs = forward(spec, params, b.X, ws.acts, dropout=self.dropout)
