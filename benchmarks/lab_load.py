@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 TARGETS_MS = {"mlp": 50.0, "cnn": 200.0}
-TRAIN_FORM = {"kind": "mlp", "train_size": 60000, "hidden": "256,128", "epochs": 12, "preset": "default",
+TRAIN_FORM = {"kind": "mlp", "train_size": 60000, "hidden": "256,128", "epochs": 40, "preset": "default",
               "name": "load-training"}
 QUERIES = ["", 'model == "mlp"', "test_accuracy > 0.95", 'model == "cnn" and epochs > 10', 'status == "completed"']
 TIMING_COLUMNS = ("epoch_seconds", "eval_seconds", "wall_seconds", "train_seconds")

@@ -218,3 +218,30 @@ def test_the_oip_gallery_is_computed_once_and_kept_in_the_run(lab_client, lab_ru
     assert lab_client.post(base).json()["status"] == "done"  # kept: not computed again
     assert lab_client.post(base.replace("conv2", "nolayer")).status_code == 400
     assert lab_client.get(base.replace("conv2", "../x")).status_code == 400
+
+
+def test_mlp_drawings_do_not_wait_behind_the_other_drawings(lab_client, lab_runs):
+    """Once a run is known to be an MLP, its drawings go to a thread of their own (a CNN batch takes 5-50 ms)."""
+    import threading
+
+    lab, name = lab_client.app.state.lab, lab_runs["mlp"].name
+    body = {"image": vertical_bar(), "runs": [name]}
+    assert lab.draw_queue(body) is lab.draws  # not known yet: the shared thread loads the model
+    assert lab_client.post("/api/predict", json=body).status_code == 200
+    assert lab.draw_queue(body) is lab.mlp_draws
+    assert lab.draw_queue({"image": vertical_bar(), "runs": [name, "other"]}) is lab.draws
+    held, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def busy() -> None:  # holds the shared thread until released (or 10 s)
+        held.set()
+        release.wait(10)
+        done.set()
+
+    lab.draws._thread.submit(busy)
+    try:
+        assert held.wait(5)
+        response = lab_client.post("/api/predict", json=body)
+        assert response.status_code == 200 and response.json()["results"][name]["prediction"] == 1
+        assert not done.is_set()  # answered while the shared thread was still held
+    finally:
+        release.set()

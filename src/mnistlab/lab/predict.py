@@ -78,12 +78,23 @@ def answer(drawings: list[Drawing]) -> list[dict[str, Any]]:
 def answer_requests(bodies: list[dict[str, Any]], runs: Callable[[str], tuple[Path, str, dict | None]],
                     get_model: Callable[[Path, str, dict | None], MLPModel | CNNModel]) -> list[dict | MnistlabError]:
     """Answer predict requests together; one that fails its checks gets its own error, the others their answers."""
+    return answer_prepared(prepare_requests(bodies, runs, get_model))
+
+
+def prepare_requests(bodies: list[dict[str, Any]], runs: Callable[[str], tuple[Path, str, dict | None]],
+                     get_model: Callable[[Path, str, dict | None], MLPModel | CNNModel]) -> list[Drawing | MnistlabError]:
+    """`prepare` each request: its Drawing, or the error that request alone gets."""
     prepared: list[Drawing | MnistlabError] = []
     for body in bodies:
         try:
             prepared.append(prepare(body, runs, get_model))
         except MnistlabError as exc:
             prepared.append(exc)
+    return prepared
+
+
+def answer_prepared(prepared: list[Drawing | MnistlabError]) -> list[dict | MnistlabError]:
+    """`answer` the Drawings together; errors pass through in their places."""
     answers = iter(answer([p for p in prepared if isinstance(p, Drawing)]))
     return [p if isinstance(p, MnistlabError) else next(answers) for p in prepared]
 
