@@ -85,6 +85,11 @@ def test_the_documented_default_mlp_is_the_mlp_default_recipe():
     assert (mlp.init, mlp.l2, mlp.dropout, preset.scaler, recipe.preprocessing) == ("sqrt_nodes", 0.0, 0.0, "unit", "unit")
 
 
+def test_the_98_5_task_runs_the_default_mlp_preset():
+    task = TASKS["mlp-mnist-98.5"]
+    assert (task.dataset, task.target, task.recipe) == ("mnist", 0.985, "mlp-default")
+
+
 def test_the_fashion_tasks_run_the_fashion_presets():
     from mnistlab.mlp.run import PRESETS
 
