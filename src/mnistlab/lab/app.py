@@ -101,7 +101,7 @@ class Lab:
 
     def _draw_run(self, name: str) -> tuple[Path, str, dict[str, Any] | None]:
         """`run(name)`, kept for DRAW_LOOKUP_SECONDS: a drawing client asks every few ms, and the lookup
-        (path checks, run.json, the config) cost a third of an MLP drawing's time; the model cache
+        (path checks, the run record, the config) cost a third of an MLP drawing's time; the model cache
         still checks the model file's mtime on every drawing."""
         now = time.monotonic()
         found = self._draw_lookups.get(name)
