@@ -155,6 +155,8 @@ def test_a_onecycle_run_with_fewer_epochs_left_than_its_warmup_resumes_bit_for_b
     resumed, uninterrupted = _learned(run), _learned(reference)
     for key in LEARNED:
         assert np.array_equal(resumed[key], uninterrupted[key], equal_nan=True), key
+    with np.load(run / "model.npz") as got, np.load(reference / "model.npz") as expected:
+        assert json.loads(str(got["config_json"])) == json.loads(str(expected["config_json"]))  # 3 epochs, no warm start
 
 
 def test_sigterm_ends_a_run_as_interrupted_with_a_checkpoint(tmp_path):

@@ -150,6 +150,8 @@ def mlp_session(run: RunDir, config: MLPRunConfig, data: tuple, *, on_epoch: Epo
         metadata = {"dataset": config.dataset, "scaler": config.scaler, "pca_components": config.pca_components,
                     "kmeans_clusters": config.kmeans_clusters, "train_size": config.train_size,
                     "random_state": config.mlp.random_state}
+        if state is not None:  # the model file keeps the run's config, not the resumed fit's (epochs left, warm start)
+            clf.set_params(epochs=config.mlp.epochs, warm_start=config.mlp.warm_start)
         clf.save(run.file("model.npz"), metadata=metadata)
         class_index = np.searchsorted(clf.classes_, y_pred)
         first = clf.coefs_[0] if clf.coefs_[0].shape[0] == 784 else None
