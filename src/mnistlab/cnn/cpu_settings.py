@@ -59,7 +59,8 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
 }
 NO_SETTING = {
     "torch": "PyTorch runs its CPU convolutions through oneDNN always; no documented switch to measure",
-    "jax": "XLA:CPU compiles its own kernels; no documented CPU library switch to measure",
+    "jax": ("XLA:CPU compiles its own kernels; no documented CPU library switch to measure (its oneDNN "
+            "convolutions needed the classic runtime, which jaxlib 0.10 no longer has)"),
 }
 _PACKAGES = {"tensorflow": ("tensorflow", "tensorflow-cpu"), "torch": ("torch",), "jax": ("jax", "jaxlib")}
 
