@@ -95,3 +95,29 @@ def test_split_and_score_helpers():
     scores = score(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), n_classes=3)
     assert scores.accuracy == 0.75 and scores.per_class_accuracy[:2].tolist() == [0.5, 1.0]
     assert np.isnan(scores.per_class_accuracy[2])
+
+
+def test_batchnorm_momentum_lets_a_short_training_forget_its_start():
+    from mnistlab.cnn.model import BN_MOMENTUM, batchnorm_momentum
+
+    assert batchnorm_momentum(None) == batchnorm_momentum(1000) == batchnorm_momentum(10**6) == BN_MOMENTUM
+    assert batchnorm_momentum(188) == pytest.approx(1 - 10 / 188) and batchnorm_momentum(5) == 0.0
+    for steps in (20, 188, 999):  # what is left of the starting averages after the training's steps
+        assert batchnorm_momentum(steps) ** steps <= math.exp(-10) * 1.01
+
+
+def test_a_short_batch_norm_training_predicts_as_well_as_it_trains(fashion_slice, small_config, monkeypatch):
+    """48 steps: at Keras' 0.99 the moving averages stay near their start and the test accuracy near chance."""
+    import mnistlab.cnn.model as cnn_model
+    from mnistlab.cnn.config import CNN_PRESETS
+
+    x, y, x_test, y_test = fashion_slice
+    config = CNN_PRESETS["fast"].replace(dataset="fashion-mnist", epochs=3, batch_size=32, train_size=512)
+    result = train(config, x, y)
+    norm = next(layer for layer in result.model.layers if layer.__class__.__name__ == "BatchNormalization")
+    assert norm.momentum == pytest.approx(1 - 10 / 48)
+    trained, tested = result.history[-1]["accuracy"], evaluate(result.model, x_test, y_test).accuracy
+    assert trained > 0.6 and tested > trained - 0.15, (trained, tested)
+    monkeypatch.setattr(cnn_model, "batchnorm_momentum", lambda steps: cnn_model.BN_MOMENTUM)  # as before
+    before = train(config, x, y)
+    assert evaluate(before.model, x_test, y_test).accuracy < tested - 0.2

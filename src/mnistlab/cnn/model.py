@@ -37,7 +37,25 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     return images
 
 
-def _keras_layer(keras: Any, spec: LayerSpec, name: str, l2: float) -> Any:
+BN_MOMENTUM = 0.99  # Keras' default for the moving averages of batch norm
+BN_SETTLE = 10.0  # time constants: by the last step the averages keep e^-10 of their start
+
+
+def batchnorm_momentum(planned_steps: int | None) -> float:
+    """Keras' 0.99, or less for a training of under BN_SETTLE / (1 - 0.99) = 1,000 steps: 1 - 10 / steps.
+
+    The model predicts with moving averages that start at mean 0 and variance 1 and move by
+    (1 - momentum) per step; at 0.99 they need about 1,000 steps to forget that start. A 2-epoch
+    run of the fast preset on 12,000 images (188 steps) scored 13.6% on the test set after 96.6%
+    on its own training batches, and was called completed. Trainings of 1,000 steps and more
+    (every preset on the full data) keep 0.99, bit for bit.
+    """
+    if planned_steps is None or planned_steps * (1.0 - BN_MOMENTUM) >= BN_SETTLE:
+        return BN_MOMENTUM
+    return max(0.0, 1.0 - BN_SETTLE / planned_steps)
+
+
+def _keras_layer(keras: Any, spec: LayerSpec, name: str, l2: float, bn_momentum: float = BN_MOMENTUM) -> Any:
     layers = keras.layers
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
     if spec.kind == "conv":
@@ -52,14 +70,15 @@ def _keras_layer(keras: Any, spec: LayerSpec, name: str, l2: float) -> Any:
         return layers.Dense(spec.size, activation=spec.activation, kernel_regularizer=regularizer, name=name)
     if spec.kind == "dropout":
         return layers.Dropout(spec.rate, name=name)
-    return layers.BatchNormalization(name=name)
+    return layers.BatchNormalization(momentum=bn_momentum, name=name)
 
 
-def build_model(config: CNNConfig | None = None, keras: Any = None) -> Any:
+def build_model(config: CNNConfig | None = None, keras: Any = None, planned_steps: int | None = None) -> Any:
     """A Keras functional model for `config` (default: the seed's CNN), not compiled.
 
     Input (n, 28, 28, 1) float32 in [0, 1]; output (n, 10) class probabilities (softmax).
     `keras` is the module to use (default: `backend.import_keras()` with the config's backend).
+    `planned_steps`, the batches the training will take, sets batch norm's momentum (`batchnorm_momentum`).
 
     Examples
     --------
@@ -73,7 +92,7 @@ def build_model(config: CNNConfig | None = None, keras: Any = None) -> Any:
     inputs = keras.Input(shape=IMAGE_SHAPE, name="input")
     x = inputs
     for spec, name in zip(config.layers, layer_names(config.layers)):
-        x = _keras_layer(keras, spec, name, config.l2)(x)
+        x = _keras_layer(keras, spec, name, config.l2, batchnorm_momentum(planned_steps))(x)
     if len(x.shape) != 2:
         x = keras.layers.Flatten(name="flatten" if "flatten" not in layer_names(config.layers) else "flatten_out")(x)
     regularizer = keras.regularizers.L2(config.l2) if config.l2 > 0 else None

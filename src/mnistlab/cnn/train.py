@@ -168,7 +168,7 @@ def train(config: CNNConfig, images: np.ndarray, labels: np.ndarray, *, on_epoch
     else:
         loss = "sparse_categorical_crossentropy"
     if model is None:  # else a checkpoint's model, compiled with its optimiser state
-        model = build_model(config, keras=keras)
+        model = build_model(config, keras=keras, planned_steps=config.epochs * steps_per_epoch)
         model.compile(optimizer=make_optimizer(keras, config, steps_per_epoch), loss=loss, metrics=["accuracy"])
     if on_model is not None:
         on_model(model)
