@@ -90,9 +90,9 @@ def build_model(config: CNNConfig | None = None, keras: Any = None, planned_step
     if keras is None:
         keras = import_keras(config.backend, device=config.device, threads=config.threads)
     inputs = keras.Input(shape=IMAGE_SHAPE, name="input")
-    x = inputs
+    x, bn_momentum = inputs, batchnorm_momentum(planned_steps)
     for spec, name in zip(config.layers, layer_names(config.layers)):
-        x = _keras_layer(keras, spec, name, config.l2, batchnorm_momentum(planned_steps))(x)
+        x = _keras_layer(keras, spec, name, config.l2, bn_momentum)(x)
     if len(x.shape) != 2:
         x = keras.layers.Flatten(name="flatten" if "flatten" not in layer_names(config.layers) else "flatten_out")(x)
     regularizer = keras.regularizers.L2(config.l2) if config.l2 > 0 else None

@@ -33,7 +33,7 @@ from mnistlab.lab.matching import MatchJobs
 from mnistlab.lab.models import CNNModel, MLPModel, ModelCache
 from mnistlab.lab.oips import OIPJobs, oip_file
 from mnistlab.lab.params import NotFound, int_param
-from mnistlab.lab.predict import answer_prepared, prepare_requests
+from mnistlab.lab.predict import Drawing, answer_prepared, prepare_requests
 from mnistlab.lab.runs_index import RunIndex
 from mnistlab.lab.runs_view import compare, run_details
 from mnistlab.lab.security import BODY_SECONDS, MAX_BODY_BYTES, LabGuard, run_file, run_path
@@ -95,8 +95,9 @@ class Lab:
     def _answer_drawings(self, bodies: list[dict[str, Any]]) -> list[dict[str, Any] | MnistlabError]:
         prepared = prepare_requests(bodies, self._draw_run, self.models.get)
         for drawing in prepared:
-            for name, model in getattr(drawing, "models", {}).items():
-                (self._mlp_runs.add if isinstance(model, MLPModel) else self._mlp_runs.discard)(name)
+            if isinstance(drawing, Drawing):
+                for name, model in drawing.models.items():
+                    (self._mlp_runs.add if isinstance(model, MLPModel) else self._mlp_runs.discard)(name)
         return answer_prepared(prepared)
 
     def _draw_run(self, name: str) -> tuple[Path, str, dict[str, Any] | None]:
